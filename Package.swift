@@ -1,0 +1,62 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "snapmask",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "snapmask", targets: ["snapmask"]),
+        .library(name: "Snapmask", targets: ["Snapmask"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+    ],
+    targets: [
+        // System libraries: one module map over one shim header each, found through pkg-config.
+        .systemLibrary(
+            name: "CLibPQ", path: "Sources/CLibPQ", pkgConfig: "libpq",
+            providers: [.apt(["libpq-dev"])]),
+        .systemLibrary(
+            name: "CMySQL", path: "Sources/CMySQL", pkgConfig: "mysqlclient",
+            providers: [.apt(["default-libmysqlclient-dev"])]),
+        .systemLibrary(
+            name: "CMongoC", path: "Sources/CMongoC", pkgConfig: "libmongoc-1.0",
+            providers: [.apt(["libmongoc-dev", "libbson-dev"])]),
+
+        // The engine-neutral core: configuration, rules, transformers, pipeline. No C library.
+        .target(
+            name: "Snapmask",
+            dependencies: [
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ]),
+
+        // One driver per engine, each knowing exactly one C library.
+        .target(name: "SnapmaskPostgres", dependencies: ["Snapmask", "CLibPQ"]),
+        .target(name: "SnapmaskMySQL", dependencies: ["Snapmask", "CMySQL"]),
+        .target(name: "SnapmaskDocumentDB", dependencies: ["Snapmask", "CMongoC"]),
+
+        // The command line: argument parsing and wiring only.
+        .executableTarget(
+            name: "snapmask",
+            dependencies: [
+                "Snapmask", "SnapmaskPostgres", "SnapmaskMySQL", "SnapmaskDocumentDB",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]),
+
+        .executableTarget(
+            name: "TransformerBenchmark",
+            dependencies: ["Snapmask"],
+            path: "Benchmarks/TransformerBenchmark"),
+
+        .testTarget(name: "SnapmaskTests", dependencies: ["Snapmask"]),
+        .testTarget(name: "SnapmaskPostgresTests", dependencies: ["SnapmaskPostgres"]),
+        .testTarget(name: "SnapmaskMySQLTests", dependencies: ["SnapmaskMySQL"]),
+        .testTarget(name: "SnapmaskDocumentDBTests", dependencies: ["SnapmaskDocumentDB"]),
+    ]
+)

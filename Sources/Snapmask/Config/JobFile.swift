@@ -1,0 +1,209 @@
+import Foundation
+
+/// The database engines snapmask drives.
+public enum Engine: String, Sendable, CaseIterable {
+    case postgres, mysql, documentdb
+
+    static func named(_ text: String) -> Engine? {
+        switch text.lowercased() {
+        case "postgres", "postgresql": return .postgres
+        case "mysql", "mariadb": return .mysql
+        case "documentdb", "mongodb", "mongo": return .documentdb
+        default: return nil
+        }
+    }
+
+    var ruleKind: RuleSet.Kind { self == .documentdb ? .collections : .tables }
+}
+
+/// One database of the job file: where it comes from, where it goes, and its rules.
+public struct DatabaseJob: Sendable {
+    public var name: String
+    public var engine: Engine
+    public var source: ConnectionString
+    public var target: ConnectionString
+    public var rules: RuleSet
+    public var overrides: OverrideList
+    public var location: SourceLocation
+}
+
+/// The job file: the masking key, the snapshot store and the databases.
+public struct JobFile: Sendable {
+    public var path: String
+    public var maskingKey: MaskingKey
+    public var store: String?
+    public var databases: [DatabaseJob]
+
+    public func database(named name: String) throws -> DatabaseJob {
+        guard let database = databases.first(where: { $0.name == name }) else {
+            throw ConfigError("the job file \(path) has no database '\(name)'; it has: "
+                                  + databases.map(\.name).joined(separator: ", "))
+        }
+        return database
+    }
+
+    /// Loads the job file with its rule and override files. Relative paths are relative to the
+    /// job file; `${VAR}` comes from `environment`. Every problem found is reported.
+    public static func load(path: String, environment: [String: String]) throws -> JobFile {
+        let interpolator = Interpolator(environment: environment)
+        let root: YAMLNode
+        do {
+            root = try YAMLNode.load(path: path, displayPath: path, interpolator: interpolator)
+        } catch { throw error }
+        let directory = FilePaths.directory(of: path)
+        var errors = ConfigErrors()
+
+        let fields: YAMLNode.Fields
+        do {
+            fields = try root.fields("the job file", allowed: ["masking_key", "store", "databases"])
+        } catch { throw error }
+
+        var maskingKey: MaskingKey?
+        errors.collect {
+            let node = try fields.required("masking_key")
+            maskingKey = try MaskingKey(try node.string("the masking key, e.g. ${SNAPMASK_MASKING_KEY}"), at: node.location)
+        }
+        var store: String?
+        errors.collect {
+            if let node = fields["store"] {
+                let text = try node.string("a store URL (file:///path or s3://bucket/prefix)")
+                guard text.hasPrefix("file://") || text.hasPrefix("s3://") || text.hasPrefix("/") else {
+                    throw node.error("store must be file:///path, /path or s3://bucket/prefix")
+                }
+                store = text
+            }
+        }
+        var databases: [DatabaseJob] = []
+        do {
+            let databasesNode = try fields.required("databases")
+            for entry in try databasesNode.entries("databases: (name: { engine, source, target, rules })") {
+                do {
+                    databases.append(try loadDatabase(entry, directory: directory, environment: environment))
+                } catch { errors.append(error) }
+            }
+            if databases.isEmpty && errors.errors.isEmpty {
+                throw databasesNode.error("databases: names no database; add one (name: { engine, source, target, rules })")
+            }
+        } catch { errors.append(error) }
+
+        errors.append(crossCheck(databases))
+        try errors.throwIfAny()
+        return JobFile(path: path, maskingKey: maskingKey!, store: store, databases: databases)
+    }
+
+    private static func loadDatabase(_ entry: YAMLNode.Entry, directory: String,
+                                     environment: [String: String]) throws -> DatabaseJob {
+        var errors = ConfigErrors()
+        let fields: YAMLNode.Fields
+        do {
+            fields = try entry.value.fields("database '\(entry.key)'",
+                                            allowed: ["engine", "source", "target", "rules", "overrides"])
+        } catch { throw error }
+
+        var engine: Engine?
+        var source: ConnectionString?
+        var target: ConnectionString?
+        var rules: RuleSet?
+        var overrides = OverrideList()
+        errors.collect {
+            let node = try fields.required("engine")
+            let text = try node.string("an engine (postgres, mysql or documentdb)")
+            guard let value = Engine.named(text) else {
+                throw node.error("unknown engine '\(text)'; use postgres, mysql or documentdb")
+            }
+            engine = value
+        }
+        for (key, assign) in [("source", { (url: ConnectionString) in source = url }),
+                              ("target", { (url: ConnectionString) in target = url })] {
+            errors.collect {
+                let node = try fields.required(key)
+                assign(try ConnectionString(try node.string("a database URL"), at: node.location))
+            }
+        }
+        errors.collect {
+            let node = try fields.required("rules")
+            let relative = try node.string("the path of a rule file")
+            rules = try RuleSet.load(path: FilePaths.resolve(relative, against: directory),
+                                     displayPath: FilePaths.resolve(relative, against: directory), environment: environment)
+        }
+        if let node = fields["overrides"] {
+            errors.collect {
+                let relative = try node.string("the path of an override file")
+                let full = FilePaths.resolve(relative, against: directory)
+                overrides = try OverrideList.load(path: full, displayPath: full, environment: environment) {
+                    try String(contentsOfFile: $0, encoding: .utf8)
+                }
+            }
+        }
+        try errors.throwIfAny()
+        let job = DatabaseJob(name: entry.key, engine: engine!, source: source!, target: target!, rules: rules!,
+                              overrides: overrides, location: entry.keyLocation)
+        try validate(job).throwIfAny()
+        return job
+    }
+
+    /// Checks that need the whole database entry: rule kind and override steps fit the engine.
+    private static func validate(_ job: DatabaseJob) -> ConfigErrors {
+        var errors = ConfigErrors()
+        let expected = job.engine.ruleKind
+        if job.rules.kind != expected {
+            errors.append(ConfigError("database '\(job.name)' is \(job.engine.rawValue), so its rule file \(job.rules.path) "
+                                          + "must list \(expected.rawValue):, not \(job.rules.kind.rawValue):", at: job.location))
+        }
+        for step in job.overrides.steps {
+            switch step {
+            case let .update(update) where update.isCollection != (job.engine == .documentdb):
+                errors.append(ConfigError(job.engine == .documentdb
+                    ? "database '\(job.name)' is documentdb: override steps name a collection: with filter:, not a table:"
+                    : "database '\(job.name)' is \(job.engine.rawValue): override steps name a table: with where:, not a collection:",
+                    at: update.location))
+            case let .sql(sql) where job.engine == .documentdb:
+                errors.append(ConfigError("database '\(job.name)' is documentdb: SQL override files do not apply", at: sql.location))
+            default: break
+            }
+        }
+        let scheme = job.source.scheme, targetScheme = job.target.scheme
+        let schemes: [Engine: [String]] = [.postgres: ["postgres", "postgresql"], .mysql: ["mysql", "mariadb"],
+                                           .documentdb: ["mongodb", "mongodb+srv"]]
+        for (role, value) in [("source", scheme), ("target", targetScheme)] where !(schemes[job.engine] ?? []).contains(value) {
+            errors.append(ConfigError("the \(role) of database '\(job.name)' is a \(value):// URL, but its engine is "
+                                          + "\(job.engine.rawValue); expected \((schemes[job.engine] ?? []).map { "\($0)://" }.joined(separator: " or "))",
+                                      at: job.location))
+        }
+        return errors
+    }
+
+    /// No target may be a source: writing into production is the one mistake snapmask must never make.
+    private static func crossCheck(_ databases: [DatabaseJob]) -> ConfigErrors {
+        var errors = ConfigErrors()
+        let sources = databases.map { ($0.name, DatabaseIdentity($0.source)) }
+        for job in databases {
+            let target = DatabaseIdentity(job.target)
+            for (name, source) in sources where source == target {
+                errors.append(ConfigError("the target of database '\(job.name)' (\(job.target)) is the source of '\(name)'; "
+                                              + "snapmask never writes into a source: point target at the staging server",
+                                          at: job.location))
+            }
+        }
+        return errors
+    }
+}
+
+/// Server and database of a URL, for "is this the same database?" comparisons.
+public struct DatabaseIdentity: Hashable, Sendable {
+    public var host: String
+    public var port: Int?
+    public var database: String?
+
+    public init(_ url: ConnectionString) {
+        let primary = url.primaryHost
+        var host = primary.host.lowercased()
+        if host == "localhost" || host == "::1" || host.isEmpty { host = "127.0.0.1" }
+        self.host = host
+        self.port = primary.port ?? Self.defaultPorts[url.scheme]
+        self.database = url.database
+    }
+
+    private static let defaultPorts = ["postgres": 5432, "postgresql": 5432, "mysql": 3306, "mariadb": 3306,
+                                       "mongodb": 27017]
+}

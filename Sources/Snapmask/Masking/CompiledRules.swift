@@ -1,0 +1,44 @@
+/// A column's rule with its transformer built.
+public struct CompiledColumn: Sendable {
+    public let rule: ColumnRule
+    public let transformer: CompiledTransformer
+
+    public var name: String { rule.name }
+    /// `keep` columns pass through as raw bytes, never decoded.
+    public var isKeep: Bool { transformer.name == "keep" }
+}
+
+/// A table's rules with every transformer built once, shared by every batch of the table.
+public struct CompiledTable: Sendable {
+    public let rule: TableRule
+    public let columns: [CompiledColumn]
+
+    public var name: String { rule.name }
+
+    public func column(named name: String) -> CompiledColumn? { columns.first { $0.name == name } }
+}
+
+/// A rule file with every transformer built: what `check` validates and the pipeline runs.
+public struct CompiledRules: Sendable {
+    public let rules: RuleSet
+    public let tables: [CompiledTable]
+
+    public func table(named name: String) -> CompiledTable? { tables.first { $0.name == name } }
+
+    /// Builds every transformer of the rule file; all problems are reported together.
+    public static func compile(_ rules: RuleSet, key: MaskingKey) throws -> CompiledRules {
+        var errors = ConfigErrors()
+        var tables: [CompiledTable] = []
+        for table in rules.tables {
+            var columns: [CompiledColumn] = []
+            for column in table.columns {
+                errors.collect {
+                    columns.append(CompiledColumn(rule: column, transformer: try TransformerCatalog.compile(column.spec, key: key)))
+                }
+            }
+            tables.append(CompiledTable(rule: table, columns: columns))
+        }
+        try errors.throwIfAny()
+        return CompiledRules(rules: rules, tables: tables)
+    }
+}

@@ -1,0 +1,123 @@
+/// `digits`, `phone` and `ssn`: every digit is replaced through a keyed permutation while every
+/// other character stays where it was, so the format (separators, length, kept digits) survives
+/// and distinct inputs stay distinct.
+enum DigitTransformers {
+    /// Replaces the digits of a value, keeping `keepFirst` leading and `keepLast` trailing digits.
+    struct DigitMasker: Sendable {
+        let permutation: FormatPreservingPermutation
+        let keepFirst: Int
+        let keepLast: Int
+        let keepCountryCode: Bool
+        /// Extra condition on 9-digit results (`ssn`): walk the permutation's cycle until it holds.
+        let accept: (@Sendable (UInt64) -> Bool)?
+
+        func mask(_ value: String) -> String {
+            var digits: [UInt8] = []
+            digits.reserveCapacity(value.utf8.count)
+            for scalar in value.unicodeScalars {
+                if let digit = Self.digitValue(scalar) { digits.append(digit) }
+            }
+            let first = min(digits.count, keepFirst + (keepCountryCode ? Self.countryCodeLength(value) : 0))
+            let last = min(digits.count - first, keepLast)
+            guard digits.count - first - last > 0 else { return value }
+            var middle = Array(digits[first..<(digits.count - last)])
+            if let accept, middle.count == 9 {
+                var number = middle.reduce(UInt64(0)) { $0 * 10 + UInt64($1) }
+                for _ in 0..<1000 {
+                    number = permutation.permuteNumber(number, digitCount: 9, tweak: 0)
+                    if accept(number) { break }
+                }
+                for index in stride(from: 8, through: 0, by: -1) {
+                    middle[index] = UInt8(number % 10)
+                    number /= 10
+                }
+            } else {
+                permutation.permuteDigits(&middle, tweak: 0)
+            }
+            digits.replaceSubrange(first..<(digits.count - last), with: middle)
+
+            var output = String.UnicodeScalarView()
+            var next = 0
+            for scalar in value.unicodeScalars {
+                if Self.digitValue(scalar) != nil {
+                    output.append(Unicode.Scalar(48 + digits[next]))
+                    next += 1
+                } else {
+                    output.append(scalar)
+                }
+            }
+            return String(output)
+        }
+
+        /// Decimal digits of any script count (so no digit is copied as is); output uses ASCII.
+        @inline(__always)
+        static func digitValue(_ scalar: Unicode.Scalar) -> UInt8? {
+            if scalar.value >= 48 && scalar.value <= 57 { return UInt8(scalar.value - 48) }
+            guard scalar.value > 127, scalar.properties.numericType == .decimal,
+                  let number = scalar.properties.numericValue else { return nil }
+            return UInt8(number)
+        }
+
+        /// `+44 20 7946 0958` keeps `+44`: up to three digits after a leading + and before a separator.
+        static func countryCodeLength(_ value: String) -> Int {
+            var scalars = value.unicodeScalars.drop { $0 == " " }
+            guard scalars.first == "+" else { return 0 }
+            scalars = scalars.dropFirst()
+            let code = scalars.prefix { digitValue($0) != nil }
+            guard (1...3).contains(code.count), scalars.count > code.count else { return 0 }
+            return code.count
+        }
+    }
+
+    struct Digits: Transformer {
+        let masker: DigitMasker
+        func mask(_ value: String) -> String? { masker.mask(value) }
+    }
+
+    private static let keepOptions = [
+        OptionInfo("keep_first", .integer, default: "0", "leading digits to keep"),
+        OptionInfo("keep_last", .integer, default: "0", "trailing digits to keep"),
+    ]
+
+    private static func masker(_ options: OptionReader, _ key: MaskingKey, domain: String, countryCode: Bool,
+                               accept: (@Sendable (UInt64) -> Bool)? = nil) throws -> DigitMasker {
+        DigitMasker(permutation: FormatPreservingPermutation(key: key.sipKey(domain)),
+                    keepFirst: try options.int("keep_first", in: 0...64), keepLast: try options.int("keep_last", in: 0...64),
+                    keepCountryCode: countryCode, accept: accept)
+    }
+
+    static let digits = TransformerDescriptor(
+        name: "digits", summary: "replaces every digit, keeping all other characters and the length (format-preserving)",
+        options: keepOptions, uniqueness: "yes (a keyed permutation of the digits)",
+        example: ("ACC-0042-7731", ["keep_last": "2"]), acceptsMaxLength: false
+    ) { options, key throws in
+        .init(Digits(masker: try masker(options, key, domain: "digits", countryCode: false)), unique: true)
+    }
+
+    static let phone = TransformerDescriptor(
+        name: "phone", summary: "a phone number in the same format: separators, length and kept digits stay",
+        options: keepOptions + [
+            OptionInfo("keep_country_code", .boolean, default: "true", "keep a leading +CC (as in +44 20 ...)"),
+        ],
+        uniqueness: "yes (a keyed permutation of the digits)",
+        example: ("+1 (415) 555-0132", ["keep_last": "2"]), acceptsMaxLength: false
+    ) { options, key throws in
+        .init(Digits(masker: try masker(options, key, domain: "phone", countryCode: try options.bool("keep_country_code"))),
+              unique: true)
+    }
+
+    /// Area 001–899 except 666, group not 00, serial not 0000: the shape of an issuable number.
+    static func isPlausibleSSN(_ number: UInt64) -> Bool {
+        let area = number / 1_000_000, group = number / 10_000 % 100, serial = number % 10_000
+        return area != 0 && area != 666 && area < 900 && group != 0 && serial != 0
+    }
+
+    static let ssn = TransformerDescriptor(
+        name: "ssn", summary: "a US social security number in the same format, with a plausible area/group/serial",
+        options: keepOptions, uniqueness: "yes (a keyed permutation of the digits)",
+        example: ("123-45-6789", [:]), acceptsMaxLength: false
+    ) { options, key throws in
+        .init(Digits(masker: try masker(options, key, domain: "ssn", countryCode: false, accept: isPlausibleSSN)),
+              unique: true)
+    }
+}

@@ -1,0 +1,75 @@
+/// `hash`: the keyed HMAC of the value as hex or base32 text, for identifiers that must join.
+struct HashTransformer: Transformer {
+    enum Encoding: String { case hex, base32 }
+
+    let hasher: KeyedHash
+    let length: Int
+    let encoding: Encoding
+
+    func mask(_ value: String) -> String? {
+        let digest = hasher.digest(value)
+        switch encoding {
+        case .hex: return TextEncoding.hex(digest, length: length)
+        case .base32: return TextEncoding.base32(digest, length: length)
+        }
+    }
+
+    /// Below 64 bits a million distinct inputs start to collide by the birthday bound.
+    static let minimumUniqueBits = 64
+
+    static let descriptor = TransformerDescriptor(
+        name: "hash", summary: "keyed HMAC-SHA256 of the value, as hex or base32 text",
+        options: [
+            OptionInfo("length", .integer, default: "32", "characters of output (hex: up to 64, base32: up to 51)"),
+            OptionInfo("encoding", .text, default: "hex", "hex or base32 (lowercase, no padding)"),
+        ],
+        uniqueness: "yes, when length carries at least 64 bits (hex ≥ 16, base32 ≥ 13)",
+        example: ("customer-88213", ["length": "16"]), acceptsMaxLength: false
+    ) { options, key throws in
+        let encoding = Encoding(rawValue: try options.choice("encoding", ["hex", "base32"]))!
+        let bitsPerCharacter = encoding == .hex ? 4 : 5
+        let length = try options.int("length", in: 1...(encoding == .hex ? 64 : 51))
+        let bits = length * bitsPerCharacter
+        return .init(HashTransformer(hasher: key.hasher("hash"), length: length, encoding: encoding),
+                     unique: bits >= minimumUniqueBits,
+                     uniqueProblem: "\(length) \(encoding.rawValue) characters carry only \(bits) bits; use at least "
+                         + "\((minimumUniqueBits + bitsPerCharacter - 1) / bitsPerCharacter)")
+    }
+}
+
+/// Hex and base32 text from hash bits, without intermediate arrays.
+enum TextEncoding {
+    private static let hexDigits = Array("0123456789abcdef".utf8)
+    static let base32Alphabet = Array("abcdefghijklmnopqrstuvwxyz234567".utf8)
+
+    static func hex(_ digest: HashBytes, length: Int) -> String {
+        String(unsafeUninitializedCapacity: length) { buffer in
+            for index in 0..<length {
+                let word = digest.word(index / 16)
+                let nibble = Int((word >> UInt64(60 - (index % 16) * 4)) & 0xf)
+                buffer[index] = hexDigits[nibble]
+            }
+            return length
+        }
+    }
+
+    /// Base32 of the digest's bits, 5 bits per character, most significant first.
+    static func base32(_ digest: HashBytes, length: Int, firstBit: Int = 0) -> String {
+        String(unsafeUninitializedCapacity: length) { buffer in
+            for index in 0..<length {
+                buffer[index] = base32Alphabet[Int(bits(digest, from: firstBit + index * 5, count: 5))]
+            }
+            return length
+        }
+    }
+
+    /// `count` (≤ 57) bits of the 256-bit digest starting at bit `from` (0 = most significant of word 0).
+    static func bits(_ digest: HashBytes, from start: Int, count: Int) -> UInt64 {
+        var result: UInt64 = 0
+        for bit in start..<(start + count) {
+            let word = digest.word(bit / 64)
+            result = result << 1 | (word >> UInt64(63 - bit % 64)) & 1
+        }
+        return result
+    }
+}

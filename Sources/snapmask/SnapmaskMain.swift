@@ -1,0 +1,41 @@
+import ArgumentParser
+import Foundation
+import Snapmask
+
+/// Runs the command and turns every outcome into the documented exit codes:
+/// 0 success, 1 the job or check failed, 2 bad usage or configuration.
+@main
+enum SnapmaskMain {
+    static func main() async {
+        do {
+            var command = try RootCommand.parseAsRoot()
+            if var asyncCommand = command as? AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+            exit(0)
+        } catch {
+            exit(Failure.report(error))
+        }
+    }
+}
+
+struct RootCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "snapmask",
+        abstract: "Restores sanitized copies of production databases into staging.",
+        discussion: """
+            Every value of a personal-data column goes through a deterministic transformer keyed by the masking \
+            key (SNAPMASK_MASKING_KEY), so the same input gives the same fake in every table, engine and run.
+
+            Start with:
+              snapmask transformers                  what each transformer does
+              snapmask try email jane@corp.io        see a transformer on your own values
+              snapmask check --config snapmask.yaml  validate a job file, its rules and overrides
+
+            Exit codes: 0 success, 1 the job or check failed, 2 bad usage or configuration.
+            """,
+        version: SnapmaskVersion.current,
+        subcommands: [TransformersCommand.self, TryCommand.self, CheckCommand.self])
+}
