@@ -54,9 +54,13 @@ let package = Package(
             dependencies: ["Snapmask"],
             path: "Benchmarks/TransformerBenchmark"),
 
+        // Where the test servers are (scripts/services prints their URLs), shared by the engine tests.
+        .target(name: "SnapmaskTestSupport", dependencies: ["Snapmask"], path: "Tests/SnapmaskTestSupport"),
+
         .testTarget(name: "SnapmaskTests", dependencies: ["Snapmask"]),
-        .testTarget(name: "SnapmaskPostgresTests", dependencies: ["SnapmaskPostgres"]),
-        .testTarget(name: "SnapmaskMySQLTests", dependencies: ["SnapmaskMySQL"]),
-        .testTarget(name: "SnapmaskDocumentDBTests", dependencies: ["SnapmaskDocumentDB"]),
+        .testTarget(name: "snapmaskTests", dependencies: ["snapmask", "SnapmaskTestSupport"]),
+        .testTarget(name: "SnapmaskPostgresTests", dependencies: ["SnapmaskPostgres", "SnapmaskTestSupport"]),
+        .testTarget(name: "SnapmaskMySQLTests", dependencies: ["SnapmaskMySQL", "SnapmaskTestSupport"]),
+        .testTarget(name: "SnapmaskDocumentDBTests", dependencies: ["SnapmaskDocumentDB", "SnapmaskTestSupport"]),
     ]
 )

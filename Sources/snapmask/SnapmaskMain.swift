@@ -30,9 +30,9 @@ struct RootCommand: AsyncParsableCommand {
             key (SNAPMASK_MASKING_KEY), so the same input gives the same fake in every table, engine and run.
 
             Start with:
-              snapmask transformers                  what each transformer does
-              snapmask try email jane@corp.io        see a transformer on your own values
-              snapmask check --config snapmask.yaml  validate a job file, its rules and overrides
+              snapmask transformers              what each transformer does
+              snapmask try email jane@corp.io    a transformer on your values
+              snapmask check -c snapmask.yaml    validate job, rules, overrides
 
             Exit codes: 0 success, 1 the job or check failed, 2 bad usage or configuration.
             """,

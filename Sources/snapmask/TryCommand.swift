@@ -13,7 +13,8 @@ struct TryCommand: ParsableCommand {
 
               snapmask try email jane@corp.io bob@corp.io
               snapmask try phone --option keep_last=2 "+1 (415) 555-0132"
-              snapmask try json --option 'paths=contact.email=email' '{"contact":{"email":"a@b.io"}}'
+              snapmask try json --option paths=contact.email=email \\
+                '{"contact":{"email":"a@b.io"}}'
             """)
 
     @Argument(help: "The transformer (see `snapmask transformers`).")

@@ -13,24 +13,13 @@ public struct ConnectionString: Sendable, Hashable, CustomStringConvertible {
 
     public init(_ raw: String, at location: SourceLocation? = nil) throws {
         self.raw = raw
-        guard let schemeEnd = raw.range(of: "://") else {
-            throw ConfigError("'\(Self.redact(raw))' is not a database URL: expected scheme://user:password@host:port/database",
-                              at: location)
+        guard let parts = Self.split(raw) else {
+            // Never echo the value: a malformed URL may still hold a password.
+            throw ConfigError("not a database URL: expected scheme://user:password@host:port/database "
+                                  + "(percent-encode special characters in the password)", at: location)
         }
-        scheme = String(raw[..<schemeEnd.lowerBound]).lowercased()
-        var rest = raw[schemeEnd.upperBound...]
-        var queryText: Substring = ""
-        if let question = rest.firstIndex(of: "?") {
-            queryText = rest[rest.index(after: question)...]
-            rest = rest[..<question]
-        }
-        var pathText: Substring?
-        if let slash = rest.firstIndex(of: "/") {
-            pathText = rest[rest.index(after: slash)...]
-            rest = rest[..<slash]
-        }
-        if let at = rest.lastIndex(of: "@") {
-            let userInfo = rest[..<at]
+        scheme = parts.scheme.lowercased()
+        if let userInfo = parts.userInfo {
             if let colon = userInfo.firstIndex(of: ":") {
                 user = Self.percentDecoded(userInfo[..<colon])
                 password = Self.percentDecoded(userInfo[userInfo.index(after: colon)...])
@@ -38,17 +27,50 @@ public struct ConnectionString: Sendable, Hashable, CustomStringConvertible {
                 user = Self.percentDecoded(userInfo)
                 password = nil
             }
-            rest = rest[rest.index(after: at)...]
         } else {
             user = nil
             password = nil
         }
-        hosts = String(rest)
-        database = pathText.flatMap { $0.isEmpty ? nil : Self.percentDecoded($0) }
-        query = queryText.split(separator: "&").map { pair in
-            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            return (Self.percentDecoded(parts[0]), parts.count > 1 ? Self.percentDecoded(parts[1]) : "")
+        hosts = String(parts.hosts)
+        database = parts.path.flatMap { $0.isEmpty ? nil : Self.percentDecoded($0) }
+        query = (parts.query ?? "").split(separator: "&").map { pair in
+            let pieces = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            return (Self.percentDecoded(pieces[0]), pieces.count > 1 ? Self.percentDecoded(pieces[1]) : "")
         }
+    }
+
+    private struct Parts {
+        var scheme: Substring
+        var userInfo: Substring?
+        var hosts: Substring
+        var path: Substring?
+        var query: Substring?
+    }
+
+    /// scheme://[userinfo@]hosts[/path][?query]. The user info ends at the last '@' before the
+    /// host, so a password holding '/', '?' or '@' (as base64 passwords do) still parses.
+    private static func split(_ raw: String) -> Parts? {
+        guard let schemeEnd = raw.range(of: "://"), schemeEnd.lowerBound > raw.startIndex,
+              raw[..<schemeEnd.lowerBound].allSatisfy({ $0.isLetter || $0.isNumber || $0 == "+" || $0 == "-" || $0 == "." })
+        else { return nil }
+        var rest = raw[schemeEnd.upperBound...]
+        var userInfo: Substring?
+        if let at = rest.lastIndex(of: "@") {
+            userInfo = rest[..<at]
+            rest = rest[rest.index(after: at)...]
+        }
+        let hostEnd = rest.firstIndex(where: { $0 == "/" || $0 == "?" }) ?? rest.endIndex
+        let hosts = rest[..<hostEnd]
+        rest = rest[hostEnd...]
+        var path: Substring?
+        var query: Substring?
+        if rest.first == "/" {
+            let queryStart = rest.firstIndex(of: "?") ?? rest.endIndex
+            path = rest[rest.index(after: rest.startIndex)..<queryStart]
+            rest = rest[queryStart...]
+        }
+        if rest.first == "?" { query = rest.dropFirst() }
+        return Parts(scheme: raw[..<schemeEnd.lowerBound], userInfo: userInfo, hosts: hosts, path: path, query: query)
     }
 
     public static func == (lhs: ConnectionString, rhs: ConnectionString) -> Bool { lhs.raw == rhs.raw }
@@ -76,22 +98,25 @@ public struct ConnectionString: Sendable, Hashable, CustomStringConvertible {
     private static let secretParameters = ["password", "sslpassword", "secret", "token", "authmechanismproperties"]
 
     static func redact(_ url: String) -> String {
-        var text = url
-        if let schemeEnd = text.range(of: "://") {
-            let afterScheme = text[schemeEnd.upperBound...]
-            let authorityEnd = afterScheme.firstIndex(where: { $0 == "/" || $0 == "?" }) ?? afterScheme.endIndex
-            let authority = afterScheme[..<authorityEnd]
-            if let at = authority.lastIndex(of: "@"), let colon = authority[..<at].firstIndex(of: ":") {
-                text.replaceSubrange(text.index(after: colon)..<at, with: "***")
+        guard let parts = split(url) else { return "(not a valid URL)" }
+        var text = String(parts.scheme) + "://"
+        if let userInfo = parts.userInfo {
+            if let colon = userInfo.firstIndex(of: ":") {
+                text += userInfo[..<colon] + ":***@"
+            } else {
+                text += userInfo + "@"
             }
         }
-        guard let question = text.firstIndex(of: "?") else { return text }
-        let pairs = text[text.index(after: question)...].split(separator: "&").map { pair -> String in
-            let parts = pair.split(separator: "=", maxSplits: 1)
-            if secretParameters.contains(parts[0].lowercased()) { return "\(parts[0])=***" }
-            return String(pair)
+        text += parts.hosts
+        if let path = parts.path { text += "/" + path }
+        if let query = parts.query {
+            text += "?" + query.split(separator: "&").map { pair -> String in
+                let pieces = pair.split(separator: "=", maxSplits: 1)
+                if let name = pieces.first, secretParameters.contains(name.lowercased()) { return "\(name)=***" }
+                return String(pair)
+            }.joined(separator: "&")
         }
-        return text[...question] + pairs.joined(separator: "&")
+        return text
     }
 
     static func percentDecoded(_ text: Substring) -> String {

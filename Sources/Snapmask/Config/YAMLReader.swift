@@ -28,14 +28,21 @@ struct YAMLNode {
             let root = try Yams.compose(yaml: text) ?? Node.mapping(Node.Mapping([]))
             return YAMLNode(node: root, file: file, interpolator: interpolator)
         } catch let error as YamlError {
-            throw Self.convert(error, file: file)
+            throw Self.convert(error, file: file, text: text)
         } catch {
-            throw ConfigError("\(file): not valid YAML: \(error)")
+            throw ConfigError("\(file): not valid YAML")
         }
     }
 
-    private static func convert(_ error: YamlError, file: String) -> ConfigError {
+    /// Converts a Yams error without its `yaml` text: a message must never quote the file, which
+    /// may hold a literal password or masking key.
+    private static func convert(_ error: YamlError, file: String, text: String) -> ConfigError {
         switch error {
+        case let .duplicatedKeysInMapping(duplicates, context):
+            let key = duplicates.first ?? ""
+            let line = secondOccurrence(of: key, after: context.mark, in: text) ?? context.mark.line
+            return ConfigError("'\(key)' appears twice in this mapping (first at line \(context.mark.line)); keep one",
+                               at: SourceLocation(file: file, line: line, column: context.mark.column))
         case let .scanner(context, problem, mark, _), let .parser(context, problem, mark, _),
              let .composer(context, problem, mark, _):
             let detail = [context?.text, problem].compactMap { $0 }.filter { !$0.isEmpty }.joined(separator: " ")
@@ -44,8 +51,25 @@ struct YAMLNode {
         case let .reader(problem, _, _, _):
             return ConfigError("\(file): cannot be read as UTF-8 YAML: \(problem)")
         default:
-            return ConfigError("\(file): not valid YAML: \(error)")
+            return ConfigError("\(file): not valid YAML")
         }
+    }
+
+    /// Yams reports where a duplicated key first appears; the line to fix is the later one,
+    /// at the same indentation.
+    private static func secondOccurrence(of key: String, after first: Mark, in text: String) -> Int? {
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        guard first.line >= 1 else { return nil }
+        for index in first.line..<lines.count {
+            let line = lines[index]
+            let indent = line.prefix { $0 == " " }.count
+            guard indent == first.column - 1 else { continue }
+            let body = line.dropFirst(indent)
+            for spelling in [key, "\"\(key)\"", "'\(key)'"] where body.hasPrefix(spelling + ":") {
+                return index + 1
+            }
+        }
+        return nil
     }
 
     private static func reason(_ error: Error) -> String {

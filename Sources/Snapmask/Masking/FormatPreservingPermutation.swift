@@ -4,11 +4,16 @@
 /// A permutation maps distinct inputs to distinct outputs of the same shape, which is how
 /// `phone`, `digits`, `ssn` and `ip` can promise `unique: true` for any number of rows.
 struct FormatPreservingPermutation: Sendable {
-    private static let rounds: UInt64 = 10
+    private static let rounds = 10
     private let key: SipHash.Key
+    /// One key per round, so a round function hashes only (half, context): two message words.
+    private let roundKeys: [SipHash.Key]
 
     init(key: SipHash.Key) {
         self.key = key
+        roundKeys = (0..<UInt64(Self.rounds)).map { round in
+            SipHash.Key(k0: SipHash.hash(key: key, round, 0x726f_756e_64), k1: SipHash.hash(key: key, round, 0x6b65_79))
+        }
     }
 
     /// Permutes `value` within 0..<modA*modB, seen as (a, b) = (value / modB, value % modB).
@@ -17,11 +22,9 @@ struct FormatPreservingPermutation: Sendable {
         var a = a, b = b
         for round in 0..<Self.rounds {
             if round & 1 == 0 {
-                let f = SipHash.hash(key: key, round, b, tweak, modA)
-                a = Self.add(a, f, modulus: modA)
+                a = Self.add(a, SipHash.hash(key: roundKeys[round], b, tweak), modulus: modA)
             } else {
-                let f = SipHash.hash(key: key, round, a, tweak, modB)
-                b = Self.add(b, f, modulus: modB)
+                b = Self.add(b, SipHash.hash(key: roundKeys[round], a, tweak), modulus: modB)
             }
         }
         return (a, b)
@@ -44,8 +47,13 @@ struct FormatPreservingPermutation: Sendable {
     /// the chunks before it, which keeps the whole mapping one-to-one.
     private static let chunkLength = 18
 
-    /// Permutes a string of ASCII digit values (0...9, not characters) in place.
+    /// Permutes a string of digit values (0...9, not characters) in place.
     func permuteDigits(_ digits: inout [UInt8], tweak: UInt64) {
+        digits.withUnsafeMutableBufferPointer { permuteDigits($0, tweak: tweak) }
+    }
+
+    /// Permutes digit values (0...9) in place.
+    func permuteDigits(_ digits: UnsafeMutableBufferPointer<UInt8>, tweak: UInt64) {
         var chained = tweak ^ UInt64(digits.count) << 48
         var start = 0
         while start < digits.count {

@@ -86,18 +86,20 @@ struct JSONMasker: Sendable {
         }
 
         /// Parses the value at `position`. `active` holds (rule, segments matched so far) for the
-        /// rules whose path leads here; a rule matched to its end masks this value.
+        /// rules whose path leads here; a rule matched to its end masks this value. Only values on
+        /// a rule's path are visited; everything else is skipped without recursion.
         mutating func value(active: [(Int, Int)]) throws {
+            guard position < bytes.count else { throw Failure(reason: "unexpected end") }
             if let done = active.first(where: { rules[$0.0].path.segments.count == $0.1 }) {
                 try replaceValue(with: rules[done.0].transformer)
                 return
             }
-            guard position < bytes.count else { throw Failure(reason: "unexpected end") }
             switch bytes[position] {
             case UInt8(ascii: "{"):
                 position += 1
                 skipSpace()
                 if position < bytes.count, bytes[position] == UInt8(ascii: "}") { position += 1; return }
+                try refuseMismatch(active, expecting: .elements, found: "an object")
                 while true {
                     skipSpace()
                     let key = try string()
@@ -106,7 +108,7 @@ struct JSONMasker: Sendable {
                     skipSpace()
                     let next = active.compactMap { entry -> (Int, Int)? in
                         let segments = rules[entry.0].path.segments
-                        guard entry.1 < segments.count, segments[entry.1] == .key(key) else { return nil }
+                        guard segments[entry.1] == .key(key) else { return nil }
                         return (entry.0, entry.1 + 1)
                     }
                     if next.isEmpty { try skipValue() } else { try value(active: next) }
@@ -117,14 +119,14 @@ struct JSONMasker: Sendable {
                     return
                 }
             case UInt8(ascii: "["):
+                let next = active.compactMap { entry -> (Int, Int)? in
+                    rules[entry.0].path.segments[entry.1] == .elements ? (entry.0, entry.1 + 1) : nil
+                }
                 position += 1
                 skipSpace()
                 if position < bytes.count, bytes[position] == UInt8(ascii: "]") { position += 1; return }
-                let next = active.compactMap { entry -> (Int, Int)? in
-                    let segments = rules[entry.0].path.segments
-                    guard entry.1 < segments.count, segments[entry.1] == .elements else { return nil }
-                    return (entry.0, entry.1 + 1)
-                }
+                try refuseMismatch(active.filter { rules[$0.0].path.segments[$0.1] != .elements }, expecting: nil,
+                                   found: "an array")
                 while true {
                     skipSpace()
                     if next.isEmpty { try skipValue() } else { try value(active: next) }
@@ -134,8 +136,36 @@ struct JSONMasker: Sendable {
                     try expect(UInt8(ascii: "]"))
                     return
                 }
+            case UInt8(ascii: "n"):
+                try literal("null")
             default:
+                // A single value where the rule expects an array of them (`phones[]` holding one
+                // string) is masked with that rule; any other shape stops the run rather than copy
+                // a value that sits on a masked path.
+                if let single = active.first(where: { entry in
+                    rules[entry.0].path.segments[entry.1...].allSatisfy { $0 == .elements }
+                }) {
+                    try replaceValue(with: rules[single.0].transformer)
+                    return
+                }
+                try refuseMismatch(active, expecting: nil, found: "a single value")
                 try skipValue()
+            }
+        }
+
+        /// Fails when a rule's path continues through a value of another shape (empty objects and
+        /// arrays hold nothing and pass).
+        func refuseMismatch(_ active: [(Int, Int)], expecting allowed: FieldPath.Segment?, found: String) throws {
+            for entry in active {
+                let segment = rules[entry.0].path.segments[entry.1]
+                if let allowed, segment != allowed { continue }
+                let expected: String
+                switch segment {
+                case .key: expected = "an object"
+                case .elements: expected = "an array"
+                }
+                throw MaskingError("json", "path \(rules[entry.0].path) expects \(expected) there, found \(found); "
+                                       + "fix the rule's path so no value on it is copied unmasked")
             }
         }
 
@@ -194,7 +224,7 @@ struct JSONMasker: Sendable {
             case UInt8(ascii: "\""):
                 try skipString()
             case UInt8(ascii: "{"), UInt8(ascii: "["):
-                try value(active: [])
+                try skipContainer()
             case UInt8(ascii: "t"): try literal("true")
             case UInt8(ascii: "f"): try literal("false")
             case UInt8(ascii: "n"): try literal("null")
@@ -208,6 +238,30 @@ struct JSONMasker: Sendable {
         }
 
         static let numberBytes: Set<UInt8> = Set("0123456789+-.eE".utf8)
+
+        /// Skips an object or array by matching brackets outside strings, without recursion, so
+        /// deeply nested documents cannot exhaust the stack.
+        mutating func skipContainer() throws {
+            var depth = 0
+            while position < bytes.count {
+                switch bytes[position] {
+                case UInt8(ascii: "\""):
+                    try skipString()
+                    continue
+                case UInt8(ascii: "{"), UInt8(ascii: "["):
+                    depth += 1
+                case UInt8(ascii: "}"), UInt8(ascii: "]"):
+                    depth -= 1
+                    if depth == 0 {
+                        position += 1
+                        return
+                    }
+                default: break
+                }
+                position += 1
+            }
+            throw Failure(reason: "unexpected end inside a container")
+        }
 
         mutating func literal(_ word: String) throws {
             for byte in word.utf8 { try expect(byte) }

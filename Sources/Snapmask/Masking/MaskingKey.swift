@@ -34,29 +34,45 @@ public struct MaskingKey: Sendable, CustomStringConvertible {
     }
 }
 
-/// HMAC-SHA256 with the key and a domain prefix already absorbed: each value costs one copy of
-/// the prepared state, one update and one finalization.
+/// HMAC-SHA256 (RFC 2104) with the key and a domain prefix already absorbed: the inner and
+/// outer SHA-256 states after their padded-key blocks are prepared once, so each value costs two
+/// state copies and two short hashes, without the generic HMAC wrapper's extra copies.
 struct KeyedHash: @unchecked Sendable {
-    // HMAC<SHA256> is a copy-on-write value: sharing the prepared state across tasks and copying
-    // it per call is safe even though the type is not declared Sendable.
-    private let prepared: HMAC<SHA256>
+    // SHA256 is a copy-on-write value: sharing the prepared states across tasks and copying them
+    // per call is safe even though the type is not declared Sendable.
+    private let inner: SHA256
+    private let outer: SHA256
 
     init(key: [UInt8], domain: String) {
-        var hmac = HMAC<SHA256>(key: SymmetricKey(data: key))
-        hmac.update(data: Array("snapmask/v1/\(domain)\u{0}".utf8))
-        prepared = hmac
+        var block = key.count > 64 ? Array(SHA256.hash(data: key)) : key
+        block += [UInt8](repeating: 0, count: 64 - block.count)
+        var inner = SHA256()
+        inner.update(data: block.map { $0 ^ 0x36 })
+        inner.update(data: Array("snapmask/v1/\(domain)\u{0}".utf8))
+        var outer = SHA256()
+        outer.update(data: block.map { $0 ^ 0x5c })
+        self.inner = inner
+        self.outer = outer
     }
 
     func digest(_ input: String) -> HashBytes {
-        var state = prepared
+        var state = inner
         var input = input
-        input.withUTF8 { state.update(data: UnsafeRawBufferPointer($0)) }
-        return HashBytes(state.finalize())
+        input.withUTF8 { state.update(bufferPointer: UnsafeRawBufferPointer($0)) }
+        return finish(state)
     }
 
     func digest(_ input: some Collection<UInt8>) -> HashBytes {
-        var state = prepared
+        var state = inner
         state.update(data: Array(input))
+        return finish(state)
+    }
+
+    @inline(__always)
+    private func finish(_ innerState: SHA256) -> HashBytes {
+        let innerDigest = innerState.finalize()
+        var state = outer
+        innerDigest.withUnsafeBytes { state.update(bufferPointer: $0) }
         return HashBytes(state.finalize())
     }
 }
@@ -65,13 +81,13 @@ struct KeyedHash: @unchecked Sendable {
 struct HashBytes: Sendable {
     private(set) var words: (UInt64, UInt64, UInt64, UInt64)
 
-    init(_ mac: HashedAuthenticationCode<SHA256>) {
+    init(_ mac: SHA256.Digest) {
         var words: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
         mac.withUnsafeBytes { raw in
-            words = (UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: 0, as: UInt64.self)),
-                     UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: 8, as: UInt64.self)),
-                     UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: 16, as: UInt64.self)),
-                     UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: 24, as: UInt64.self)))
+            words = (UInt64(bigEndian: raw.loadUnaligned(fromByteOffset: 0, as: UInt64.self)),
+                     UInt64(bigEndian: raw.loadUnaligned(fromByteOffset: 8, as: UInt64.self)),
+                     UInt64(bigEndian: raw.loadUnaligned(fromByteOffset: 16, as: UInt64.self)),
+                     UInt64(bigEndian: raw.loadUnaligned(fromByteOffset: 24, as: UInt64.self)))
         }
         self.words = words
     }
@@ -85,7 +101,7 @@ struct HashBytes: Sendable {
         }
     }
 
-    /// The 32 bytes, big-endian within each word (for hex output and UUIDs).
+    /// The 32 bytes in digest order (for UUIDs).
     var bytes: [UInt8] {
         var result: [UInt8] = []
         result.reserveCapacity(32)

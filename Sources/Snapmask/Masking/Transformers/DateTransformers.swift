@@ -108,8 +108,10 @@ enum DateTransformers {
         func mask(_ value: String) throws(MaskingError) -> String? {
             if isSpecial(value) { return value }
             guard var date = DateText.parse(value) else { throw notADate("date_shift", value) }
-            // A non-zero offset in ±maxDays, fixed by the value: the same date always moves the same way.
-            let word = hasher.digest(value).word(0)
+            // A non-zero offset in ±maxDays fixed by the calendar date alone: the same day moves
+            // the same way in a date column and a timestamp column, and events of one day keep
+            // their order.
+            let word = hasher.digest("\(date.year)-\(date.month)-\(date.day)").word(0)
             let magnitude = 1 + Int((word >> 1) % UInt64(maxDays))
             let offset = word & 1 == 0 ? magnitude : -magnitude
             let shifted = civil(days: days(year: date.year, month: date.month, day: date.day) + offset)

@@ -12,41 +12,63 @@ enum DigitTransformers {
         let accept: (@Sendable (UInt64) -> Bool)?
 
         func mask(_ value: String) -> String {
-            var digits: [UInt8] = []
-            digits.reserveCapacity(value.utf8.count)
-            for scalar in value.unicodeScalars {
-                if let digit = Self.digitValue(scalar) { digits.append(digit) }
-            }
-            let first = min(digits.count, keepFirst + (keepCountryCode ? Self.countryCodeLength(value) : 0))
-            let last = min(digits.count - first, keepLast)
-            guard digits.count - first - last > 0 else { return value }
-            var middle = Array(digits[first..<(digits.count - last)])
-            if let accept, middle.count == 9 {
-                var number = middle.reduce(UInt64(0)) { $0 * 10 + UInt64($1) }
-                for _ in 0..<1000 {
-                    number = permutation.permuteNumber(number, digitCount: 9, tweak: 0)
-                    if accept(number) { break }
+            let countryCode = keepCountryCode ? Self.countryCodeLength(value) : 0
+            if value.utf8.allSatisfy({ $0 < 0x80 }) {
+                var bytes = Array(value.utf8)
+                var digits = bytes.compactMap { $0 &- 48 < 10 ? $0 - 48 : nil }
+                guard replace(&digits, countryCode: countryCode) else { return value }
+                var next = 0
+                for index in bytes.indices where bytes[index] &- 48 < 10 {
+                    bytes[index] = 48 + digits[next]
+                    next += 1
                 }
-                for index in stride(from: 8, through: 0, by: -1) {
-                    middle[index] = UInt8(number % 10)
-                    number /= 10
-                }
-            } else {
-                permutation.permuteDigits(&middle, tweak: 0)
+                return String(decoding: bytes, as: UTF8.self)
             }
-            digits.replaceSubrange(first..<(digits.count - last), with: middle)
-
+            // Digits of other scripts are replaced by digits of the same script, so inputs that
+            // differ only in script stay distinct.
+            let scalars = Array(value.unicodeScalars)
+            var digits = scalars.compactMap(Self.digitValue)
+            guard replace(&digits, countryCode: countryCode) else { return value }
             var output = String.UnicodeScalarView()
             var next = 0
-            for scalar in value.unicodeScalars {
-                if Self.digitValue(scalar) != nil {
-                    output.append(Unicode.Scalar(48 + digits[next]))
+            for scalar in scalars {
+                if let old = Self.digitValue(scalar), let digit = Unicode.Scalar(scalar.value - UInt32(old) + UInt32(digits[next])) {
+                    output.append(digit)
                     next += 1
                 } else {
                     output.append(scalar)
                 }
             }
             return String(output)
+        }
+
+        /// Replaces the digit values between the kept ones; false when none is left to replace.
+        private func replace(_ digits: inout [UInt8], countryCode: Int) -> Bool {
+            let first = min(digits.count, keepFirst + countryCode)
+            let last = min(digits.count - first, keepLast)
+            guard digits.count - first - last > 0 else { return false }
+            digits.withUnsafeMutableBufferPointer { buffer in
+                permute(UnsafeMutableBufferPointer(rebasing: buffer[first..<(buffer.count - last)]))
+            }
+            return true
+        }
+
+        private func permute(_ digits: UnsafeMutableBufferPointer<UInt8>) {
+            guard let accept, digits.count == 9 else {
+                permutation.permuteDigits(digits, tweak: 0)
+                return
+            }
+            // Cycle-walk inside the class of the input (plausible or not), so the mapping stays
+            // one-to-one on each class and therefore on all inputs.
+            var number = digits.reduce(UInt64(0)) { $0 * 10 + UInt64($1) }
+            let plausible = accept(number)
+            repeat {
+                number = permutation.permuteNumber(number, digitCount: 9, tweak: 0)
+            } while accept(number) != plausible
+            for index in stride(from: 8, through: 0, by: -1) {
+                digits[index] = UInt8(number % 10)
+                number /= 10
+            }
         }
 
         /// Decimal digits of any script count (so no digit is copied as is); output uses ASCII.

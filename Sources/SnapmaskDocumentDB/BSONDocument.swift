@@ -1,0 +1,68 @@
+import CMongoC
+import Foundation
+
+/// One heap `bson_t *` from bson_new()/bson_new_from_json(), destroyed in `deinit`.
+/// libbson aligns bson_t to 128 bytes, so Swift never holds one by value.
+public final class BSONDocument {
+    let handle: OpaquePointer
+
+    public init() {
+        handle = bson_new()
+    }
+
+    init(taking handle: OpaquePointer) {
+        self.handle = handle
+    }
+
+    /// Parses (relaxed or canonical) extended JSON.
+    public init(json: String) throws {
+        var error = bson_error_t()
+        guard let parsed = json.withCString({ bson_new_from_json($0, -1, &error) }) else {
+            throw DocumentDBError(Self.message(of: &error), domain: error.domain, code: error.code,
+                                  context: "not a valid JSON document")
+        }
+        handle = parsed
+    }
+
+    deinit { bson_destroy(handle) }
+
+    /// Relaxed extended JSON, for messages and tests.
+    public var json: String {
+        guard let text = bson_as_relaxed_extended_json(handle, nil) else { return "{}" }
+        defer { bson_free(text) }
+        return String(cString: text)
+    }
+
+    static func message(of error: inout bson_error_t) -> String {
+        withUnsafeBytes(of: &error.message) { raw in
+            String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
+        }
+    }
+}
+
+/// Storage for a `bson_t` that libmongoc fills in (a command's reply): 128-byte aligned,
+/// never moved, destroyed and freed in `deinit`.
+final class BSONOutput {
+    let raw: UnsafeMutableRawPointer
+    var pointer: OpaquePointer { OpaquePointer(raw) }
+    private var initialized = false
+
+    init() {
+        raw = UnsafeMutableRawPointer.allocate(byteCount: 128, alignment: 128)
+        raw.initializeMemory(as: UInt8.self, repeating: 0, count: 128)
+    }
+
+    /// Marks the storage as holding an initialized bson_t (libmongoc always initializes replies).
+    func markInitialized() { initialized = true }
+
+    var json: String {
+        guard let text = bson_as_relaxed_extended_json(pointer, nil) else { return "{}" }
+        defer { bson_free(text) }
+        return String(cString: text)
+    }
+
+    deinit {
+        if initialized { bson_destroy(pointer) }
+        raw.deallocate()
+    }
+}

@@ -1,0 +1,39 @@
+import Foundation
+import Snapmask
+
+/// The real database servers the engine tests run against. `scripts/test` starts them and
+/// exports their URLs; a missing URL fails the test (never skips it), so CI cannot pass by
+/// testing nothing.
+public enum TestServers {
+    public struct Missing: Error, CustomStringConvertible {
+        public var variable: String
+        public var description: String {
+            "\(variable) is not set: start the test servers with `eval \"$(scripts/services start)\"` "
+                + "or run the suite with scripts/test"
+        }
+    }
+
+    public static func postgres() throws -> ConnectionString { try url("SNAPMASK_TEST_POSTGRES_URL") }
+    public static func mysql() throws -> ConnectionString { try url("SNAPMASK_TEST_MYSQL_URL") }
+    public static func mongodb() throws -> ConnectionString { try url("SNAPMASK_TEST_MONGODB_URL") }
+
+    static func url(_ variable: String) throws -> ConnectionString {
+        guard let raw = ProcessInfo.processInfo.environment[variable], !raw.isEmpty else { throw Missing(variable: variable) }
+        return try ConnectionString(raw)
+    }
+
+    /// The same server with another database (or another path) in the URL.
+    public static func replacingDatabase(of url: ConnectionString, with database: String) throws -> ConnectionString {
+        var raw = url.raw
+        let authorityStart = raw.range(of: "://")!.upperBound
+        let pathStart = raw[authorityStart...].firstIndex(of: "/") ?? raw.endIndex
+        let queryStart = raw[pathStart...].firstIndex(of: "?") ?? raw.endIndex
+        raw.replaceSubrange(pathStart..<queryStart, with: "/" + database)
+        return try ConnectionString(raw)
+    }
+
+    /// A name no other test uses, for databases and collections created by one test.
+    public static func uniqueName(_ prefix: String) -> String {
+        "\(prefix)_\(UInt32.random(in: 0...UInt32.max))"
+    }
+}

@@ -1,0 +1,109 @@
+import Foundation
+import Snapmask
+import SnapmaskTestSupport
+import Testing
+
+/// The command line as a DBA meets it: output, messages and the documented exit codes
+/// (0 success, 1 the job or check failed, 2 bad usage or configuration).
+@Suite struct CommandLineTests {
+    static let key = "command-line-test-key-0001"
+
+    @Test func versionAndHelp() throws {
+        let version = try CommandRunner.run(["--version"])
+        #expect(version.status == 0)
+        #expect(version.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == SnapmaskVersion.current)
+        let help = try CommandRunner.run(["--help"])
+        #expect(help.status == 0)
+        for command in ["transformers", "try", "check"] { #expect(help.stdout.contains(command)) }
+    }
+
+    @Test func transformersListsEveryTransformerWithAnExample() throws {
+        let result = try CommandRunner.run(["transformers"])
+        #expect(result.status == 0)
+        for name in TransformerCatalog.names {
+            #expect(result.stdout.contains("\n\(name) — ") || result.stdout.hasPrefix("\(name) — "), "\(name)")
+        }
+        #expect(result.stdout.components(separatedBy: "  example").count - 1 == TransformerCatalog.names.count)
+        #expect(try CommandRunner.run(["transformers", "nope"]).status == 2)
+    }
+
+    @Test func tryPrintsWhatTheCoreComputesWithTheKeyFromTheEnvironment() throws {
+        let result = try CommandRunner.run(["try", "email", "jane@corp.io", "\\N", ""],
+                                           environment: ["SNAPMASK_MASKING_KEY": Self.key])
+        #expect(result.status == 0)
+        let expected = try TransformerCatalog.compile(TransformSpec(name: "email"), key: try MaskingKey(Self.key))
+        #expect(result.stdout == "\(try expected.mask("jane@corp.io")!)\n\\N\n\n")
+    }
+
+    @Test func tryReadsValuesFromStandardInput() throws {
+        let result = try CommandRunner.run(["try", "phone", "--option", "keep_last=2"], environment: ["SNAPMASK_MASKING_KEY": Self.key],
+                                           input: "+1 (415) 555-0132\n555-0100\n")
+        #expect(result.status == 0)
+        let lines = result.stdout.split(separator: "\n")
+        #expect(lines.count == 2)
+        #expect(lines.first?.hasPrefix("+1 (") == true && lines.first?.hasSuffix("32") == true)
+    }
+
+    @Test func tryWithoutAKeyIsAUsageError() throws {
+        let result = try CommandRunner.run(["try", "email", "x"], environment: ["SNAPMASK_MASKING_KEY": nil])
+        #expect(result.status == 2)
+        #expect(result.stderr.contains("SNAPMASK_MASKING_KEY"))
+    }
+
+    @Test func tryUsageAndValueErrorsHaveTheirCodes() throws {
+        let env: [String: String?] = ["SNAPMASK_MASKING_KEY": Self.key]
+        let unknown = try CommandRunner.run(["try", "emial", "x"], environment: env)
+        #expect(unknown.status == 2 && unknown.stderr.contains("did you mean 'email'"))
+        let badOption = try CommandRunner.run(["try", "hash", "--option", "lenght=3", "x"], environment: env)
+        #expect(badOption.status == 2 && badOption.stderr.contains("'length'"))
+        let notUnique = try CommandRunner.run(["try", "first_name", "--unique", "x"], environment: env)
+        #expect(notUnique.status == 2 && notUnique.stderr.contains("cannot promise unique"))
+        let notADate = try CommandRunner.run(["try", "date_shift", "not-a-date"], environment: env)
+        #expect(notADate.status == 1)
+        #expect(!notADate.stderr.contains("not-a-date"), "a value that cannot be masked is never echoed")
+        #expect(try CommandRunner.run(["bogus"]).status == 2)
+    }
+
+    @Test func checkValidatesAJobFileOffline() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(TestServers.uniqueName("check"))
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        try """
+            masking_key: ${SNAPMASK_MASKING_KEY}
+            databases:
+              app:
+                engine: postgres
+                source: postgres://reader:${PROD_PASSWORD}@prod-db/app
+                target: postgres://snapmask@staging-db/app
+                rules: rules.yaml
+            """.write(to: directory.appendingPathComponent("job.yaml"), atomically: true, encoding: .utf8)
+        try """
+            tables:
+              public.users:
+                columns:
+                  id: keep
+                  email: { transform: email, unique: true }
+            """.write(to: directory.appendingPathComponent("rules.yaml"), atomically: true, encoding: .utf8)
+        let job = directory.appendingPathComponent("job.yaml").path
+        let env: [String: String?] = ["SNAPMASK_MASKING_KEY": Self.key, "PROD_PASSWORD": "Pr0dS3cret"]
+        let ok = try CommandRunner.run(["check", "--config", job], environment: env)
+        #expect(ok.status == 0, "\(ok.stderr)")
+        #expect(ok.stdout.contains("ok: app (postgres)"))
+
+        let missing = try CommandRunner.run(["check", "--config", job], environment: ["SNAPMASK_MASKING_KEY": Self.key, "PROD_PASSWORD": nil])
+        #expect(missing.status == 2)
+        #expect(missing.stderr.contains("job.yaml:5:13") && missing.stderr.contains("PROD_PASSWORD"))
+
+        try """
+            tables:
+              public.users:
+                columns:
+                  id: keep
+                  email: { trasnform: email }
+            """.write(to: directory.appendingPathComponent("rules.yaml"), atomically: true, encoding: .utf8)
+        let typo = try CommandRunner.run(["check", "--config", job], environment: env)
+        #expect(typo.status == 2)
+        #expect(typo.stderr.contains("rules.yaml:5:16") && typo.stderr.contains("did you mean 'transform'"), "\(typo.stderr)")
+        #expect(!typo.stderr.contains("Pr0dS3cret") && !typo.stdout.contains("Pr0dS3cret"))
+    }
+}
