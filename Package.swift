@@ -55,7 +55,8 @@ let package = Package(
             path: "Benchmarks/TransformerBenchmark"),
 
         // Where the test servers are (scripts/services prints their URLs), shared by the engine tests.
-        .target(name: "SnapmaskTestSupport", dependencies: ["Snapmask"], path: "Tests/SnapmaskTestSupport"),
+        .target(name: "SnapmaskTestSupport", dependencies: ["Snapmask", "SnapmaskPostgres"],
+                path: "Tests/SnapmaskTestSupport"),
 
         .testTarget(name: "SnapmaskTests", dependencies: ["Snapmask"]),
         .testTarget(name: "snapmaskTests", dependencies: ["snapmask", "SnapmaskTestSupport"]),

@@ -10,10 +10,17 @@ public final class PostgresConnection {
 
     /// Connects with a postgres:// URL. `applicationName` shows in pg_stat_activity, so a DBA
     /// can tell snapmask's sessions apart.
-    public init(url: ConnectionString, applicationName: String = "snapmask", connectTimeout: Int = 15) throws {
+    /// `readOnly` makes every transaction of the session read-only, so a source can never be
+    /// written through this connection.
+    public init(url: ConnectionString, applicationName: String = "snapmask", connectTimeout: Int = 15,
+                readOnly: Bool = false) throws {
         displayName = url.description
-        let keys = ["dbname", "application_name", "connect_timeout", "client_encoding"]
-        let values = [url.raw, applicationName, String(connectTimeout), "UTF8"]
+        var keys = ["dbname", "application_name", "connect_timeout", "client_encoding"]
+        var values = [url.raw, String(applicationName.prefix(63)), String(connectTimeout), "UTF8"]
+        if readOnly {
+            keys.append("options")
+            values.append("-c default_transaction_read_only=on")
+        }
         let connection: OpaquePointer? = Self.withCStrings(keys) { keyPointers in
             Self.withCStrings(values) { valuePointers in
                 PQconnectdbParams(keyPointers, valuePointers, 1)
@@ -25,6 +32,8 @@ public final class PostgresConnection {
             PQfinish(connection)
             throw PostgresError(message, context: "cannot connect to \(displayName)")
         }
+        // Server notices ("database ... does not exist, skipping") are not for the DBA's eyes.
+        PQsetNoticeProcessor(connection, { _, _ in }, nil)
         handle = connection
     }
 

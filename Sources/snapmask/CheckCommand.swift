@@ -5,11 +5,15 @@ import Snapmask
 struct CheckCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "check",
-        abstract: "Validates a job file with its rule and override files.",
+        abstract: "Validates a job file and its rules, then compares the rules with each source's real schema.",
         discussion: """
             Reads the job file, every rule file and override file it names, expands ${VAR} from the environment \
-            and builds every transformer with the masking key. Every problem is listed with file:line:column. \
-            Exit 0 when all is well, 2 when the configuration has problems.
+            and builds every transformer with the masking key; problems are listed with file:line:column (exit 2). \
+            Then it connects to each source (read-only) and fails closed (exit 1) on: a table or column without \
+            a rule (while unlisted: fail), a rule for a table or column that does not exist, a transformer that \
+            cannot write the column's type, the null transformer on a NOT NULL column, a transformer that cannot \
+            promise distinct outputs on a column under a primary key or unique index, and output longer than a \
+            varchar(n). `restore` runs the same check first. --offline skips the connection.
             """)
 
     @Option(name: .shortAndLong, help: "The job file (YAML).")
@@ -18,23 +22,53 @@ struct CheckCommand: ParsableCommand {
     @Option(name: .shortAndLong, help: "Check only this database of the job file.")
     var database: String?
 
+    @Flag(help: "Validate the files only; do not connect to the sources.")
+    var offline = false
+
     func run() throws {
         let job = try JobFile.load(path: config, environment: ProcessInfo.processInfo.environment)
         let databases = try database.map { [try job.database(named: $0)] } ?? job.databases
-        var errors = ConfigErrors()
+        var configErrors = ConfigErrors()
+        var compiled: [(DatabaseJob, CompiledRules)] = []
         for database in databases {
             do {
-                let compiled = try CompiledRules.compile(database.rules, key: job.maskingKey)
-                let columns = compiled.tables.reduce(0) { $0 + $1.columns.count }
-                let masked = compiled.tables.reduce(0) { $0 + $1.columns.filter { !$0.isKeep }.count }
-                let kind = database.rules.kind
-                print("ok: \(database.name) (\(database.engine.rawValue)): \(compiled.tables.count) \(kind.rawValue), "
-                      + "\(columns) \(kind == .tables ? "column" : "field") rules (\(masked) masked), "
-                      + "\(database.overrides.steps.count) override steps")
+                compiled.append((database, try CompiledRules.compile(database.rules, key: job.maskingKey)))
             } catch {
-                errors.append(error)
+                configErrors.append(error)
             }
         }
-        try errors.throwIfAny()
+        try configErrors.throwIfAny()
+
+        var failed = false
+        for (database, rules) in compiled {
+            let kind = database.rules.kind
+            let columns = rules.tables.reduce(0) { $0 + $1.columns.count }
+            let masked = rules.tables.reduce(0) { $0 + $1.columns.filter { !$0.isKeep }.count }
+            let summary = "\(rules.tables.count) \(kind.rawValue), \(columns) \(kind == .tables ? "column" : "field") rules "
+                + "(\(masked) masked), \(database.overrides.steps.count) override steps"
+            if offline {
+                print("ok: \(database.name) (\(database.engine.rawValue)): \(summary)")
+                continue
+            }
+            do {
+                let schema = try Engines.engine(for: database).inspectSource()
+                let problems = SchemaCheck.problems(rules: rules, schema: schema)
+                if problems.isEmpty {
+                    print("ok: \(database.name) (\(database.engine.rawValue)): \(summary); matches the source's "
+                          + "\(schema.tables.count) tables")
+                } else {
+                    failed = true
+                    print("FAILED: \(database.name) (\(database.engine.rawValue)): \(problems.count) problem"
+                          + "\(problems.count == 1 ? "" : "s") against \(database.source):")
+                    for problem in problems { print("  \(problem)") }
+                }
+            } catch let error as ConfigError {
+                throw error
+            } catch {
+                failed = true
+                print("FAILED: \(database.name) (\(database.engine.rawValue)): \(error)")
+            }
+        }
+        if failed { throw CommandFailed(status: .failed) }
     }
 }

@@ -30,8 +30,15 @@ enum Failure {
             printError("error: \(count == 1 ? "a configuration problem" : "\(count) configuration problems"):")
             for error in errors.errors { printError("  \(error)") }
             return ExitStatus.usage.rawValue
+        case let code as ExitCode:
+            return code.rawValue
         default:
             let code = RootCommand.exitCode(for: error)
+            if code == .failure {
+                // A runtime failure (a server, a stream, a value): the job failed.
+                printError("error: \(error)")
+                return ExitStatus.failed.rawValue
+            }
             let message = RootCommand.fullMessage(for: error)
             if code == .success {
                 if !message.isEmpty { print(message) }

@@ -37,5 +37,6 @@ struct RootCommand: AsyncParsableCommand {
             Exit codes: 0 success, 1 the job or check failed, 2 bad usage or configuration.
             """,
         version: SnapmaskVersion.current,
-        subcommands: [TransformersCommand.self, TryCommand.self, CheckCommand.self])
+        subcommands: [CheckCommand.self, PreviewCommand.self, RestoreCommand.self, OverridesCommand.self,
+                      TransformersCommand.self, TryCommand.self])
 }

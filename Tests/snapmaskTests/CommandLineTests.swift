@@ -86,11 +86,11 @@ import Testing
             """.write(to: directory.appendingPathComponent("rules.yaml"), atomically: true, encoding: .utf8)
         let job = directory.appendingPathComponent("job.yaml").path
         let env: [String: String?] = ["SNAPMASK_MASKING_KEY": Self.key, "PROD_PASSWORD": "Pr0dS3cret"]
-        let ok = try CommandRunner.run(["check", "--config", job], environment: env)
+        let ok = try CommandRunner.run(["check", "--offline", "--config", job], environment: env)
         #expect(ok.status == 0, "\(ok.stderr)")
         #expect(ok.stdout.contains("ok: app (postgres)"))
 
-        let missing = try CommandRunner.run(["check", "--config", job], environment: ["SNAPMASK_MASKING_KEY": Self.key, "PROD_PASSWORD": nil])
+        let missing = try CommandRunner.run(["check", "--offline", "--config", job], environment: ["SNAPMASK_MASKING_KEY": Self.key, "PROD_PASSWORD": nil])
         #expect(missing.status == 2)
         #expect(missing.stderr.contains("job.yaml:5:13") && missing.stderr.contains("PROD_PASSWORD"))
 
@@ -101,9 +101,20 @@ import Testing
                   id: keep
                   email: { trasnform: email }
             """.write(to: directory.appendingPathComponent("rules.yaml"), atomically: true, encoding: .utf8)
-        let typo = try CommandRunner.run(["check", "--config", job], environment: env)
+        let typo = try CommandRunner.run(["check", "--offline", "--config", job], environment: env)
         #expect(typo.status == 2)
         #expect(typo.stderr.contains("rules.yaml:5:16") && typo.stderr.contains("did you mean 'transform'"), "\(typo.stderr)")
         #expect(!typo.stderr.contains("Pr0dS3cret") && !typo.stdout.contains("Pr0dS3cret"))
+
+        // Without --offline the source is contacted: an unknown host fails the check (exit 1),
+        // naming the source without its password.
+        try """
+            tables:
+              public.users:
+                columns: { id: keep }
+            """.write(to: directory.appendingPathComponent("rules.yaml"), atomically: true, encoding: .utf8)
+        let unreachable = try CommandRunner.run(["check", "--config", job], environment: env)
+        #expect(unreachable.status == 1)
+        #expect(unreachable.stdout.contains("prod-db") && !unreachable.stdout.contains("Pr0dS3cret"))
     }
 }

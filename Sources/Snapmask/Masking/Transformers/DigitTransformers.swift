@@ -47,15 +47,22 @@ enum DigitTransformers {
             let first = min(digits.count, keepFirst + countryCode)
             let last = min(digits.count - first, keepLast)
             guard digits.count - first - last > 0 else { return false }
+            // The kept digits tweak the permutation: numbers that share their middle digits but
+            // not their kept ones get unrelated fakes, and the mapping stays one-to-one.
+            var tweak: UInt64 = 0xcbf2_9ce4_8422_2325
+            for digit in digits[..<first] + digits[(digits.count - last)...] {
+                tweak = (tweak ^ UInt64(digit + 1)) &* 0x100_0000_01b3
+            }
             digits.withUnsafeMutableBufferPointer { buffer in
-                permute(UnsafeMutableBufferPointer(rebasing: buffer[first..<(buffer.count - last)]))
+                permute(UnsafeMutableBufferPointer(rebasing: buffer[first..<(buffer.count - last)]),
+                        tweak: first + last == 0 ? 0 : tweak)
             }
             return true
         }
 
-        private func permute(_ digits: UnsafeMutableBufferPointer<UInt8>) {
+        private func permute(_ digits: UnsafeMutableBufferPointer<UInt8>, tweak: UInt64) {
             guard let accept, digits.count == 9 else {
-                permutation.permuteDigits(digits, tweak: 0)
+                permutation.permuteDigits(digits, tweak: tweak)
                 return
             }
             // Cycle-walk inside the class of the input (plausible or not), so the mapping stays
@@ -63,7 +70,7 @@ enum DigitTransformers {
             var number = digits.reduce(UInt64(0)) { $0 * 10 + UInt64($1) }
             let plausible = accept(number)
             repeat {
-                number = permutation.permuteNumber(number, digitCount: 9, tweak: 0)
+                number = permutation.permuteNumber(number, digitCount: 9, tweak: tweak)
             } while accept(number) != plausible
             for index in stride(from: 8, through: 0, by: -1) {
                 digits[index] = UInt8(number % 10)

@@ -1,0 +1,79 @@
+/// Masks batches of tab-separated rows (PostgreSQL COPY text, MySQL LOAD DATA): the fields of
+/// masked columns are decoded, masked and re-escaped; every other byte is copied as it came.
+public struct DelimitedRowMasker: BatchMasker {
+    struct Field: Sendable {
+        var column: CompiledColumn
+        var arrays: (any ArrayLiteralCodec)?
+    }
+
+    let table: String
+    /// Per field position: the mask to apply, or nil to copy the field as is.
+    let fields: [Field?]
+    let dialect: DelimitedText.Dialect
+
+    public init(plan: TablePlan, dialect: DelimitedText.Dialect, arrays: (any ArrayLiteralCodec)? = nil) {
+        table = plan.table.name
+        fields = plan.columns.indices.map { index in
+            plan.masks[index].map { Field(column: $0, arrays: $0.rule.perElement ? arrays : nil) }
+        }
+        self.dialect = dialect
+    }
+
+    public var masksNothing: Bool { fields.allSatisfy { $0 == nil } }
+
+    public func mask(_ batch: RowBatch) throws -> RowBatch {
+        if masksNothing { return batch }
+        var output: [UInt8] = []
+        output.reserveCapacity(batch.data.count + batch.data.count / 4)
+        var row = batch.firstRow
+        try batch.data.withUnsafeBufferPointer { input in
+            var position = 0
+            while position < input.count {
+                // One row: copy untouched stretches, replace masked fields.
+                var field = 0
+                var fieldStart = position
+                var copiedUpTo = position
+                while true {
+                    var end = fieldStart
+                    while end < input.count, input[end] != DelimitedText.tab, input[end] != DelimitedText.newline { end += 1 }
+                    if field < fields.count, let mask = fields[field] {
+                        output.append(contentsOf: UnsafeBufferPointer(rebasing: input[copiedUpTo..<fieldStart]))
+                        try append(UnsafeBufferPointer(rebasing: input[fieldStart..<end]), mask, row: row, to: &output)
+                        copiedUpTo = end
+                    }
+                    field += 1
+                    if end >= input.count || input[end] == DelimitedText.newline {
+                        let rowEnd = min(end + 1, input.count)
+                        output.append(contentsOf: UnsafeBufferPointer(rebasing: input[copiedUpTo..<rowEnd]))
+                        position = rowEnd
+                        break
+                    }
+                    fieldStart = end + 1
+                }
+                row += 1
+            }
+        }
+        return RowBatch(data: output, rowCount: batch.rowCount, firstRow: batch.firstRow)
+    }
+
+    private func append(_ raw: UnsafeBufferPointer<UInt8>, _ field: Field, row: Int, to output: inout [UInt8]) throws {
+        let value = DelimitedText.decode(raw, dialect: dialect)
+        let masked: String?
+        do {
+            if let arrays = field.arrays, let value {
+                masked = arrays.literal(of: try arrays.elements(of: value).map { element throws(MaskingError) in
+                    try field.column.transformer.mask(element)
+                })
+            } else {
+                masked = try field.column.transformer.mask(value)
+            }
+        } catch {
+            throw RowMaskingError(table: table, column: field.column.name, row: row, reason: error)
+        }
+        if let masked {
+            DelimitedText.appendEscaped(masked, to: &output, dialect: dialect)
+        } else {
+            DelimitedText.appendNull(to: &output)
+        }
+    }
+}

@@ -1,0 +1,107 @@
+/// Tab-separated rows with backslash escapes and `\N` for NULL: PostgreSQL's COPY text format
+/// and MySQL's LOAD DATA default. Only masked fields are ever decoded; the rest of a row is
+/// copied as the bytes the source sent.
+public enum DelimitedText {
+    public enum Dialect: Sendable {
+        case postgres
+        case mysql
+    }
+
+    static let tab = UInt8(ascii: "\t")
+    static let newline = UInt8(ascii: "\n")
+    static let backslash = UInt8(ascii: "\\")
+
+    /// Appends a value escaped for the dialect.
+    @inline(__always)
+    public static func appendEscaped(_ bytes: UnsafeBufferPointer<UInt8>, to output: inout [UInt8], dialect: Dialect) {
+        var start = 0
+        for index in 0..<bytes.count {
+            let byte = bytes[index]
+            let escape: UInt8
+            switch byte {
+            case backslash: escape = backslash
+            case tab: escape = UInt8(ascii: "t")
+            case newline: escape = UInt8(ascii: "n")
+            case 0x0d: escape = UInt8(ascii: "r")
+            case 0 where dialect == .mysql: escape = UInt8(ascii: "0")
+            default: continue
+            }
+            if start < index { output.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[start..<index])) }
+            output.append(backslash)
+            output.append(escape)
+            start = index + 1
+        }
+        if start < bytes.count { output.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[start...])) }
+    }
+
+    public static func appendEscaped(_ text: String, to output: inout [UInt8], dialect: Dialect) {
+        var text = text
+        text.withUTF8 { appendEscaped($0, to: &output, dialect: dialect) }
+    }
+
+    public static func appendNull(to output: inout [UInt8]) {
+        output.append(backslash)
+        output.append(UInt8(ascii: "N"))
+    }
+
+    /// Whether a raw field is `\N`.
+    @inline(__always)
+    static func isNull(_ field: UnsafeBufferPointer<UInt8>) -> Bool {
+        field.count == 2 && field[0] == backslash && field[1] == UInt8(ascii: "N")
+    }
+
+    /// The value of a raw field as text, or nil for NULL.
+    public static func decode(_ field: UnsafeBufferPointer<UInt8>, dialect: Dialect) -> String? {
+        if isNull(field) { return nil }
+        guard field.contains(backslash) else { return String(decoding: field, as: UTF8.self) }
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(field.count)
+        var index = 0
+        while index < field.count {
+            let byte = field[index]
+            index += 1
+            guard byte == backslash, index < field.count else {
+                bytes.append(byte)
+                continue
+            }
+            let code = field[index]
+            index += 1
+            switch code {
+            case UInt8(ascii: "n"): bytes.append(newline)
+            case UInt8(ascii: "t"): bytes.append(tab)
+            case UInt8(ascii: "r"): bytes.append(0x0d)
+            case UInt8(ascii: "b"): bytes.append(0x08)
+            case UInt8(ascii: "f"): bytes.append(0x0c)
+            case UInt8(ascii: "v"): bytes.append(0x0b)
+            case UInt8(ascii: "Z") where dialect == .mysql: bytes.append(26)
+            case UInt8(ascii: "0") where dialect == .mysql: bytes.append(0)
+            case UInt8(ascii: "0")...UInt8(ascii: "7") where dialect == .postgres:
+                var value = Int(code - 48)
+                for _ in 0..<2 where index < field.count && (48...55).contains(field[index]) {
+                    value = value * 8 + Int(field[index] - 48)
+                    index += 1
+                }
+                bytes.append(UInt8(truncatingIfNeeded: value))
+            case UInt8(ascii: "x") where dialect == .postgres:
+                var value = 0, digits = 0
+                while digits < 2, index < field.count, let digit = hexValue(field[index]) {
+                    value = value * 16 + digit
+                    index += 1
+                    digits += 1
+                }
+                bytes.append(digits == 0 ? UInt8(ascii: "x") : UInt8(value))
+            default: bytes.append(code)
+            }
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    private static func hexValue(_ byte: UInt8) -> Int? {
+        switch byte {
+        case 48...57: return Int(byte - 48)
+        case 65...70: return Int(byte - 55)
+        case 97...102: return Int(byte - 87)
+        default: return nil
+        }
+    }
+}

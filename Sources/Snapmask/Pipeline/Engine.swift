@@ -1,0 +1,85 @@
+/// What the core needs from a database driver. The CLI picks the driver by `engine:`; the core
+/// never imports one. Sessions hold C handles and are used from one thread at a time.
+public protocol DatabaseEngine: Sendable {
+    /// The source's tables and columns, for `check` (connects read-only).
+    func inspectSource() throws -> SchemaShape
+    /// Opens the source read-only inside one consistent snapshot, kept until `close()`.
+    func openSource() throws -> any SourceSession
+    /// Connects to the target server; nothing is changed until `prepareShadow`.
+    func openTarget() throws -> any TargetSession
+    /// The masker for one table's batches.
+    func makeMasker(for plan: TablePlan) -> any BatchMasker
+    /// Applies the overrides to the live staging database (not a shadow), in one transaction.
+    func applyOverridesToStaging(_ overrides: OverrideList) throws -> [OverrideOutcome]
+    /// The first `limit` rows of a table as text, columns in `plan.columns` order (for `preview`).
+    func previewRows(_ plan: TablePlan, limit: Int) throws -> [[String?]]
+}
+
+/// The source, inside one snapshot: every reader sees the same point in time. Copy threads call
+/// `makeReader` concurrently, so implementations synchronize their shared state.
+public protocol SourceSession: AnyObject, Sendable {
+    var schema: SchemaShape { get }
+    /// A reader for one table, on a connection of its own inside the same snapshot.
+    func makeReader(for plan: TablePlan) throws -> any BatchReader
+    /// Up to `limit` rows with a non-empty value in `column`: the key columns' text and the value.
+    func sampleRows(_ plan: TablePlan, keyColumns: [String], column: String, limit: Int) throws -> [SampledRow]
+    func close()
+}
+
+public struct SampledRow: Sendable {
+    public var key: [String?]
+    public var value: String
+
+    public init(key: [String?], value: String) {
+        self.key = key
+        self.value = value
+    }
+}
+
+/// Reads one table on a connection of its own; created on one thread and then used by exactly
+/// one other (the table's read thread).
+public protocol BatchReader: AnyObject {
+    /// The next batch of whole rows, or nil at the end of the table.
+    func next() throws -> RowBatch?
+}
+
+public protocol BatchWriter: AnyObject {
+    func write(_ batch: RowBatch) throws
+    /// Ends the table's load; returns the rows the target accepted.
+    func finish() throws -> Int
+}
+
+/// The staging side: a shadow copy is built beside the live staging data and swapped in only
+/// after overrides and verification. Copy threads call `makeWriter` concurrently.
+public protocol TargetSession: AnyObject, Sendable {
+    /// Takes the one-run-at-a-time lock of this target, or fails naming the holder.
+    func lock() throws
+    /// Creates the shadow copy with the source's schema, without indexes, constraints and triggers.
+    func prepareShadow(source: any SourceSession, plan: RestorePlan) throws
+    func makeWriter(for plan: TablePlan) throws -> any BatchWriter
+    /// Indexes, constraints, foreign keys (validated), triggers, sequence values, statistics.
+    func finishSchema(source: any SourceSession, plan: RestorePlan) throws
+    func countRows(_ plan: TablePlan) throws -> Int
+    func applyOverrides(_ overrides: OverrideList) throws -> [OverrideOutcome]
+    /// The values of `column` in the shadow rows with these keys (key text → value text).
+    func values(_ plan: TablePlan, keyColumns: [String], column: String, keys: [[String?]]) throws -> [[String?]: String?]
+    /// Which of `values` occur in `column` of the shadow copy.
+    func occurrences(_ plan: TablePlan, column: String, of values: [String]) throws -> Set<String>
+    /// Makes the shadow copy the staging data in one step.
+    func swap() throws
+    /// Removes the shadow copy (after a failure); must not throw.
+    func discardShadow()
+    func unlock()
+    func close()
+}
+
+/// One applied override step, for the report.
+public struct OverrideOutcome: Sendable, Codable {
+    public var step: String
+    public var rowsAffected: Int?
+
+    public init(step: String, rowsAffected: Int?) {
+        self.step = step
+        self.rowsAffected = rowsAffected
+    }
+}

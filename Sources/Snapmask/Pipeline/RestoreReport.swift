@@ -1,0 +1,80 @@
+import Foundation
+
+/// What a restore did, table by table: written as JSON with `--report` and summed up at the end.
+public struct RestoreReport: Codable, Sendable {
+    public struct Table: Codable, Sendable {
+        public var name: String
+        public var rowsRead: Int
+        public var rowsWritten: Int
+        public var maskedColumns: [String]
+        public var dataSkipped: Bool
+        public var seconds: Double
+    }
+
+    public var database: String
+    public var engine: String
+    public var source: String
+    public var target: String
+    public var snapmaskVersion: String
+    public var startedAt: Date
+    public var finishedAt: Date?
+    public var tables: [Table] = []
+    public var overrides: [OverrideOutcome] = []
+    public var rowCountsVerified: Bool = false
+    public var leakChecks: [LeakCheckResult] = []
+    /// `swapped`, `dry run`, or `failed: <reason>`.
+    public var outcome: String = "running"
+
+    public init(database: DatabaseJob) {
+        self.database = database.name
+        engine = database.engine.rawValue
+        source = database.source.description
+        target = database.target.description
+        snapmaskVersion = SnapmaskVersion.current
+        startedAt = Date()
+    }
+
+    public var rowsWritten: Int { tables.reduce(0) { $0 + $1.rowsWritten } }
+
+    public var seconds: Double { (finishedAt ?? Date()).timeIntervalSince(startedAt) }
+
+    /// A few lines for a person at the end of a run.
+    public var summary: String {
+        let rate = seconds > 0 ? Int(Double(rowsWritten) / seconds) : 0
+        var lines = ["\(database) (\(engine)): \(outcome) — \(tables.count) tables, \(rowsWritten) rows in "
+                         + String(format: "%.1f", seconds) + " s (\(rate) rows/s)"]
+        let masked = tables.reduce(0) { $0 + $1.maskedColumns.count }
+        lines.append("  masked columns: \(masked); overrides applied: \(overrides.count); row counts verified: "
+                         + (rowCountsVerified ? "yes" : "no"))
+        if !leakChecks.isEmpty {
+            let sampled = leakChecks.reduce(0) { $0 + $1.sampled }
+            let leaks = leakChecks.reduce(0) { $0 + $1.leaks }
+            lines.append("  leak check: \(sampled) original values sampled in \(leakChecks.count) columns, \(leaks) found in staging")
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    public func json() throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        encoder.dateEncodingStrategy = .iso8601
+        return try encoder.encode(self)
+    }
+}
+
+/// The leak check of one masked column.
+public struct LeakCheckResult: Codable, Sendable {
+    public enum Method: String, Codable, Sendable {
+        /// The same rows (by a primary key that is kept) compared in source and shadow.
+        case byKey = "by key"
+        /// The sampled values searched for anywhere in the shadow column.
+        case byValue = "by value"
+    }
+
+    public var table: String
+    public var column: String
+    public var transformer: String
+    public var method: Method
+    public var sampled: Int
+    public var leaks: Int
+}

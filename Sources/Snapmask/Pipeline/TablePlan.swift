@@ -1,0 +1,58 @@
+/// What happens to one source table: which columns are copied, which are masked and how.
+public struct TablePlan: Sendable {
+    public let table: TableShape
+    /// The rule the table follows (its own or its partitioned parent's); nil under `unlisted: keep`.
+    public let rule: CompiledTable?
+    /// The columns read and written, in order (generated columns are computed by the target).
+    public let columns: [ColumnShape]
+    /// Position in `columns` → the masked column's rule (`keep` columns are absent).
+    public let masks: [Int: CompiledColumn]
+
+    public init(table: TableShape, rule: CompiledTable?) {
+        self.table = table
+        self.rule = rule
+        columns = table.copiedColumns
+        var masks: [Int: CompiledColumn] = [:]
+        for (index, column) in columns.enumerated() {
+            if let compiled = rule?.column(named: column.name), !compiled.isKeep { masks[index] = compiled }
+        }
+        self.masks = masks
+    }
+
+    public var name: String { table.name }
+    public var skipData: Bool { rule?.rule.skipData ?? false }
+    public var whereClause: String? { rule?.rule.whereClause }
+    public var maskedColumns: [CompiledColumn] { masks.sorted { $0.key < $1.key }.map(\.value) }
+}
+
+/// Every table of a restore, after the rules passed the check against the source's schema.
+public struct RestorePlan: Sendable {
+    public let schema: SchemaShape
+    public let rules: CompiledRules
+    /// The tables that hold rows (partitions rather than their partitioned parents), largest first.
+    public let tables: [TablePlan]
+
+    /// Checks the rules against the schema and builds the plan; any problem stops here, before
+    /// anything is written.
+    public static func make(rules: CompiledRules, schema: SchemaShape) throws -> RestorePlan {
+        let problems = SchemaCheck.problems(rules: rules, schema: schema)
+        guard problems.isEmpty else { throw CheckFailed(problems: problems) }
+        let tables = schema.tables.filter(\.holdsRows).map { TablePlan(table: $0, rule: schema.rule(for: $0, in: rules)) }
+        return RestorePlan(schema: schema, rules: rules,
+                           tables: tables.sorted { $0.table.estimatedRows > $1.table.estimatedRows })
+    }
+
+    public func table(named name: String) -> TablePlan? {
+        tables.first { $0.name == name } ?? schema.defaultSchema.flatMap { schema in tables.first { $0.name == "\(schema).\(name)" } }
+    }
+}
+
+/// The rules do not fit the source: nothing was written.
+public struct CheckFailed: Error, Sendable, CustomStringConvertible {
+    public var problems: [CheckProblem]
+
+    public var description: String {
+        "the rules do not match the source schema (\(problems.count) problem\(problems.count == 1 ? "" : "s")):\n"
+            + problems.map { "  \($0)" }.joined(separator: "\n")
+    }
+}

@@ -1,0 +1,123 @@
+/// One disagreement between the rules and the source's real schema.
+public struct CheckProblem: Sendable, CustomStringConvertible, Codable, Equatable {
+    public var table: String
+    public var column: String?
+    public var message: String
+
+    public init(table: String, column: String? = nil, message: String) {
+        self.table = table
+        self.column = column
+        self.message = message
+    }
+
+    public var description: String {
+        "\(table)\(column.map { ".\($0)" } ?? ""): \(message)"
+    }
+}
+
+/// Compares compiled rules with a source schema, failing closed: every table and column needs a
+/// rule (unless `unlisted: keep`), every rule must name something that exists, and every
+/// transformer must fit its column (type, NULL, uniqueness, length).
+public enum SchemaCheck {
+    public static func problems(rules: CompiledRules, schema: SchemaShape) -> [CheckProblem] {
+        var problems: [CheckProblem] = []
+        let failUnlisted = rules.rules.unlisted == .fail
+        var ruledTables = Set<String>()
+
+        for table in schema.tables {
+            guard let rule = schema.rule(for: table, in: rules) else {
+                if failUnlisted && table.partitionOf == nil {
+                    problems.append(CheckProblem(table: table.name, message:
+                        "table has no rule in \(rules.rules.path); add it under tables: with a rule per column, or { data: skip }"))
+                }
+                continue
+            }
+            ruledTables.insert(rule.name)
+            problems += columnProblems(table: table, rule: rule, failUnlisted: failUnlisted, rulesPath: rules.rules.path)
+        }
+        for rule in rules.tables where !ruledTables.contains(rule.name) {
+            problems.append(CheckProblem(table: rule.name, message:
+                "the rule names a table the source does not have (\(rule.rule.location)); remove the rule or fix its name"))
+        }
+        return problems
+    }
+
+    private static func columnProblems(table: TableShape, rule: CompiledTable, failUnlisted: Bool,
+                                       rulesPath: String) -> [CheckProblem] {
+        var problems: [CheckProblem] = []
+        func problem(_ column: String?, _ message: String) {
+            problems.append(CheckProblem(table: table.name, column: column, message: message))
+        }
+        for column in rule.columns where table.column(named: column.name) == nil {
+            problem(column.name, "the rule names a column the table does not have (\(column.rule.location)); "
+                        + "remove it or fix its name")
+        }
+        if rule.rule.skipData { return problems }
+        for shape in table.columns {
+            guard let column = rule.column(named: shape.name) else {
+                if failUnlisted && !shape.isGenerated {
+                    problem(shape.name, "column has no rule (\(shape.typeName)); add `\(shape.name): keep` if it holds no "
+                                + "personal data, or a transformer")
+                }
+                continue
+            }
+            if shape.isGenerated && !column.isKeep {
+                problem(shape.name, "a generated column is computed by the database from the masked columns; "
+                            + "its rule must be keep")
+                continue
+            }
+            if let message = typeProblem(column, shape) { problem(shape.name, message) }
+            if column.transformer.name == "null" && !shape.nullable {
+                problem(shape.name, "the null transformer cannot write NOT NULL column (\(shape.typeName)); use constant "
+                            + "or another transformer")
+            }
+            // NULLs never collide in a unique index, so `null` is fine there (not in a primary key,
+            // which is NOT NULL and caught above).
+            if !column.transformer.isUnique, column.transformer.name != "null",
+               let key = table.uniqueKeys.first(where: { $0.contains(shape.name) }) {
+                let what = key == table.primaryKey ? "the primary key" : "a unique index on (\(key.joined(separator: ", ")))"
+                problem(shape.name, "column is under \(what) but \(column.transformer.name) cannot promise distinct "
+                            + "outputs; use a transformer that can (email, hash, uuid, username, phone, digits, ...)")
+            }
+            if let limit = shape.maxLength, let longest = column.transformer.maxOutputLength, longest > limit {
+                problem(shape.name, "\(column.transformer.name) can write up to \(longest) characters but the column is "
+                            + "\(shape.typeName); add max_length: \(limit) to the rule")
+            }
+        }
+        return problems
+    }
+
+    /// Which value categories a transformer can write. `keep`, `null` and `constant` fit any column.
+    static let accepts: [String: Set<ValueCategory>] = {
+        let text: Set<ValueCategory> = [.text]
+        var table: [String: Set<ValueCategory>] = [:]
+        for name in ["hash", "email", "first_name", "last_name", "full_name", "username", "iban", "street", "city", "zip",
+                     "address", "company", "partial", "regex", "lorem"] {
+            table[name] = text
+        }
+        for name in ["phone", "digits", "ssn", "credit_card"] { table[name] = [.text, .number] }
+        table["date_shift"] = [.text, .date, .timestamp]
+        table["year_only"] = [.text, .date, .timestamp]
+        table["number_noise"] = [.text, .number]
+        table["uuid"] = [.text, .uuid]
+        table["ip"] = [.text, .network]
+        table["json"] = [.text, .json]
+        return table
+    }()
+
+    static func typeProblem(_ column: CompiledColumn, _ shape: ColumnShape) -> String? {
+        let name = column.transformer.name
+        if ["keep", "null", "constant"].contains(name) { return nil }
+        if shape.isArray && !column.rule.perElement {
+            return "column is an array (\(shape.typeName)); add array: true to mask each element, or use keep/null/constant"
+        }
+        if !shape.isArray && column.rule.perElement {
+            return "array: true is for array columns, but the column is \(shape.typeName)"
+        }
+        let category = shape.elementCategory ?? shape.category
+        guard let accepted = accepts[name], !accepted.contains(category) else { return nil }
+        let fitting = accepts.filter { $0.value.contains(category) }.map(\.key).sorted()
+        return "\(name) writes \(accepted.map(\.rawValue).sorted().joined(separator: " or ")) values and cannot fill a "
+            + "\(shape.typeName) column; use \((["keep", "null", "constant"] + fitting).joined(separator: ", "))"
+    }
+}

@@ -1,0 +1,60 @@
+import Snapmask
+
+/// PostgreSQL through libpq: the driver the CLI picks for `engine: postgres`.
+public struct PostgresEngine: DatabaseEngine {
+    public let job: DatabaseJob
+
+    public init(job: DatabaseJob) {
+        self.job = job
+    }
+
+    public func inspectSource() throws -> SchemaShape {
+        let connection = try PostgresConnection(url: job.source, applicationName: "snapmask check", readOnly: true)
+        return try PostgresCatalog.schema(connection)
+    }
+
+    public func openSource() throws -> any SourceSession {
+        try refuseSourceAsTarget()
+        return try PostgresSource(url: job.source)
+    }
+
+    public func openTarget() throws -> any TargetSession {
+        try refuseSourceAsTarget()
+        let target = try PostgresTarget(url: job.target)
+        let source = try PostgresConnection(url: job.source, applicationName: "snapmask check", readOnly: true)
+        let sourceIdentity = (try source.scalar("SELECT pg_postmaster_start_time()::text") ?? "") + "/"
+            + (try source.scalar("SELECT current_database()") ?? "")
+        if try target.serverIdentity() == sourceIdentity {
+            throw PostgresError("the target \(job.target) is the source database under another name; "
+                                    + "snapmask never writes into a source")
+        }
+        return target
+    }
+
+    public func makeMasker(for plan: TablePlan) -> any BatchMasker {
+        DelimitedRowMasker(plan: plan, dialect: .postgres, arrays: PostgresArrayCodec())
+    }
+
+    public func applyOverridesToStaging(_ overrides: OverrideList) throws -> [OverrideOutcome] {
+        try refuseSourceAsTarget()
+        let connection = try PostgresConnection(url: job.target, applicationName: "snapmask overrides")
+        return try PostgresOverrides.apply(overrides, on: connection)
+    }
+
+    public func previewRows(_ plan: TablePlan, limit: Int) throws -> [[String?]] {
+        let connection = try PostgresConnection(url: job.source, applicationName: "snapmask preview", readOnly: true)
+        var sql = "SELECT \(plan.columns.map { "\(PostgresIdentifier.quoted($0.name))::text" }.joined(separator: ", ")) "
+            + "FROM ONLY \(PostgresIdentifier.qualified(plan.name))"
+        if let condition = plan.whereClause { sql += " WHERE (\(condition))" }
+        return try connection.execute(sql + " LIMIT \(limit)").rows
+    }
+
+    /// A target URL equal to the source's is refused before connecting; `openTarget` also
+    /// compares what the two servers say about themselves, so another name for the same server
+    /// is caught too.
+    private func refuseSourceAsTarget() throws {
+        if DatabaseIdentity(job.source) == DatabaseIdentity(job.target) {
+            throw PostgresError("the target \(job.target) is the source database; snapmask never writes into a source")
+        }
+    }
+}

@@ -1,0 +1,254 @@
+import Foundation
+import Snapmask
+
+/// The staging server. The restore builds a shadow database (`<db>_snapmask_shadow`) next to
+/// the staging database, and the swap renames both in one transaction: staging is either the
+/// old database or the new one, never a half-loaded one. Administrative statements run on a
+/// connection to the server's `postgres` database, which also holds the advisory lock that
+/// keeps a second restore of the same target out.
+final class PostgresTarget: TargetSession, @unchecked Sendable {
+    // `admin` and `verifier` are used under `mutex`; writers have connections of their own.
+    private let mutex = NSLock()
+    let url: ConnectionString
+    let database: String
+    let shadowName: String
+    let oldName: String
+    private let admin: PostgresConnection
+    private var verifier: PostgresConnection?
+    private let lockKey: Int64
+    private var locked = false
+    private var shadowExists = false
+
+    init(url: ConnectionString) throws {
+        guard let database = url.database else {
+            throw PostgresError("the target URL \(url) names no database; end it with /DATABASE")
+        }
+        self.url = url
+        self.database = database
+        shadowName = Self.derivedName(database, suffix: "_snapmask_shadow")
+        oldName = Self.derivedName(database, suffix: "_snapmask_old")
+        lockKey = Self.lockKey(for: database)
+        let adminURL = try Self.url(url, database: "postgres")
+        admin = try PostgresConnection(url: adminURL, applicationName: Self.applicationName(database))
+    }
+
+    static func applicationName(_ database: String) -> String {
+        "snapmask restore \(database) from \(ProcessInfo.processInfo.hostName) pid \(ProcessInfo.processInfo.processIdentifier)"
+    }
+
+    /// Identifiers are at most 63 bytes: the database name is cut so the suffix always fits.
+    static func derivedName(_ database: String, suffix: String) -> String {
+        String(database.utf8.prefix(63 - suffix.utf8.count)).map { $0 + suffix } ?? database + suffix
+    }
+
+    /// A stable 64-bit key per target database (FNV-1a), for pg_try_advisory_lock.
+    static func lockKey(for database: String) -> Int64 {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in "snapmask:\(database)".utf8 {
+            hash ^= UInt64(byte)
+            hash = hash &* 0x100_0000_01b3
+        }
+        return Int64(bitPattern: hash)
+    }
+
+    static func url(_ url: ConnectionString, database: String) throws -> ConnectionString {
+        var raw = url.raw
+        let authorityStart = raw.range(of: "://")!.upperBound
+        let at = raw[authorityStart...].lastIndex(of: "@") ?? authorityStart
+        let pathStart = raw[at...].firstIndex(where: { $0 == "/" || $0 == "?" }) ?? raw.endIndex
+        let queryStart = raw[pathStart...].firstIndex(of: "?") ?? raw.endIndex
+        raw.replaceSubrange(pathStart..<queryStart, with: "/" + database)
+        return try ConnectionString(raw)
+    }
+
+    private func withAdmin<T>(_ body: (PostgresConnection) throws -> T) throws -> T {
+        mutex.lock()
+        defer { mutex.unlock() }
+        return try body(admin)
+    }
+
+    /// Which server this is (its start time) and the staging database's name.
+    func serverIdentity() throws -> String {
+        try withAdmin { try $0.scalar("SELECT pg_postmaster_start_time()::text") ?? "" } + "/" + database
+    }
+
+    // MARK: Lock
+
+    func lock() throws {
+        try withAdmin { admin in
+            guard try admin.scalar("SELECT pg_try_advisory_lock($1::bigint)", [String(lockKey)]) == "t" else {
+                let holder = try admin.execute("""
+                    SELECT a.application_name, a.usename, COALESCE(host(a.client_addr), 'local'),
+                           to_char(a.backend_start AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS "UTC"')
+                      FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+                     WHERE l.locktype = 'advisory' AND l.granted
+                       AND ((l.classid::bigint << 32) | l.objid::bigint) = $1::bigint
+                    """, [String(lockKey)]).rows.first
+                let who = holder.map { "\($0[0] ?? "?") (user \($0[1] ?? "?"), client \($0[2] ?? "?"), since \($0[3] ?? "?"))" }
+                    ?? "another session"
+                throw PostgresError("another snapmask run is restoring \(database) on this server: \(who); "
+                                        + "wait for it to finish, or end that session if it is stuck")
+            }
+            locked = true
+        }
+    }
+
+    func unlock() {
+        _ = try? withAdmin { admin in
+            if locked { try admin.execute("SELECT pg_advisory_unlock($1::bigint)", [String(lockKey)]) }
+            locked = false
+        }
+    }
+
+    // MARK: Shadow
+
+    func prepareShadow(source: any SourceSession, plan: RestorePlan) throws {
+        guard let source = source as? PostgresSource else { throw PostgresError("a PostgreSQL target needs a PostgreSQL source") }
+        // A shadow left by a run that died is ours to remove: we hold the lock.
+        try withAdmin { admin in
+            try admin.execute("DROP DATABASE IF EXISTS \(PostgresIdentifier.quoted(shadowName)) WITH (FORCE)")
+            try admin.execute("CREATE DATABASE \(PostgresIdentifier.quoted(shadowName)) TEMPLATE template0 ENCODING 'UTF8'")
+            shadowExists = true
+        }
+        let connection = try shadowConnection("schema")
+        do {
+            try connection.execute(try source.schemaSQL(.preData))
+        } catch let error as PostgresError {
+            throw error.adding(context: "creating tables, types and functions in the shadow copy")
+        }
+    }
+
+    func shadowConnection(_ purpose: String) throws -> PostgresConnection {
+        try PostgresConnection(url: try Self.url(url, database: shadowName), applicationName: "snapmask \(purpose) \(database)")
+    }
+
+    func makeWriter(for plan: TablePlan) throws -> any BatchWriter {
+        try PostgresCopyWriter(connection: try shadowConnection("load \(plan.name)"), plan: plan)
+    }
+
+    func finishSchema(source: any SourceSession, plan: RestorePlan) throws {
+        guard let source = source as? PostgresSource else { throw PostgresError("a PostgreSQL target needs a PostgreSQL source") }
+        let connection = try verifierConnection()
+        do {
+            try connection.execute(try source.schemaSQL(.postData))
+        } catch let error as PostgresError {
+            throw error.adding(context: "creating indexes, constraints, foreign keys and triggers in the shadow copy")
+        }
+        for (name, value) in try source.sequenceValues() {
+            try connection.execute("SELECT setval($1::regclass, $2::bigint, true)", [name, value])
+        }
+        try connection.execute("ANALYZE")
+    }
+
+    private func verifierConnection() throws -> PostgresConnection {
+        mutex.lock()
+        defer { mutex.unlock() }
+        if let verifier { return verifier }
+        let connection = try shadowConnection("verify")
+        verifier = connection
+        return connection
+    }
+
+    func countRows(_ plan: TablePlan) throws -> Int {
+        Int(try verifierConnection().scalar("SELECT count(*) FROM ONLY \(PostgresIdentifier.qualified(plan.name))") ?? "0") ?? 0
+    }
+
+    func applyOverrides(_ overrides: OverrideList) throws -> [OverrideOutcome] {
+        try PostgresOverrides.apply(overrides, on: try verifierConnection())
+    }
+
+    func values(_ plan: TablePlan, keyColumns: [String], column: String, keys: [[String?]]) throws -> [[String?]: String?] {
+        guard !keys.isEmpty else { return [:] }
+        // Keys are compared as text: each key column gets a text[] parameter, unnested in step.
+        let keyTexts = keyColumns.map { "\(PostgresIdentifier.quoted($0))::text" }
+        let arrays = keyColumns.indices.map { index in PostgresArrayCodec().literal(of: keys.map { $0[index] }) }
+        let unnest = keyColumns.indices.map { "$\($0 + 1)::text[]" }.joined(separator: ", ")
+        let names = keyColumns.indices.map { "k\($0)" }
+        let join = keyTexts.enumerated().map { "\($0.element) IS NOT DISTINCT FROM wanted.k\($0.offset)" }.joined(separator: " AND ")
+        let sql = "SELECT \(keyTexts.joined(separator: ", ")), \(PostgresIdentifier.quoted(column))::text "
+            + "FROM ONLY \(PostgresIdentifier.qualified(plan.name)) t "
+            + "JOIN unnest(\(unnest)) AS wanted(\(names.joined(separator: ", "))) ON \(join)"
+        var result: [[String?]: String?] = [:]
+        for row in try verifierConnection().execute(sql, arrays).rows {
+            result[Array(row.dropLast())] = row.last!
+        }
+        return result
+    }
+
+    func occurrences(_ plan: TablePlan, column: String, of values: [String]) throws -> Set<String> {
+        guard !values.isEmpty else { return [] }
+        let sql = "SELECT DISTINCT \(PostgresIdentifier.quoted(column))::text FROM ONLY \(PostgresIdentifier.qualified(plan.name)) "
+            + "WHERE \(PostgresIdentifier.quoted(column))::text = ANY($1::text[])"
+        let rows = try verifierConnection().execute(sql, [PostgresArrayCodec().literal(of: values)]).rows
+        return Set(rows.compactMap { $0[0] })
+    }
+
+    // MARK: Swap
+
+    /// Ends the sessions on staging (new ones are refused meanwhile), then renames staging away
+    /// and the shadow in, in one transaction, and drops the old database.
+    func swap() throws {
+        mutex.lock()
+        verifier = nil
+        mutex.unlock()
+        try withAdmin { admin in
+            let staging = PostgresIdentifier.quoted(database)
+            let exists = try admin.scalar("SELECT 1 FROM pg_database WHERE datname = $1", [database]) != nil
+            try admin.execute("DROP DATABASE IF EXISTS \(PostgresIdentifier.quoted(oldName)) WITH (FORCE)")
+            if exists {
+                try admin.execute("ALTER DATABASE \(staging) WITH ALLOW_CONNECTIONS false")
+                do {
+                    try endSessions(on: database, admin)
+                    try admin.execute("BEGIN")
+                    try admin.execute("ALTER DATABASE \(staging) RENAME TO \(PostgresIdentifier.quoted(oldName))")
+                    try admin.execute("ALTER DATABASE \(PostgresIdentifier.quoted(shadowName)) RENAME TO \(staging)")
+                    try admin.execute("COMMIT")
+                } catch {
+                    _ = try? admin.execute("ROLLBACK")
+                    _ = try? admin.execute("ALTER DATABASE \(staging) WITH ALLOW_CONNECTIONS true")
+                    throw error
+                }
+                shadowExists = false
+                try admin.execute("DROP DATABASE \(PostgresIdentifier.quoted(oldName)) WITH (FORCE)")
+            } else {
+                try admin.execute("ALTER DATABASE \(PostgresIdentifier.quoted(shadowName)) RENAME TO \(staging)")
+                shadowExists = false
+            }
+        }
+    }
+
+    /// Terminates every other session on `name` and waits until they are gone.
+    private func endSessions(on name: String, _ admin: PostgresConnection) throws {
+        let deadline = Date().addingTimeInterval(30)
+        while true {
+            let remaining = try admin.scalar("""
+                SELECT count(*) FROM (SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+                                       WHERE datname = $1 AND pid <> pg_backend_pid()) AS ended
+                """, [name]) ?? "0"
+            if remaining == "0" { return }
+            guard Date() < deadline else {
+                throw PostgresError("sessions on \(name) did not end within 30 s; the target user needs pg_signal_backend "
+                                        + "(or to be the owner of those sessions)")
+            }
+            Thread.sleep(forTimeInterval: 0.1)
+        }
+    }
+
+    func discardShadow() {
+        mutex.lock()
+        verifier = nil
+        mutex.unlock()
+        _ = try? withAdmin { admin in
+            if shadowExists {
+                try admin.execute("DROP DATABASE IF EXISTS \(PostgresIdentifier.quoted(shadowName)) WITH (FORCE)")
+                shadowExists = false
+            }
+        }
+    }
+
+    func close() {
+        mutex.lock()
+        verifier = nil
+        mutex.unlock()
+    }
+}

@@ -1,0 +1,55 @@
+import Foundation
+import Logging
+import Snapmask
+
+/// Reports a restore's progress through the log: phases, and per table its start, progress
+/// (at most every few seconds) and end with rows/s.
+final class ConsoleObserver: RestoreObserver, @unchecked Sendable {
+    private let logger: Logger
+    private let lock = NSLock()
+    private var lastReport: [String: Date] = [:]
+    private var estimates: [String: Int] = [:]
+    private var started: [String: Date] = [:]
+
+    init(logger: Logger) {
+        self.logger = logger
+    }
+
+    func phase(_ database: String, _ message: String) {
+        logger.info("\(message)", metadata: ["database": "\(database)"])
+    }
+
+    func tableStarted(_ database: String, table: String, estimatedRows: Int) {
+        lock.lock()
+        estimates[table] = estimatedRows
+        started[table] = Date()
+        lastReport[table] = Date()
+        lock.unlock()
+        logger.info("copying \(table)", metadata: ["database": "\(database)", "table": "\(table)",
+                                                  "event": "table_started", "estimated_rows": "\(estimatedRows)"])
+    }
+
+    func tableProgress(_ database: String, table: String, rows: Int) {
+        lock.lock()
+        let now = Date()
+        guard let last = lastReport[table], now.timeIntervalSince(last) >= 5, let start = started[table] else {
+            lock.unlock()
+            return
+        }
+        lastReport[table] = now
+        let estimate = estimates[table] ?? 0
+        lock.unlock()
+        let rate = Double(rows) / max(now.timeIntervalSince(start), 0.001)
+        var metadata: Logger.Metadata = ["database": "\(database)", "table": "\(table)", "event": "table_progress",
+                                         "rows": "\(rows)", "rows_per_s": "\(Int(rate))"]
+        if estimate > rows, rate > 0 { metadata["eta_s"] = "\(Int(Double(estimate - rows) / rate))" }
+        logger.info("\(table): \(rows) rows", metadata: metadata)
+    }
+
+    func tableFinished(_ database: String, table: String, rows: Int, seconds: Double) {
+        logger.info("copied \(table): \(rows) rows in \(String(format: "%.1f", seconds)) s",
+                    metadata: ["database": "\(database)", "table": "\(table)", "event": "table_finished", "rows": "\(rows)",
+                               "rows_per_s": "\(Int(Double(rows) / max(seconds, 0.001)))",
+                               "duration_s": "\(String(format: "%.3f", seconds))"])
+    }
+}

@@ -1,0 +1,25 @@
+import ArgumentParser
+import Foundation
+import Snapmask
+
+/// `--config FILE` and `--database NAME`, shared by the commands that work on one database.
+struct DatabaseOptions: ParsableArguments {
+    @Option(name: .shortAndLong, help: "The job file (YAML).")
+    var config: String
+
+    @Option(name: .shortAndLong, help: "The database of the job file to work on (may be left out when it has only one).")
+    var database: String?
+
+    func load() throws -> (job: JobFile, database: DatabaseJob, rules: CompiledRules) {
+        let job = try JobFile.load(path: config, environment: ProcessInfo.processInfo.environment)
+        let selected: DatabaseJob
+        if let database {
+            selected = try job.database(named: database)
+        } else if job.databases.count == 1 {
+            selected = job.databases[0]
+        } else {
+            throw ValidationError("--database is needed: \(config) has \(job.databases.map(\.name).joined(separator: ", "))")
+        }
+        return (job, selected, try CompiledRules.compile(selected.rules, key: job.maskingKey))
+    }
+}

@@ -1,0 +1,95 @@
+import ArgumentParser
+import Foundation
+import Snapmask
+
+struct RestoreCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "restore",
+        abstract: "Restores one database masked into staging: check, shadow copy, overrides, verify, swap.",
+        discussion: """
+            Reads the source in one consistent snapshot, masks every row by the rules and loads a shadow copy \
+            next to the staging database. Then the overrides run, row counts and a leak check are verified, and \
+            the shadow copy replaces staging in one step (sessions on staging are ended at that moment). If any \
+            step fails, staging is left exactly as it was and the shadow copy is removed.
+
+            Exit 0 when staging was replaced, 1 when the check or the restore failed, 2 for bad usage or configuration.
+            """)
+
+    @OptionGroup var target: DatabaseOptions
+
+    @Option(name: .shortAndLong, help: "Tables copied at the same time (default: the number of cores).")
+    var jobs: Int = ProcessInfo.processInfo.activeProcessorCount
+
+    @Flag(help: "Check the rules against the source and show the plan; write nothing.")
+    var dryRun = false
+
+    @Option(help: "Write a JSON report of the run to this file.")
+    var report: String?
+
+    @Option(help: "Original values sampled per masked column for the leak check.")
+    var leakSample: Int = 100
+
+    func validate() throws {
+        guard jobs >= 1 else { throw ValidationError("--jobs must be at least 1") }
+    }
+
+    func run() throws {
+        let logger = Logs.logger()
+        let (_, database, rules) = try target.load()
+        let runner = RestoreRunner(database: database, engine: try Engines.engine(for: database), rules: rules,
+                                   options: RestoreOptions(jobs: jobs, leakSampleSize: leakSample),
+                                   observer: ConsoleObserver(logger: logger))
+        if dryRun {
+            let (plan, source) = try CheckFailure.reporting { try runner.plan() }
+            source.close()
+            print(PlanDescription.text(plan, database: database))
+            return
+        }
+        do {
+            let result = try CheckFailure.reporting { try runner.run() }
+            try write(result)
+            print(result.summary)
+        } catch let failure as RestoreFailed {
+            try write(failure.report)
+            printError("error: \(failure)")
+            throw CommandFailed(status: .failed)
+        }
+    }
+
+    private func write(_ result: RestoreReport) throws {
+        guard let report else { return }
+        try result.json().write(to: URL(fileURLWithPath: report))
+    }
+}
+
+/// A failed check prints its problems and ends with exit 1.
+enum CheckFailure {
+    static func reporting<T>(_ body: () throws -> T) throws -> T {
+        do {
+            return try body()
+        } catch let failed as CheckFailed {
+            printError("error: \(failed)")
+            throw CommandFailed(status: .failed)
+        }
+    }
+}
+
+/// What a restore would do, for `--dry-run`.
+enum PlanDescription {
+    static func text(_ plan: RestorePlan, database: DatabaseJob) -> String {
+        var lines = ["\(database.name) (\(database.engine.rawValue)): \(database.source) → \(database.target)"]
+        for table in plan.tables {
+            var line = "  \(table.name): ~\(table.table.estimatedRows) rows"
+            if table.skipData {
+                line += ", schema only (data: skip)"
+            } else {
+                let masked = table.maskedColumns.map { "\($0.name) (\($0.transformer.name))" }
+                line += masked.isEmpty ? ", copied as is" : ", masks \(masked.joined(separator: ", "))"
+                if let condition = table.whereClause { line += ", where \(condition)" }
+            }
+            lines.append(line)
+        }
+        lines.append("  overrides: \(database.overrides.steps.count) steps")
+        return lines.joined(separator: "\n")
+    }
+}

@@ -1,0 +1,200 @@
+import Foundation
+import Snapmask
+import SnapmaskTestSupport
+import Testing
+@testable import SnapmaskPostgres
+
+/// Restores against the real PostgreSQL test server: what is kept is byte-identical, what is
+/// masked holds no original, and the staging copy has the source's whole schema.
+@Suite struct PostgresRestoreTests {
+    static let sourceSQL = #"""
+        CREATE EXTENSION IF NOT EXISTS citext;
+        CREATE TYPE mood AS ENUM ('happy', 'sad', 'it''s complicated');
+        CREATE DOMAIN address_line AS text CHECK (length(VALUE) < 200);
+        CREATE TABLE kept (
+            id int PRIMARY KEY, t text, b bytea, n numeric(30,10), ts timestamptz, tsn timestamp, d date,
+            arr text[], iarr int[], j jsonb, js json, e mood, u uuid, ip inet, c cidr, bo boolean, f float8,
+            i8 bigint, iv interval, ci citext, line address_line);
+        INSERT INTO kept VALUES
+          (1, E'tab\there\nnew line\r\\ backslash "quote" ''single''', '\x00ff10'::bytea, 12345678901234567890.0123456789,
+           '2024-02-29 23:59:59.123456+05:30', '1999-12-31 23:59:59.999999', '0001-01-01',
+           '{"a b","c,d","e\"f",NULL,""}', '{1,2,NULL}', '{"k": [1, 2.50, "x\ty"], "u": "é😀"}', '{"keep":  "spacing" }',
+           'it''s complicated', 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11', '192.168.1.5/24', '10.0.0.0/8', true, 'NaN',
+           -9223372036854775808, '1 year 2 mons 3 days 04:05:06.789', 'MiXeD', E'\\N is not null'),
+          (2, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL),
+          (3, '', '\x'::bytea, 0, 'infinity', '-infinity', 'infinity', '{}', '{}', '[]', '""', 'happy',
+           '00000000-0000-0000-0000-000000000000', '::1', '::/0', false, '-0', 0, '0', '', ''),
+          (4, '日本語 Ελληνικά עברית 👩‍👩‍👧 ﷽ e\u0301', decode(repeat('00ff7f80', 64), 'hex'), -0.0000000001,
+           '1970-01-01 00:00:00+00', '2038-01-19 03:14:08', '9999-12-31', '{"\\","\t"}', '{-1}', '{"a": null}', 'null',
+           'sad', 'ffffffff-ffff-ffff-ffff-ffffffffffff', '2001:db8::1/64', '2001:db8::/32', NULL, 1e-300,
+           9223372036854775807, '-1 day', '🙂', 'x');
+        INSERT INTO kept (id, t) SELECT g, repeat(chr(65 + g % 26), g % 50) || E'\t' || g FROM generate_series(5, 3000) g;
+
+        CREATE TABLE users (
+            id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+            email text NOT NULL UNIQUE,
+            name text,
+            phone varchar(24),
+            profile jsonb,
+            label text GENERATED ALWAYS AS (name || ' <' || email || '>') STORED);
+        COMMENT ON TABLE users IS 'people who use the app';
+        COMMENT ON COLUMN users.email IS 'login';
+        INSERT INTO users (email, name, phone, profile)
+        SELECT 'user' || g || '@corp.example.org', 'First' || g || ' Last' || g, '+1 (415) 555-' || lpad(g::text, 4, '0'),
+               jsonb_build_object('contact', jsonb_build_object('email', 'user' || g || '@corp.example.org',
+                                  'phones', jsonb_build_array('555-' || lpad(g::text, 4, '0'))), 'theme', 'dark')
+          FROM generate_series(1, 500) g;
+        CREATE TABLE contacts (id serial PRIMARY KEY, user_id bigint NOT NULL REFERENCES users(id), email text,
+                               touched boolean DEFAULT false);
+        INSERT INTO contacts (user_id, email) SELECT g, 'user' || g || '@corp.example.org' FROM generate_series(1, 500) g;
+        CREATE INDEX contacts_user ON contacts (user_id);
+        CREATE FUNCTION mark_touched() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN NEW.touched := true; RETURN NEW; END $$;
+        CREATE TRIGGER contacts_touch BEFORE UPDATE ON contacts FOR EACH ROW EXECUTE FUNCTION mark_touched();
+        CREATE VIEW user_emails AS SELECT u.id, u.email FROM users u;
+        CREATE TABLE events (id bigint NOT NULL, at date NOT NULL, note text) PARTITION BY RANGE (at);
+        CREATE TABLE events_2024 PARTITION OF events FOR VALUES FROM ('2024-01-01') TO ('2025-01-01');
+        CREATE TABLE events_2025 PARTITION OF events FOR VALUES FROM ('2025-01-01') TO ('2026-01-01');
+        INSERT INTO events SELECT g, date '2024-06-01' + g, 'event for user' || g || '@corp.example.org' FROM generate_series(1, 400) g;
+        CREATE SCHEMA audit;
+        CREATE TABLE audit.log (id serial PRIMARY KEY, detail text);
+        INSERT INTO audit.log (detail) SELECT 'detail ' || g FROM generate_series(1, 50) g;
+        """#
+
+    static let rules = """
+        unlisted: fail
+        tables:
+          public.kept:
+            columns: { id: keep, t: keep, b: keep, n: keep, ts: keep, tsn: keep, d: keep, arr: keep, iarr: keep, j: keep,
+                       js: keep, e: keep, u: keep, ip: keep, c: keep, bo: keep, f: keep, i8: keep, iv: keep, ci: keep, line: keep }
+          public.users:
+            columns:
+              id: keep
+              email: { transform: email, unique: true }
+              name: full_name
+              phone: { transform: phone, keep_last: 2 }
+              profile: { transform: json, paths: { contact.email: email, "contact.phones[]": phone } }
+              label: keep
+          public.contacts:
+            columns: { id: keep, user_id: keep, email: email, touched: keep }
+          public.events:
+            columns: { id: keep, at: keep, note: lorem }
+          audit.log: { data: skip }
+        """
+
+    static func job(_ scratch: PostgresScratch, rules: String = rules, overrides: String? = nil) throws -> TestJob {
+        let source = try scratch.url("src")
+        let target = try scratch.url("stage")
+        var database = """
+            app:
+              engine: postgres
+              source: \(source.raw)
+              target: \(target.raw)
+              rules: rules.yaml
+            """
+        var files = ["rules.yaml": rules]
+        if let overrides {
+            database += "\n  overrides: overrides.yaml"
+            files["overrides.yaml"] = overrides
+        }
+        return try TestJob(databases: database, files: files)
+    }
+
+    static func restore(_ job: TestJob, jobs: Int = 2) throws -> RestoreReport {
+        let (database, rules) = try job.database("app")
+        return try RestoreRunner(database: database, engine: PostgresEngine(job: database), rules: rules,
+                                 options: RestoreOptions(jobs: jobs), observer: RecordingObserver()).run()
+    }
+
+    @Test func keptValuesAreByteIdenticalAndMaskedValuesAreGone() throws {
+        let scratch = try PostgresScratch("pgrestore")
+        defer { scratch.drop() }
+        _ = try scratch.url("src", create: true, sql: Self.sourceSQL)
+        let job = try Self.job(scratch, overrides: """
+            - table: public.contacts
+              set: { email: "override@staging.test" }
+              where: "id = 1"
+            """)
+        defer { job.remove() }
+        let report = try Self.restore(job)
+        #expect(report.outcome == "swapped")
+        #expect(report.rowCountsVerified)
+        #expect(report.leakChecks.allSatisfy { $0.leaks == 0 } && report.leakChecks.count >= 6)
+        #expect(report.overrides.first?.rowsAffected == 1)
+
+        // Every kept value, every type, byte for byte (compared as each row's text form).
+        let sourceKept = try scratch.rows("src", "SELECT k::text FROM kept k ORDER BY id")
+        let stagedKept = try scratch.rows("stage", "SELECT k::text FROM kept k ORDER BY id")
+        #expect(sourceKept.count == 3000)
+        #expect(sourceKept == stagedKept)
+        let byteCheck = "SELECT md5(string_agg(b::text || t || coalesce(j::text, ''), '|' ORDER BY id)) FROM kept"
+        #expect(try scratch.rows("src", byteCheck) == scratch.rows("stage", byteCheck))
+
+        // No original email, name or phone survives anywhere.
+        let originals = Set(try scratch.rows("src", "SELECT email FROM users").compactMap { $0[0] })
+        let stagedEmails = try scratch.rows("stage", "SELECT email FROM users UNION ALL SELECT email FROM contacts")
+            .compactMap { $0[0] }
+        #expect(stagedEmails.count == 1000)
+        #expect(originals.isDisjoint(with: stagedEmails))
+        let profiles = try scratch.rows("stage", "SELECT profile::text FROM users").compactMap { $0[0] }.joined()
+        #expect(!profiles.contains("@corp.example.org") && profiles.contains(#""theme": "dark""#))
+        let notes = try scratch.rows("stage", "SELECT note FROM events").compactMap { $0[0] }.joined()
+        #expect(!notes.contains("@corp.example.org"))
+        let phones = try scratch.rows("stage", "SELECT phone FROM users WHERE id = 7")
+        #expect(phones.first?.first??.hasSuffix("07") == true && phones.first?.first??.hasPrefix("+1 (") == true)
+
+        // The same email masks the same in both tables (and inside the JSON), so joins hold.
+        let joined = try scratch.rows("stage", """
+            SELECT count(*) FROM users u JOIN contacts c ON c.user_id = u.id
+             WHERE c.email = u.email AND u.profile #>> '{contact,email}' = u.email
+            """)
+        #expect(joined == [["499"]])
+
+        // Generated columns are recomputed from the masked values.
+        #expect(try scratch.rows("stage", "SELECT count(*) FROM users WHERE label <> name || ' <' || email || '>'") == [["0"]])
+    }
+
+    @Test func stagingHasTheWholeSchemaAndContinuesSequences() throws {
+        let scratch = try PostgresScratch("pgschema")
+        defer { scratch.drop() }
+        _ = try scratch.url("src", create: true, sql: Self.sourceSQL)
+        let job = try Self.job(scratch)
+        defer { job.remove() }
+        _ = try Self.restore(job, jobs: 3)
+
+        // Foreign keys exist and were validated against the loaded rows.
+        #expect(try scratch.rows("stage", "SELECT conname, convalidated::text FROM pg_constraint WHERE contype = 'f'")
+                    == [["contacts_user_id_fkey", "true"]])
+        #expect(try scratch.rows("stage", "SELECT count(*) FROM contacts c LEFT JOIN users u ON u.id = c.user_id WHERE u.id IS NULL")
+                    == [["0"]])
+        // Sequences (serial and identity) go on after the source's last value.
+        #expect(try scratch.rows("stage", "INSERT INTO users (email) VALUES ('new@staging.test') RETURNING id") == [["501"]])
+        #expect(try scratch.rows("stage", "INSERT INTO contacts (user_id, email) VALUES (1, 'x') RETURNING id") == [["501"]])
+        // Triggers, views, functions, comments, indexes, partitions, other schemas.
+        #expect(try scratch.rows("stage", "UPDATE contacts SET email = 'y' WHERE id = 2 RETURNING touched::text") == [["true"]])
+        #expect(try scratch.rows("stage", "SELECT count(*) FROM user_emails") == [["501"]])
+        #expect(try scratch.rows("stage", "SELECT obj_description('users'::regclass)") == [["people who use the app"]])
+        #expect(try scratch.rows("stage", "SELECT col_description('users'::regclass, 2)") == [["login"]])
+        #expect(try scratch.rows("stage", "SELECT count(*) FROM pg_indexes WHERE indexname = 'contacts_user'") == [["1"]])
+        #expect(try scratch.rows("stage", "SELECT count(*) FROM events_2024") == scratch.rows("src", "SELECT count(*) FROM events_2024"))
+        #expect(try scratch.rows("stage", "SELECT count(*) FROM events") == [["400"]])
+        #expect(try scratch.rows("stage", "SELECT count(*) FROM audit.log") == [["0"]], "data: skip copies the schema only")
+        #expect(try scratch.rows("stage", "SELECT extname FROM pg_extension WHERE extname = 'citext'") == [["citext"]])
+        #expect(try scratch.rows("stage", "SELECT reltuples > 0 FROM pg_class WHERE relname = 'kept'") == [["t"]], "analyzed")
+        // No shadow or old copy is left behind.
+        #expect(try scratch.databases() == ["\(scratch.prefix)_src", "\(scratch.prefix)_stage"])
+    }
+
+    @Test func aSecondRestoreReplacesStagingAndEndsItsSessions() throws {
+        let scratch = try PostgresScratch("pgswap")
+        defer { scratch.drop() }
+        _ = try scratch.url("src", create: true, sql: Self.sourceSQL)
+        let job = try Self.job(scratch)
+        defer { job.remove() }
+        _ = try Self.restore(job)
+        let session = try scratch.connect("stage")
+        try scratch.connect("src").execute("INSERT INTO contacts (user_id, email) VALUES (3, 'late@corp.example.org')")
+        _ = try Self.restore(job)
+        #expect(!session.isHealthy || (try? session.execute("SELECT 1")) == nil, "staging sessions end at the swap")
+        #expect(try scratch.rows("stage", "SELECT count(*) FROM contacts") == [["501"]])
+    }
+}
