@@ -13,7 +13,7 @@ public struct PostgresEngine: DatabaseEngine {
         return try PostgresCatalog.schema(connection)
     }
 
-    public func openSource() throws -> any SourceSession {
+    public func openSource(readers: Int) throws -> any SourceSession {
         try refuseSourceAsTarget()
         return try PostgresSource(url: job.source)
     }

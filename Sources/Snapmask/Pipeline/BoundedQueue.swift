@@ -3,7 +3,7 @@ import Foundation
 /// A blocking FIFO of fixed capacity between a producing and a consuming thread: the producer
 /// waits when it is full, so memory stays flat whatever the table size. Either side can fail it,
 /// which wakes the other.
-final class BoundedQueue<Element>: @unchecked Sendable {
+public final class BoundedQueue<Element>: @unchecked Sendable {
     // All state is guarded by `condition`.
     private let condition = NSCondition()
     private var items: [Element] = []
@@ -11,14 +11,14 @@ final class BoundedQueue<Element>: @unchecked Sendable {
     private var closed = false
     private var failure: Error?
 
-    init(capacity: Int) {
+    public init(capacity: Int) {
         self.capacity = capacity
     }
 
-    struct Cancelled: Error {}
+    public struct Cancelled: Error {}
 
     /// Blocks while full; throws if the queue failed.
-    func put(_ item: Element) throws {
+    public func put(_ item: Element) throws {
         condition.lock()
         defer { condition.unlock() }
         while items.count >= capacity && failure == nil { condition.wait() }
@@ -28,7 +28,7 @@ final class BoundedQueue<Element>: @unchecked Sendable {
     }
 
     /// Blocks while empty; nil once closed and drained; throws if the queue failed.
-    func take() throws -> Element? {
+    public func take() throws -> Element? {
         condition.lock()
         defer { condition.unlock() }
         while items.isEmpty && !closed && failure == nil { condition.wait() }
@@ -39,14 +39,14 @@ final class BoundedQueue<Element>: @unchecked Sendable {
         return item
     }
 
-    func close() {
+    public func close() {
         condition.lock()
         closed = true
         condition.broadcast()
         condition.unlock()
     }
 
-    func fail(_ error: Error) {
+    public func fail(_ error: Error) {
         condition.lock()
         if failure == nil { failure = error }
         items.removeAll()

@@ -4,7 +4,9 @@ public protocol DatabaseEngine: Sendable {
     /// The source's tables and columns, for `check` (connects read-only).
     func inspectSource() throws -> SchemaShape
     /// Opens the source read-only inside one consistent snapshot, kept until `close()`.
-    func openSource() throws -> any SourceSession
+    /// `readers` is how many tables will be read at once (engines that cannot share a snapshot
+    /// between connections open that many snapshot connections up front).
+    func openSource(readers: Int) throws -> any SourceSession
     /// Connects to the target server; nothing is changed until `prepareShadow`.
     func openTarget() throws -> any TargetSession
     /// The masker for one table's batches.
@@ -41,6 +43,12 @@ public struct SampledRow: Sendable {
 public protocol BatchReader: AnyObject {
     /// The next batch of whole rows, or nil at the end of the table.
     func next() throws -> RowBatch?
+    /// Called once when the table is done or abandoned (return pooled connections here).
+    func close()
+}
+
+extension BatchReader {
+    public func close() {}
 }
 
 public protocol BatchWriter: AnyObject {

@@ -67,7 +67,7 @@ public struct RestoreRunner: Sendable {
     /// Opens the source snapshot and checks the rules against its schema; nothing is written.
     public func plan() throws -> (plan: RestorePlan, source: any SourceSession) {
         observer.phase(database.name, "opening the source snapshot (\(database.source))")
-        let source = try engine.openSource()
+        let source = try engine.openSource(readers: options.jobs)
         do {
             return (try RestorePlan.make(rules: rules, schema: source.schema), source)
         } catch {
@@ -168,7 +168,13 @@ public struct RestoreRunner: Sendable {
         }
         observer.tableStarted(database.name, table: table.name, estimatedRows: table.table.estimatedRows)
         let reader = HandOff(try source.makeReader(for: table))
-        let writer = try target.makeWriter(for: table)
+        let writer: any BatchWriter
+        do {
+            writer = try target.makeWriter(for: table)
+        } catch {
+            reader.value.close()
+            throw error
+        }
         let masker = engine.makeMasker(for: table)
         let queue = BoundedQueue<RowBatch>(capacity: options.queueDepth)
         let rowsRead = Counter()
@@ -176,7 +182,10 @@ public struct RestoreRunner: Sendable {
         let readerDone = DispatchGroup()
         readerDone.enter()
         let readerThread = Thread {
-            defer { readerDone.leave() }
+            defer {
+                reader.value.close()
+                readerDone.leave()
+            }
             do {
                 while let batch = try reader.value.next() {
                     if let error = cancelled.first { throw error }
