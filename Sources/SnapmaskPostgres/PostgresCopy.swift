@@ -13,13 +13,15 @@ final class PostgresCopyReader: BatchReader {
     private var finished = false
 
     /// Starts the COPY on a connection that already sits in the source snapshot.
-    init(connection: PostgresConnection, plan: TablePlan) throws {
+    init(connection: PostgresConnection, plan: TablePlan, limit: Int? = nil) throws {
         self.connection = connection
         table = plan.name
         let columns = PostgresIdentifier.columnList(plan.columns.map(\.name))
         let sql: String
-        if let condition = plan.whereClause {
-            sql = "COPY (SELECT \(columns) FROM ONLY \(PostgresIdentifier.qualified(plan.name)) WHERE (\(condition))) TO STDOUT"
+        if plan.whereClause != nil || limit != nil {
+            let condition = plan.whereClause.map { " WHERE (\($0))" } ?? ""
+            let rows = limit.map { " LIMIT \($0)" } ?? ""
+            sql = "COPY (SELECT \(columns) FROM ONLY \(PostgresIdentifier.qualified(plan.name))\(condition)\(rows)) TO STDOUT"
         } else {
             sql = "COPY \(PostgresIdentifier.qualified(plan.name)) (\(columns)) TO STDOUT"
         }

@@ -41,12 +41,28 @@ public struct PostgresEngine: DatabaseEngine {
         return try PostgresOverrides.apply(overrides, on: connection)
     }
 
+    /// Rows as the copy reads them (COPY text form), so the preview shows exactly what masking sees.
     public func previewRows(_ plan: TablePlan, limit: Int) throws -> [[String?]] {
+        try previewBatches(plan, limit: limit).flatMap { DelimitedText.rows(of: $0.data, dialect: .postgres) }
+    }
+
+    /// Masked by the same masker as `restore` (array elements included).
+    public func preview(_ plan: TablePlan, limit: Int) throws -> [PreviewRow] {
+        let masker = makeMasker(for: plan)
+        var rows: [PreviewRow] = []
+        for batch in try previewBatches(plan, limit: limit) {
+            let masked = DelimitedText.rows(of: try masker.mask(batch).data, dialect: .postgres)
+            rows += zip(DelimitedText.rows(of: batch.data, dialect: .postgres), masked).map { PreviewRow(original: $0, masked: $1) }
+        }
+        return rows
+    }
+
+    private func previewBatches(_ plan: TablePlan, limit: Int) throws -> [RowBatch] {
         let connection = try PostgresConnection(url: job.source, applicationName: "snapmask preview", readOnly: true)
-        var sql = "SELECT \(plan.columns.map { "\(PostgresIdentifier.quoted($0.name))::text" }.joined(separator: ", ")) "
-            + "FROM ONLY \(PostgresIdentifier.qualified(plan.name))"
-        if let condition = plan.whereClause { sql += " WHERE (\(condition))" }
-        return try connection.execute(sql + " LIMIT \(limit)").rows
+        let reader = try PostgresCopyReader(connection: connection, plan: plan, limit: limit)
+        var batches: [RowBatch] = []
+        while let batch = try reader.next() { batches.append(batch) }
+        return batches
     }
 
     /// A target URL equal to the source's is refused before connecting; `openTarget` also

@@ -24,32 +24,23 @@ struct PreviewCommand: ParsableCommand {
                                   + schema.tables.map(\.name).joined(separator: ", "))
         }
         let plan = TablePlan(table: shape, rule: schema.rule(for: shape, in: rules))
-        let originals = try engine.previewRows(plan, limit: rows)
+        if plan.rule == nil {
+            printError("warning: \(shape.name) has no rule; restore would \(rules.rules.unlisted == .keep ? "copy it as is" : "refuse it")")
+        }
         let width = plan.columns.map(\.name.count).max() ?? 0
-        var failed = false
-        for (index, row) in originals.enumerated() {
+        for (index, row) in try engine.preview(plan, limit: rows).enumerated() {
             print("row \(index + 1)")
             for (position, column) in plan.columns.enumerated() {
-                let original = row[position]
-                var masked = original
                 var note = ""
                 if let rule = plan.masks[position] {
-                    do {
-                        masked = try rule.transformer.mask(original)
-                        note = "  (\(rule.transformer.name))"
-                    } catch {
-                        masked = nil
-                        note = "  (error: \(error))"
-                        failed = true
-                    }
-                } else if plan.rule?.column(named: column.name) == nil {
-                    note = plan.rule == nil ? "  (no rule for the table)" : "  (no rule)"
+                    note = "  (\(rule.transformer.name))"
+                } else if plan.rule != nil && plan.rule?.column(named: column.name) == nil {
+                    note = "  (no rule)"
                 }
                 let name = column.name.padding(toLength: width, withPad: " ", startingAt: 0)
-                print("  \(name)  \(Self.show(original))  →  \(Self.show(masked))\(note)")
+                print("  \(name)  \(Self.show(row.original[position]))  →  \(Self.show(row.masked[position]))\(note)")
             }
         }
-        if failed { throw CommandFailed(status: .failed) }
     }
 
     static func show(_ value: String?) -> String {

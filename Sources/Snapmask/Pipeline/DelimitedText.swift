@@ -96,6 +96,17 @@ public enum DelimitedText {
         return String(decoding: bytes, as: UTF8.self)
     }
 
+    /// Every row of a batch as decoded fields (for previews and tests; the copy never does this).
+    public static func rows(of data: [UInt8], dialect: Dialect) -> [[String?]] {
+        data.withUnsafeBufferPointer { buffer in
+            buffer.split(separator: newline, omittingEmptySubsequences: false).dropLast(data.last == newline ? 1 : 0).map { line in
+                line.split(separator: tab, omittingEmptySubsequences: false).map { field in
+                    decode(UnsafeBufferPointer(rebasing: field), dialect: dialect)
+                }
+            }
+        }
+    }
+
     private static func hexValue(_ byte: UInt8) -> Int? {
         switch byte {
         case 48...57: return Int(byte - 48)

@@ -15,6 +15,36 @@ public protocol DatabaseEngine: Sendable {
     func applyOverridesToStaging(_ overrides: OverrideList) throws -> [OverrideOutcome]
     /// The first `limit` rows of a table as text, columns in `plan.columns` order (for `preview`).
     func previewRows(_ plan: TablePlan, limit: Int) throws -> [[String?]]
+    /// The first rows before and after masking, as `restore` would mask them.
+    func preview(_ plan: TablePlan, limit: Int) throws -> [PreviewRow]
+}
+
+/// One row of `preview`: the source's values and what staging would get, in `plan.columns` order.
+public struct PreviewRow: Sendable {
+    public var original: [String?]
+    public var masked: [String?]
+
+    public init(original: [String?], masked: [String?]) {
+        self.original = original
+        self.masked = masked
+    }
+}
+
+extension DatabaseEngine {
+    /// Masks each previewed value with its column's transformer.
+    public func preview(_ plan: TablePlan, limit: Int) throws -> [PreviewRow] {
+        try previewRows(plan, limit: limit).enumerated().map { index, row in
+            var masked = row
+            for (position, column) in plan.masks {
+                do throws(MaskingError) {
+                    masked[position] = try column.transformer.mask(row[position])
+                } catch {
+                    throw RowMaskingError(table: plan.name, column: column.name, row: index, reason: error)
+                }
+            }
+            return PreviewRow(original: row, masked: masked)
+        }
+    }
 }
 
 /// The source, inside one snapshot: every reader sees the same point in time. Copy threads call

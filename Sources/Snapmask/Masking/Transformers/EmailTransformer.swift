@@ -1,6 +1,9 @@
 /// `email`: a realistic address on a reserved domain, `first.last.k2x9p4m7qd@example.com`.
 /// The ten base32 characters carry 50 bits of the HMAC and the names about 19 more, so distinct
 /// inputs give distinct addresses (collision odds below 1e-9 for a million rows).
+///
+/// Addresses are compared without case, as mail systems, citext columns and `lower(email)`
+/// joins do: `Ada@Corp.io` and `ada@corp.io` get the same fake, so those joins still hold.
 struct EmailTransformer: Transformer {
     static let suffixLength = 10
 
@@ -12,13 +15,13 @@ struct EmailTransformer: Transformer {
     static let lastNames = Dictionaries.lastNames.map { $0.lowercased() }
 
     func mask(_ value: String) -> String? {
-        let digest = hasher.digest(value)
+        let digest = hasher.digest(Self.folded(value))
         let first = Self.firstNames[Int(digest.word(1) % UInt64(Self.firstNames.count))]
         let last = Self.lastNames[Int(digest.word(2) % UInt64(Self.lastNames.count))]
         var domain = Substring(self.domain)
         if keepDomain, let at = value.lastIndex(of: "@") {
             let original = value[value.index(after: at)...]
-            if !original.isEmpty { domain = original }
+            if !original.isEmpty { domain = Substring(original.lowercased()) }
         }
         var output = ""
         output.reserveCapacity(first.utf8.count + last.utf8.count + domain.utf8.count + Self.suffixLength + 3)
@@ -32,6 +35,12 @@ struct EmailTransformer: Transformer {
         return output
     }
 
+    /// Lowercased, ASCII fast path first (nearly every address).
+    @inline(__always)
+    static func folded(_ value: String) -> String {
+        value.utf8.contains(where: { $0 >= 65 && $0 <= 90 || $0 >= 0x80 }) ? value.lowercased() : value
+    }
+
     static var longestLocalPart: Int {
         (firstNames.map(\.utf8.count).max() ?? 0) + (lastNames.map(\.utf8.count).max() ?? 0) + 2 + suffixLength
     }
@@ -43,7 +52,7 @@ struct EmailTransformer: Transformer {
                        "domain of the fake addresses (keep to reserved ones: example.com, *.example, *.test, *.invalid)"),
             OptionInfo("keep_domain", .boolean, default: "false", "keep the original domain instead"),
         ],
-        uniqueness: "yes (60+ bits of the HMAC in every address)",
+        uniqueness: "yes, for addresses that differ other than in case (60+ bits of the HMAC in every address)",
         example: ("Jane.Doe@acme.io", [:])
     ) { options, key throws in
         let domain = try options.string("domain")
