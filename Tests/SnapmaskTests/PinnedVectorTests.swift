@@ -32,7 +32,7 @@ import Testing
         Vector("hash", [], #"Zoë 山田"#, #"da206a24175a1c2fcdcb2f64c8acfabf"#),
         Vector("hash", [#"length=16"#, #"encoding=base32"#], #"customer-88213"#, #"3ixx4r7cr3s2ehms"#),
         Vector("email", [], #"jane.doe@acme.io"#, #"aline.cardoso.elookmt2jd@example.com"#),
-        Vector("email", [], #"JANE.DOE@acme.io"#, #"yong.shevchenko.yylivbhxiq@example.com"#),
+        Vector("email", [], #"JANE.DOE@acme.io"#, #"aline.cardoso.elookmt2jd@example.com"#),  // same as jane.doe@acme.io
         Vector("email", [], #"bob+tag@example.org"#, #"owen.hopkins.mcijmylbhw@example.com"#),
         Vector("email", [#"keep_domain=true"#], #"jane.doe@acme.io"#, #"aline.cardoso.elookmt2jd@acme.io"#),
         Vector("email", [#"domain=staging.test"#], #"jane.doe@acme.io"#, #"aline.cardoso.elookmt2jd@staging.test"#),

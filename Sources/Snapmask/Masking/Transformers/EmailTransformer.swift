@@ -21,7 +21,7 @@ struct EmailTransformer: Transformer {
         var domain = Substring(self.domain)
         if keepDomain, let at = value.lastIndex(of: "@") {
             let original = value[value.index(after: at)...]
-            if !original.isEmpty { domain = Substring(original.lowercased()) }
+            if !original.isEmpty { domain = original }
         }
         var output = ""
         output.reserveCapacity(first.utf8.count + last.utf8.count + domain.utf8.count + Self.suffixLength + 3)
