@@ -53,6 +53,10 @@ let package = Package(
             name: "TransformerBenchmark",
             dependencies: ["Snapmask"],
             path: "Benchmarks/TransformerBenchmark"),
+        .executableTarget(
+            name: "RowMaskingBenchmark",
+            dependencies: ["Snapmask"],
+            path: "Benchmarks/RowMaskingBenchmark"),
 
         // Where the test servers are (scripts/services prints their URLs), shared by the engine tests.
         .target(name: "SnapmaskTestSupport", dependencies: ["Snapmask", "SnapmaskPostgres"],

@@ -1,6 +1,15 @@
 import Foundation
 import Snapmask
 
+/// Hands a connection to the one thread that uses it.
+struct PostgresSessionBox: @unchecked Sendable {
+    let connection: PostgresConnection
+
+    init(_ connection: PostgresConnection) {
+        self.connection = connection
+    }
+}
+
 /// The staging server. The restore builds a shadow database (`<db>_snapmask_shadow`) next to
 /// the staging database, and the swap renames both in one transaction: staging is either the
 /// old database or the new one, never a half-loaded one. Administrative statements run on a
@@ -126,18 +135,37 @@ final class PostgresTarget: TargetSession, @unchecked Sendable {
         try PostgresCopyWriter(connection: try shadowConnection("load \(plan.name)"), plan: plan)
     }
 
+    /// Post-data as `pg_restore -j` runs it: indexes and key constraints in parallel, then
+    /// foreign keys (validated against the rows) in parallel, then triggers and the rest in dump
+    /// order; then sequence values and statistics.
     func finishSchema(source: any SourceSession, plan: RestorePlan) throws {
         guard let source = source as? PostgresSource else { throw PostgresError("a PostgreSQL target needs a PostgreSQL source") }
-        let connection = try verifierConnection()
+        let script = PostgresDumpScript(try source.schemaSQL(.postData))
+        let threads = max(1, ProcessInfo.processInfo.activeProcessorCount)
+        let makeConnection: @Sendable () throws -> PostgresSessionBox = { [self] in
+            let connection = try shadowConnection("schema")
+            try connection.execute(script.preamble)
+            try connection.execute("SET maintenance_work_mem = '256MB'")
+            return PostgresSessionBox(connection)
+        }
         do {
-            try connection.execute(try source.schemaSQL(.postData))
+            for phase in [script.indexes, script.foreignKeys] {
+                try BlockingThreads.forEach(phase.map(\.sql), threads: threads, name: "post-data", makeContext: makeConnection) {
+                    sql, box in try box.connection.execute(sql)
+                }
+            }
+            let connection = try makeConnection().connection
+            for entry in script.others { try connection.execute(entry.sql) }
+            for (name, value) in try source.sequenceValues() {
+                try connection.execute("SELECT setval($1::regclass, $2::bigint, true)", [name, value])
+            }
         } catch let error as PostgresError {
             throw error.adding(context: "creating indexes, constraints, foreign keys and triggers in the shadow copy")
         }
-        for (name, value) in try source.sequenceValues() {
-            try connection.execute("SELECT setval($1::regclass, $2::bigint, true)", [name, value])
-        }
-        try connection.execute("ANALYZE")
+        let tables = plan.schema.tables.map { PostgresIdentifier.qualified($0.name) }
+        try BlockingThreads.forEach(tables, threads: threads, name: "analyze", makeContext: {
+            PostgresSessionBox(try self.shadowConnection("analyze"))
+        }) { table, box in try box.connection.execute("ANALYZE \(table)") }
     }
 
     private func verifierConnection() throws -> PostgresConnection {
@@ -159,14 +187,16 @@ final class PostgresTarget: TargetSession, @unchecked Sendable {
 
     func values(_ plan: TablePlan, keyColumns: [String], column: String, keys: [[String?]]) throws -> [[String?]: String?] {
         guard !keys.isEmpty else { return [:] }
-        // Keys are compared as text: each key column gets a text[] parameter, unnested in step.
-        let keyTexts = keyColumns.map { "\(PostgresIdentifier.quoted($0))::text" }
+        // One text[] parameter per key column, unnested side by side and cast to the column's
+        // own type, so the lookup uses the primary key's index.
         let arrays = keyColumns.indices.map { index in PostgresArrayCodec().literal(of: keys.map { $0[index] }) }
         let unnest = keyColumns.indices.map { "$\($0 + 1)::text[]" }.joined(separator: ", ")
         let names = keyColumns.indices.map { "k\($0)" }
-        let join = keyTexts.enumerated().map { "\($0.element) IS NOT DISTINCT FROM wanted.k\($0.offset)" }.joined(separator: " AND ")
-        let sql = "SELECT \(keyTexts.joined(separator: ", ")), \(PostgresIdentifier.quoted(column))::text "
-            + "FROM ONLY \(PostgresIdentifier.qualified(plan.name)) t "
+        let join = keyColumns.enumerated().map { index, name in
+            "t.\(PostgresIdentifier.quoted(name)) = wanted.k\(index)::\(typeName(plan, name))"
+        }.joined(separator: " AND ")
+        let selected = keyColumns.map { "t.\(PostgresIdentifier.quoted($0))::text" } + ["t.\(PostgresIdentifier.quoted(column))::text"]
+        let sql = "SELECT \(selected.joined(separator: ", ")) FROM ONLY \(PostgresIdentifier.qualified(plan.name)) t "
             + "JOIN unnest(\(unnest)) AS wanted(\(names.joined(separator: ", "))) ON \(join)"
         var result: [[String?]: String?] = [:]
         for row in try verifierConnection().execute(sql, arrays).rows {
@@ -177,10 +207,16 @@ final class PostgresTarget: TargetSession, @unchecked Sendable {
 
     func occurrences(_ plan: TablePlan, column: String, of values: [String]) throws -> Set<String> {
         guard !values.isEmpty else { return [] }
-        let sql = "SELECT DISTINCT \(PostgresIdentifier.quoted(column))::text FROM ONLY \(PostgresIdentifier.qualified(plan.name)) "
-            + "WHERE \(PostgresIdentifier.quoted(column))::text = ANY($1::text[])"
+        // Compared in the column's type, so an index on the column (a unique email) is used.
+        let target = PostgresIdentifier.quoted(column)
+        let sql = "SELECT DISTINCT \(target)::text FROM ONLY \(PostgresIdentifier.qualified(plan.name)) "
+            + "WHERE \(target) = ANY($1::\(typeName(plan, column))[])"
         let rows = try verifierConnection().execute(sql, [PostgresArrayCodec().literal(of: values)]).rows
         return Set(rows.compactMap { $0[0] })
+    }
+
+    private func typeName(_ plan: TablePlan, _ column: String) -> String {
+        plan.table.column(named: column)?.typeName ?? "text"
     }
 
     // MARK: Swap

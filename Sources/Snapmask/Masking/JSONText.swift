@@ -34,6 +34,17 @@ struct JSONMasker: Sendable {
     struct Rule: Sendable {
         var path: FieldPath
         var transformer: CompiledTransformer
+        /// Each segment's key as UTF-8 (nil for `[]`), compared with keys in place.
+        let keys: [[UInt8]?]
+
+        init(path: FieldPath, transformer: CompiledTransformer) {
+            self.path = path
+            self.transformer = transformer
+            keys = path.segments.map { segment in
+                if case let .key(name) = segment { return Array(name.utf8) }
+                return nil
+            }
+        }
     }
 
     struct Failure: Error {
@@ -102,14 +113,19 @@ struct JSONMasker: Sendable {
                 try refuseMismatch(active, expecting: .elements, found: "an object")
                 while true {
                     skipSpace()
-                    let key = try string()
+                    let key = try keyBytes()
                     skipSpace()
                     try expect(UInt8(ascii: ":"))
                     skipSpace()
-                    let next = active.compactMap { entry -> (Int, Int)? in
-                        let segments = rules[entry.0].path.segments
-                        guard segments[entry.1] == .key(key) else { return nil }
-                        return (entry.0, entry.1 + 1)
+                    var next: [(Int, Int)] = []
+                    for entry in active {
+                        guard let wanted = rules[entry.0].keys[entry.1] else { continue }
+                        let matches: Bool
+                        switch key {
+                        case let .inPlace(range): matches = wanted.elementsEqual(bytes[range])
+                        case let .decoded(decoded): matches = wanted == decoded
+                        }
+                        if matches { next.append((entry.0, entry.1 + 1)) }
                     }
                     if next.isEmpty { try skipValue() } else { try value(active: next) }
                     skipSpace()
@@ -275,6 +291,25 @@ struct JSONMasker: Sendable {
                 if byte == UInt8(ascii: "\\") { position += 1 } else if byte == UInt8(ascii: "\"") { return }
             }
             throw Failure(reason: "unterminated string")
+        }
+
+        enum Key {
+            /// The key's bytes in the input (no escapes).
+            case inPlace(Range<Int>)
+            case decoded([UInt8])
+        }
+
+        /// A key without copying it when it has no escapes (nearly always).
+        mutating func keyBytes() throws -> Key {
+            guard position < bytes.count, bytes[position] == UInt8(ascii: "\"") else { throw Failure(reason: "expected a string") }
+            let start = position + 1
+            var end = start
+            while end < bytes.count, bytes[end] != UInt8(ascii: "\""), bytes[end] != UInt8(ascii: "\\") { end += 1 }
+            if end < bytes.count, bytes[end] == UInt8(ascii: "\"") {
+                position = end + 1
+                return .inPlace(start..<end)
+            }
+            return .decoded(Array(try string().utf8))
         }
 
         /// Reads a string and resolves its escapes.

@@ -57,10 +57,10 @@ public final class BoundedQueue<Element>: @unchecked Sendable {
 
 /// Runs blocking work (C library calls) on threads of its own rather than on Swift's cooperative
 /// pool, which has only one thread per core and must not be blocked.
-enum BlockingThreads {
+public enum BlockingThreads {
     /// Runs `body(index)` on `count` threads and waits for all; the first error is rethrown
     /// after every thread ended.
-    static func run(count: Int, name: String, _ body: @escaping @Sendable (Int) throws -> Void) throws {
+    public static func run(count: Int, name: String, _ body: @escaping @Sendable (Int) throws -> Void) throws {
         let group = DispatchGroup()
         let errors = ErrorBox()
         for index in 0..<count {
@@ -75,6 +75,30 @@ enum BlockingThreads {
         }
         group.wait()
         if let error = errors.first { throw error }
+    }
+}
+
+extension BlockingThreads {
+    /// Runs `body` for every item on up to `threads` threads; each thread gets its own `context`
+    /// (a connection) from `makeContext`. Stops handing out items after the first error.
+    public static func forEach<Item: Sendable, Context>(
+        _ items: [Item], threads: Int, name: String, makeContext: @escaping @Sendable () throws -> Context,
+        _ body: @escaping @Sendable (Item, Context) throws -> Void
+    ) throws {
+        guard !items.isEmpty else { return }
+        let next = Counter()
+        let failure = ErrorBox()
+        try run(count: min(threads, items.count), name: name) { _ in
+            let context = try makeContext()
+            while !failure.hasError {
+                let index = next.increment() - 1
+                guard index < items.count else { return }
+                do { try body(items[index], context) } catch {
+                    failure.record(error)
+                    throw error
+                }
+            }
+        }
     }
 }
 

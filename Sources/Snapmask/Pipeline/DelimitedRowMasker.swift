@@ -1,9 +1,15 @@
 /// Masks batches of tab-separated rows (PostgreSQL COPY text, MySQL LOAD DATA): the fields of
 /// masked columns are decoded, masked and re-escaped; every other byte is copied as it came.
 public struct DelimitedRowMasker: BatchMasker {
-    struct Field: Sendable {
-        var column: CompiledColumn
-        var arrays: (any ArrayLiteralCodec)?
+    /// A class, so looking a field up per row costs one reference count, not one per member.
+    final class Field: Sendable {
+        let column: CompiledColumn
+        let arrays: (any ArrayLiteralCodec)?
+
+        init(column: CompiledColumn, arrays: (any ArrayLiteralCodec)?) {
+            self.column = column
+            self.arrays = arrays
+        }
     }
 
     let table: String

@@ -55,7 +55,14 @@ public protocol SourceSession: AnyObject, Sendable {
     func makeReader(for plan: TablePlan) throws -> any BatchReader
     /// Up to `limit` rows with a non-empty value in `column`: the key columns' text and the value.
     func sampleRows(_ plan: TablePlan, keyColumns: [String], column: String, limit: Int) throws -> [SampledRow]
+    /// What the run's log should say about how the snapshot was taken (for example that tables
+    /// are read one after another because parallel readers could not share it).
+    var notices: [String] { get }
     func close()
+}
+
+extension SourceSession {
+    public var notices: [String] { [] }
 }
 
 public struct SampledRow: Sendable {

@@ -88,6 +88,7 @@ public struct RestoreRunner: Sendable {
         let (plan, source): (RestorePlan, any SourceSession)
         do { (plan, source) = try self.plan() } catch { throw fail(error) }
         defer { source.close() }
+        for notice in source.notices { observer.phase(database.name, notice) }
 
         step = "connecting to the target"
         let target: any TargetSession
@@ -284,6 +285,14 @@ final class Counter: @unchecked Sendable {
         lock.lock()
         total += amount
         lock.unlock()
+    }
+
+    /// Adds one and returns the new total.
+    func increment() -> Int {
+        lock.lock()
+        defer { lock.unlock() }
+        total += 1
+        return total
     }
 
     var value: Int {

@@ -16,24 +16,37 @@ struct EmailTransformer: Transformer {
 
     func mask(_ value: String) -> String? {
         let digest = hasher.digest(Self.folded(value))
-        let first = Self.firstNames[Int(digest.word(1) % UInt64(Self.firstNames.count))]
-        let last = Self.lastNames[Int(digest.word(2) % UInt64(Self.lastNames.count))]
+        let first = Self.firstNameBytes[Int(digest.word(1) % UInt64(Self.firstNameBytes.count))]
+        let last = Self.lastNameBytes[Int(digest.word(2) % UInt64(Self.lastNameBytes.count))]
         var domain = Substring(self.domain)
         if keepDomain, let at = value.lastIndex(of: "@") {
             let original = value[value.index(after: at)...]
             if !original.isEmpty { domain = original }
         }
-        var output = ""
-        output.reserveCapacity(first.utf8.count + last.utf8.count + domain.utf8.count + Self.suffixLength + 3)
-        output += first
-        output += "."
-        output += last
-        output += "."
-        output += TextEncoding.base32(digest, length: Self.suffixLength)
-        output += "@"
-        output += domain
-        return output
+        let length = first.count + last.count + Self.suffixLength + 3 + domain.utf8.count
+        // Built in one buffer: this runs once per row of every email column.
+        return String(unsafeUninitializedCapacity: length) { buffer in
+            var position = 0
+            func put(_ bytes: some Collection<UInt8>) {
+                for byte in bytes {
+                    buffer[position] = byte
+                    position += 1
+                }
+            }
+            put(first)
+            put(CollectionOfOne(UInt8(ascii: ".")))
+            put(last)
+            put(CollectionOfOne(UInt8(ascii: ".")))
+            TextEncoding.appendBase32(digest, length: Self.suffixLength, firstBit: 0, to: buffer.baseAddress! + position)
+            position += Self.suffixLength
+            put(CollectionOfOne(UInt8(ascii: "@")))
+            put(domain.utf8)
+            return position
+        }
     }
+
+    static let firstNameBytes = firstNames.map { Array($0.utf8) }
+    static let lastNameBytes = lastNames.map { Array($0.utf8) }
 
     /// Lowercased, ASCII fast path first (nearly every address).
     @inline(__always)

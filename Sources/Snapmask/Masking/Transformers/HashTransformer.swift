@@ -56,20 +56,26 @@ enum TextEncoding {
     /// Base32 of the digest's bits, 5 bits per character, most significant first.
     static func base32(_ digest: HashBytes, length: Int, firstBit: Int = 0) -> String {
         String(unsafeUninitializedCapacity: length) { buffer in
-            for index in 0..<length {
-                buffer[index] = base32Alphabet[Int(bits(digest, from: firstBit + index * 5, count: 5))]
-            }
+            appendBase32(digest, length: length, firstBit: firstBit, to: buffer.baseAddress!)
             return length
         }
     }
 
-    /// `count` (≤ 57) bits of the 256-bit digest starting at bit `from` (0 = most significant of word 0).
-    static func bits(_ digest: HashBytes, from start: Int, count: Int) -> UInt64 {
-        var result: UInt64 = 0
-        for bit in start..<(start + count) {
-            let word = digest.word(bit / 64)
-            result = result << 1 | (word >> UInt64(63 - bit % 64)) & 1
+    @inline(__always)
+    static func appendBase32(_ digest: HashBytes, length: Int, firstBit: Int, to output: UnsafeMutablePointer<UInt8>) {
+        base32Alphabet.withUnsafeBufferPointer { alphabet in
+            for index in 0..<length {
+                output[index] = alphabet[Int(bits(digest, from: firstBit + index * 5, count: 5))]
+            }
         }
-        return result
+    }
+
+    /// `count` (≤ 57) bits of the 256-bit digest starting at bit `from` (0 = most significant of word 0).
+    @inline(__always)
+    static func bits(_ digest: HashBytes, from start: Int, count: Int) -> UInt64 {
+        let index = start / 64, offset = UInt64(start % 64)
+        var window = digest.word(index) << offset
+        if offset > 0 && index < 3 { window |= digest.word(index + 1) >> (64 - offset) }
+        return window >> UInt64(64 - count)
     }
 }
