@@ -13,13 +13,17 @@ public struct RestoreOptions: Sendable {
     public var jobs: Int
     /// Original values sampled per masked column for the leak check.
     public var leakSampleSize: Int
-    /// Batches buffered between reading and writing one table.
+    /// Batches buffered between reading and masking, and between masking and writing.
     public var queueDepth: Int
+    /// Threads masking one table's batches (tables without masked columns skip this step).
+    public var maskThreads: Int
 
-    public init(jobs: Int = ProcessInfo.processInfo.activeProcessorCount, leakSampleSize: Int = 100, queueDepth: Int = 4) {
+    public init(jobs: Int = ProcessInfo.processInfo.activeProcessorCount, leakSampleSize: Int = 100, queueDepth: Int = 4,
+                maskThreads: Int = ProcessInfo.processInfo.activeProcessorCount) {
         self.jobs = max(1, jobs)
         self.leakSampleSize = leakSampleSize
         self.queueDepth = queueDepth
+        self.maskThreads = max(1, maskThreads)
     }
 }
 
@@ -177,47 +181,61 @@ public struct RestoreRunner: Sendable {
             throw error
         }
         let masker = engine.makeMasker(for: table)
-        let queue = BoundedQueue<RowBatch>(capacity: options.queueDepth)
+        // reader → raw → maskers → ready → writer. Several maskers per table, because masking is
+        // the step that costs CPU; COPY and LOAD DATA accept rows in any order.
+        let maskers = table.masks.isEmpty ? 0 : options.maskThreads
+        let raw = BoundedQueue<RowBatch>(capacity: options.queueDepth)
+        let ready = BoundedQueue<RowBatch>(capacity: options.queueDepth)
         let rowsRead = Counter()
-        let readerFailure = ErrorBox()
-        let readerDone = DispatchGroup()
-        readerDone.enter()
-        let readerThread = Thread {
-            defer {
-                reader.value.close()
-                readerDone.leave()
+        let maskersDone = Counter()
+        let failure = ErrorBox()
+        let workers = DispatchGroup()
+        @Sendable func fail(_ error: Error) {
+            failure.record(error)
+            raw.fail(error)
+            ready.fail(error)
+        }
+        func start(_ name: String, _ body: @escaping @Sendable () throws -> Void) {
+            workers.enter()
+            let thread = Thread {
+                defer { workers.leave() }
+                do { try body() } catch { fail(error) }
             }
-            do {
-                while let batch = try reader.value.next() {
-                    if let error = cancelled.first { throw error }
-                    rowsRead.add(batch.rowCount)
-                    try queue.put(try masker.mask(batch))
-                }
-                queue.close()
-            } catch {
-                readerFailure.record(error)
-                queue.fail(error)
+            thread.name = name
+            thread.stackSize = 8 << 20
+            thread.start()
+        }
+        start("read-\(table.name)") {
+            defer { reader.value.close() }
+            while let batch = try reader.value.next() {
+                if let error = cancelled.first { throw error }
+                rowsRead.add(batch.rowCount)
+                if maskers == 0 { try ready.put(batch) } else { try raw.put(batch) }
+            }
+            if maskers == 0 { ready.close() } else { raw.close() }
+        }
+        for index in 0..<maskers {
+            start("mask-\(index)-\(table.name)") {
+                while let batch = try raw.take() { try ready.put(try masker.mask(batch)) }
+                if maskersDone.increment() == maskers { ready.close() }
             }
         }
-        readerThread.name = "read-\(table.name)"
-        readerThread.stackSize = 8 << 20
-        readerThread.start()
 
         var rowsWritten = 0
         do {
-            while let batch = try queue.take() {
+            while let batch = try ready.take() {
                 try writer.write(batch)
                 rowsWritten += batch.rowCount
                 observer.tableProgress(database.name, table: table.name, rows: rowsWritten)
             }
             rowsWritten = try writer.finish()
         } catch {
-            queue.fail(error)
-            readerDone.wait()
-            throw readerFailure.first ?? error
+            fail(error)
+            workers.wait()
+            throw failure.first ?? error
         }
-        readerDone.wait()
-        if let error = readerFailure.first { throw error }
+        workers.wait()
+        if let error = failure.first { throw error }
         let seconds = Date().timeIntervalSince(started)
         observer.tableFinished(database.name, table: table.name, rows: rowsWritten, seconds: seconds)
         return .init(name: table.name, rowsRead: rowsRead.value, rowsWritten: rowsWritten, maskedColumns: masked,
