@@ -25,6 +25,9 @@ let package = Package(
         .systemLibrary(
             name: "CMongoC", path: "Sources/CMongoC", pkgConfig: "libmongoc-1.0",
             providers: [.apt(["libmongoc-dev", "libbson-dev"])]),
+        .systemLibrary(
+            name: "CZstd", path: "Sources/CZstd", pkgConfig: "libzstd",
+            providers: [.apt(["libzstd-dev"])]),
 
         // The engine-neutral core: configuration, rules, transformers, pipeline. No C library.
         .target(
@@ -40,11 +43,20 @@ let package = Package(
         .target(name: "SnapmaskMySQL", dependencies: ["Snapmask", "CMySQL"]),
         .target(name: "SnapmaskDocumentDB", dependencies: ["Snapmask", "CMongoC"]),
 
+        // Sanitized snapshots: parts compressed with libzstd and sealed with AES-GCM, in a local
+        // folder or an S3-compatible bucket.
+        .target(
+            name: "SnapmaskStore",
+            dependencies: [
+                "Snapmask", "CZstd",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]),
+
         // The command line: argument parsing and wiring only.
         .executableTarget(
             name: "snapmask",
             dependencies: [
-                "Snapmask", "SnapmaskPostgres", "SnapmaskMySQL", "SnapmaskDocumentDB",
+                "Snapmask", "SnapmaskPostgres", "SnapmaskMySQL", "SnapmaskDocumentDB", "SnapmaskStore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
@@ -57,12 +69,17 @@ let package = Package(
             name: "RowMaskingBenchmark",
             dependencies: ["Snapmask"],
             path: "Benchmarks/RowMaskingBenchmark"),
+        .executableTarget(
+            name: "DocumentMaskingBenchmark",
+            dependencies: ["Snapmask", "SnapmaskDocumentDB"],
+            path: "Benchmarks/DocumentMaskingBenchmark"),
 
         // Where the test servers are (scripts/services prints their URLs), shared by the engine tests.
-        .target(name: "SnapmaskTestSupport", dependencies: ["Snapmask", "SnapmaskPostgres"],
+        .target(name: "SnapmaskTestSupport", dependencies: ["Snapmask", "SnapmaskPostgres", "SnapmaskMySQL", "SnapmaskDocumentDB"],
                 path: "Tests/SnapmaskTestSupport"),
 
         .testTarget(name: "SnapmaskTests", dependencies: ["Snapmask"]),
+        .testTarget(name: "SnapmaskStoreTests", dependencies: ["SnapmaskStore", "SnapmaskPostgres", "SnapmaskTestSupport"]),
         .testTarget(name: "snapmaskTests", dependencies: ["snapmask", "SnapmaskTestSupport"]),
         .testTarget(name: "SnapmaskPostgresTests", dependencies: ["SnapmaskPostgres", "SnapmaskTestSupport"]),
         .testTarget(name: "SnapmaskMySQLTests", dependencies: ["SnapmaskMySQL", "SnapmaskTestSupport"]),

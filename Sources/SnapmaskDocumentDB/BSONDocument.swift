@@ -24,7 +24,32 @@ public final class BSONDocument {
         handle = parsed
     }
 
+    /// Copies BSON bytes into a new document.
+    init(bytes: [UInt8]) throws {
+        guard let parsed = bytes.withUnsafeBufferPointer({ bson_new_from_data($0.baseAddress, $0.count) }) else {
+            throw DocumentDBError("not a valid BSON document (\(bytes.count) bytes)")
+        }
+        handle = parsed
+    }
+
     deinit { bson_destroy(handle) }
+
+    /// The document's BSON bytes.
+    var bytes: [UInt8] { Self.bytes(of: handle) }
+
+    /// The bytes of any `bson_t *` (its length is the first four bytes of its data).
+    static func bytes(of document: OpaquePointer) -> [UInt8] {
+        guard let data = bson_get_data(document) else { return [] }
+        let length = Int(Int32(littleEndian: UnsafeRawPointer(data).loadUnaligned(as: Int32.self)))
+        return Array(UnsafeBufferPointer(start: data, count: length))
+    }
+
+    /// Canonical extended JSON: every type spelled out (`{"$numberInt": "7"}`), for keys and tests.
+    public var canonicalJSON: String {
+        guard let text = bson_as_canonical_extended_json(handle, nil) else { return "{}" }
+        defer { bson_free(text) }
+        return String(cString: text)
+    }
 
     /// Relaxed extended JSON, for messages and tests.
     public var json: String {

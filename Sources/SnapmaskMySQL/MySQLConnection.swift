@@ -2,25 +2,57 @@ import CMySQL
 import Foundation
 import Snapmask
 
-/// One libmysqlclient connection (`MYSQL *`), closed in `deinit`. Used by one task at a time.
+/// One libmysqlclient connection (`MYSQL *`), closed in `deinit`. Used by one thread at a time.
+///
+/// Every session snapmask opens speaks utf8mb4, runs in UTC (`time_zone = '+00:00'`, so
+/// TIMESTAMP values are never shifted) and survives long idle stretches (a snapshot connection
+/// may wait hours for its turn; a LOAD DATA connection may wait for a slow source).
 public final class MySQLConnection {
+    /// Which database a connection starts in.
+    public enum DefaultDatabase: Sendable {
+        case fromURL
+        case none
+        case named(String)
+    }
+
     let handle: UnsafeMutablePointer<MYSQL>
+    /// The URL as it may be shown (password redacted).
     public let displayName: String
 
+    /// libmysqlclient's global state must be set up once, before threads connect at the same time.
+    private static let libraryReady: Bool = {
+        mysql_server_init(0, nil, nil) == 0
+    }()
+
     /// Connects with a mysql:// URL. `localInfile` must be chosen before connecting: LOAD DATA
-    /// LOCAL is allowed only on connections that ask for it.
-    public init(url: ConnectionString, localInfile: Bool = false, connectTimeout: UInt32 = 15) throws {
+    /// LOCAL is allowed only on connections that ask for it. `purpose` is sent as a connection
+    /// attribute (performance_schema.session_connect_attrs), so a DBA can tell the sessions apart.
+    public init(url: ConnectionString, database: DefaultDatabase = .fromURL, localInfile: Bool = false,
+                connectTimeout: UInt32 = 15, purpose: String = "snapmask") throws {
         displayName = url.description
+        _ = Self.libraryReady
         guard let handle = mysql_init(nil) else { throw MySQLError("out of memory creating a connection", context: displayName) }
         var timeout = connectTimeout
         mysql_options(handle, MYSQL_OPT_CONNECT_TIMEOUT, &timeout)
         var infile: UInt32 = localInfile ? 1 : 0
         mysql_options(handle, MYSQL_OPT_LOCAL_INFILE, &infile)
         mysql_options(handle, MYSQL_SET_CHARSET_NAME, "utf8mb4")
+        var packet: UInt = 1 << 30
+        mysql_options(handle, MYSQL_OPT_MAX_ALLOWED_PACKET, &packet)
+        mysql_options4(handle, MYSQL_OPT_CONNECT_ATTR_ADD, "program_name", "snapmask")
+        mysql_options4(handle, MYSQL_OPT_CONNECT_ATTR_ADD, "snapmask_purpose", String(purpose.prefix(200)))
         let (host, port) = url.primaryHost
-        let database = url.database
+        let schema: String?
+        switch database {
+        case .fromURL: schema = url.database
+        case .none: schema = nil
+        case let .named(name): schema = name
+        }
+        let socket = url.queryValue("socket")
+        // CLIENT_FOUND_ROWS: an UPDATE reports the rows it matched (as PostgreSQL does), not only
+        // those whose values changed, so an override's count means the same on every run.
         let connected = mysql_real_connect(handle, host.isEmpty ? "127.0.0.1" : host, url.user ?? "root", url.password,
-                                           database, UInt32(port ?? 3306), nil, 0)
+                                           schema, UInt32(port ?? 3306), socket, UInt(CLIENT_FOUND_ROWS))
         guard connected != nil else {
             let error = MySQLError(String(cString: mysql_error(handle)), code: mysql_errno(handle),
                                    context: "cannot connect to \(url.description)")
@@ -28,11 +60,19 @@ public final class MySQLConnection {
             throw error
         }
         self.handle = handle
+        do {
+            try query("SET time_zone = '+00:00', SESSION wait_timeout = 604800, SESSION net_read_timeout = 3600, "
+                          + "SESSION net_write_timeout = 3600")
+        } catch let error as MySQLError {
+            throw error.adding(context: "setting up a session on \(displayName)")
+        }
     }
 
     deinit { mysql_close(handle) }
 
     public var serverVersion: String { String(cString: mysql_get_server_info(handle)) }
+
+    public var isMariaDB: Bool { serverVersion.localizedCaseInsensitiveContains("mariadb") }
 
     /// The connection id, for KILL in tests and for lock messages.
     public var connectionID: UInt { UInt(mysql_thread_id(handle)) }
@@ -41,28 +81,107 @@ public final class MySQLConnection {
     /// catalog queries, not for table data).
     @discardableResult
     public func query(_ sql: String) throws -> [[String?]] {
-        try sql.withCString { text in
-            guard mysql_real_query(handle, text, UInt(strlen(text))) == 0 else { throw lastError }
-        }
+        try send(sql)
         guard let result = mysql_store_result(handle) else {
             if mysql_field_count(handle) != 0 { throw lastError }
             return []
         }
         defer { mysql_free_result(result) }
-        let columns = Int(mysql_num_fields(result))
-        var rows: [[String?]] = []
-        while let row = mysql_fetch_row(result) {
-            let lengths = mysql_fetch_lengths(result)!
-            rows.append((0..<columns).map { index in
-                guard let cell = row[index] else { return nil }
-                return String(decoding: UnsafeRawBufferPointer(start: cell, count: Int(lengths[index])), as: UTF8.self)
-            })
-        }
-        return rows
+        return Self.rows(of: result)
     }
 
     public func scalar(_ sql: String) throws -> String? {
         try query(sql).first?.first ?? nil
+    }
+
+    /// Sends one statement without reading its result.
+    func send(_ sql: String) throws {
+        let status = sql.utf8CString.withUnsafeBufferPointer { text in
+            mysql_real_query(handle, text.baseAddress, UInt(text.count - 1))
+        }
+        guard status == 0 else { throw lastError }
+    }
+
+    /// The rows of the last statement that changed data.
+    var affectedRows: Int {
+        let count = mysql_affected_rows(handle)
+        return count == UInt64.max ? 0 : Int(count)
+    }
+
+    var warningCount: Int { Int(mysql_warning_count(handle)) }
+
+    /// Runs statements separated by `;` (an SQL file) and returns the rows they changed in total.
+    /// Stops at the first failing statement.
+    @discardableResult
+    public func executeScript(_ sql: String) throws -> Int {
+        guard mysql_set_server_option(handle, MYSQL_OPTION_MULTI_STATEMENTS_ON) == 0 else { throw lastError }
+        defer { mysql_set_server_option(handle, MYSQL_OPTION_MULTI_STATEMENTS_OFF) }
+        try send(sql)
+        var affected = 0
+        while true {
+            if let result = mysql_store_result(handle) {
+                mysql_free_result(result)
+            } else if mysql_field_count(handle) != 0 {
+                throw lastError
+            } else {
+                affected += affectedRows
+            }
+            let next = mysql_next_result(handle)
+            if next == -1 { break }
+            if next > 0 { throw lastError }
+        }
+        return affected
+    }
+
+    /// Runs one statement with `?` placeholders bound to text values (nil is NULL) through the
+    /// binary protocol: values never enter the SQL text. Returns the rows it changed.
+    @discardableResult
+    public func execute(_ sql: String, _ parameters: [String?]) throws -> Int {
+        guard let statement = mysql_stmt_init(handle) else { throw lastError }
+        defer { mysql_stmt_close(statement) }
+        func failure() -> MySQLError {
+            MySQLError(String(cString: mysql_stmt_error(statement)), code: mysql_stmt_errno(statement),
+                       sqlState: String(cString: mysql_stmt_sqlstate(statement)))
+        }
+        let prepared = sql.utf8CString.withUnsafeBufferPointer { text in
+            mysql_stmt_prepare(statement, text.baseAddress, UInt(text.count - 1))
+        }
+        guard prepared == 0 else { throw failure() }
+        let expected = Int(mysql_stmt_param_count(statement))
+        guard expected == parameters.count else {
+            throw MySQLError("the statement has \(expected) placeholders but \(parameters.count) values were given")
+        }
+        let buffers = parameters.map { value -> UnsafeMutableBufferPointer<UInt8>? in
+            guard let value else { return nil }
+            let bytes = Array(value.utf8)
+            let buffer = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: max(1, bytes.count))
+            _ = buffer.initialize(from: bytes)
+            return UnsafeMutableBufferPointer(rebasing: buffer[0..<bytes.count])
+        }
+        let lengths = UnsafeMutableBufferPointer<UInt>.allocate(capacity: max(1, parameters.count))
+        let nulls = UnsafeMutableBufferPointer<my_bool>.allocate(capacity: max(1, parameters.count))
+        var binds = [MYSQL_BIND](repeating: MYSQL_BIND(), count: parameters.count)
+        defer {
+            for buffer in buffers { buffer?.baseAddress?.deallocate() }
+            lengths.deallocate()
+            nulls.deallocate()
+        }
+        for index in parameters.indices {
+            lengths[index] = UInt(buffers[index]?.count ?? 0)
+            nulls[index] = buffers[index] == nil ? 1 : 0
+            binds[index].buffer_type = MYSQL_TYPE_STRING
+            binds[index].buffer = UnsafeMutableRawPointer(buffers[index]?.baseAddress)
+            binds[index].buffer_length = UInt(buffers[index]?.count ?? 0)
+            binds[index].length = lengths.baseAddress! + index
+            binds[index].is_null = nulls.baseAddress! + index
+        }
+        if !binds.isEmpty {
+            let bound = binds.withUnsafeMutableBufferPointer { mysql_stmt_bind_param(statement, $0.baseAddress) }
+            guard bound == 0 else { throw failure() }
+        }
+        guard mysql_stmt_execute(statement) == 0 else { throw failure() }
+        let changed = mysql_stmt_affected_rows(statement)
+        return changed == UInt64.max ? 0 : Int(changed)
     }
 
     /// Quotes a value as an SQL string literal with the connection's character set.
@@ -77,5 +196,18 @@ public final class MySQLConnection {
 
     var lastError: MySQLError {
         MySQLError(String(cString: mysql_error(handle)), code: mysql_errno(handle), sqlState: String(cString: mysql_sqlstate(handle)))
+    }
+
+    static func rows(of result: UnsafeMutablePointer<MYSQL_RES>) -> [[String?]] {
+        let columns = Int(mysql_num_fields(result))
+        var rows: [[String?]] = []
+        while let row = mysql_fetch_row(result) {
+            let lengths = mysql_fetch_lengths(result)!
+            rows.append((0..<columns).map { index in
+                guard let cell = row[index] else { return nil }
+                return String(decoding: UnsafeRawBufferPointer(start: cell, count: Int(lengths[index])), as: UTF8.self)
+            })
+        }
+        return rows
     }
 }

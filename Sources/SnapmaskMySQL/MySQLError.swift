@@ -1,8 +1,10 @@
 /// A MySQL/MariaDB failure as libmysqlclient reports it (error number and SQLSTATE).
+/// libmysqlclient never puts the password in its messages; URLs are shown redacted.
 public struct MySQLError: Error, Sendable, CustomStringConvertible {
     public var message: String
     public var code: UInt32
     public var sqlState: String?
+    /// What snapmask was doing (connecting to the source, loading users, ...).
     public var context: String?
 
     public init(_ message: String, code: UInt32 = 0, sqlState: String? = nil, context: String? = nil) {
@@ -23,5 +25,32 @@ public struct MySQLError: Error, Sendable, CustomStringConvertible {
         var copy = self
         copy.context = self.context.map { "\(context): \($0)" } ?? context
         return copy
+    }
+
+    /// The user lacks a privilege (global, database, table or column).
+    var isAccessDenied: Bool { [1044, 1045, 1142, 1143, 1227, 1370].contains(code) }
+
+    /// A lock could not be had within lock_wait_timeout.
+    var isLockTimeout: Bool { code == 1205 }
+}
+
+/// Quoting for MySQL identifiers, so names from rules and catalogs never change the meaning of
+/// a statement.
+enum MySQLIdentifier {
+    static func quoted(_ name: String) -> String {
+        "`" + name.replacingOccurrences(of: "`", with: "``") + "`"
+    }
+
+    static func qualified(_ database: String, _ table: String) -> String {
+        quoted(database) + "." + quoted(table)
+    }
+
+    static func columnList(_ names: [String]) -> String {
+        names.map(quoted).joined(separator: ", ")
+    }
+
+    /// A name of at most 64 characters (MySQL's identifier limit) ending in `suffix`.
+    static func derived(_ name: String, suffix: String) -> String {
+        String(name.prefix(64 - suffix.count)) + suffix
     }
 }

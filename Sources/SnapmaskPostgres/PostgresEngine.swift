@@ -57,6 +57,11 @@ public struct PostgresEngine: DatabaseEngine {
         return rows
     }
 
+    public func fieldValues(in batch: RowBatch, plan: TablePlan, column: String) throws -> [String?] {
+        guard let index = plan.columns.firstIndex(where: { $0.name == column }) else { return [] }
+        return DelimitedText.rows(of: batch.data, dialect: .postgres).map { $0[index] }
+    }
+
     private func previewBatches(_ plan: TablePlan, limit: Int) throws -> [RowBatch] {
         let connection = try PostgresConnection(url: job.source, applicationName: "snapmask preview", readOnly: true)
         let reader = try PostgresCopyReader(connection: connection, plan: plan, limit: limit)

@@ -47,9 +47,26 @@ final class PostgresSource: SourceSession, @unchecked Sendable {
         return rows.map { SampledRow(key: Array($0.dropLast()), value: $0.last!! ) }
     }
 
-    /// The schema SQL of one section, read inside the snapshot.
-    func schemaSQL(_ section: PostgresSchemaDump.Section) throws -> String {
-        try PostgresSchemaDump(source: url).sql(section, snapshot: snapshot, serverVersion: serverVersion)
+    private var definition: SchemaDefinition?
+
+    /// Both pg_dump sections and every sequence's value, read inside the snapshot (once).
+    func schemaDefinition() throws -> SchemaDefinition {
+        lock.lock()
+        if let definition {
+            lock.unlock()
+            return definition
+        }
+        lock.unlock()
+        let dump = PostgresSchemaDump(source: url)
+        var made = SchemaDefinition(engine: "postgres")
+        for section in [PostgresSchemaDump.Section.preData, .postData] {
+            made.sections[section.rawValue] = try dump.sql(section, snapshot: snapshot, serverVersion: serverVersion)
+        }
+        for (name, value) in try sequenceValues() { made.values["sequence:" + name] = value }
+        lock.lock()
+        definition = made
+        lock.unlock()
+        return made
     }
 
     /// Every sequence's current value, to continue where the source is.

@@ -95,8 +95,7 @@ final class PostgresTarget: TargetSession, @unchecked Sendable {
                     """, [String(lockKey)]).rows.first
                 let who = holder.map { "\($0[0] ?? "?") (user \($0[1] ?? "?"), client \($0[2] ?? "?"), since \($0[3] ?? "?"))" }
                     ?? "another session"
-                throw PostgresError("another snapmask run is restoring \(database) on this server: \(who); "
-                                        + "wait for it to finish, or end that session if it is stuck")
+                throw TargetLocked(target: "\(database) on \(url.primaryHost.host)", holder: who)
             }
             locked = true
         }
@@ -112,7 +111,15 @@ final class PostgresTarget: TargetSession, @unchecked Sendable {
     // MARK: Shadow
 
     func prepareShadow(source: any SourceSession, plan: RestorePlan) throws {
-        guard let source = source as? PostgresSource else { throw PostgresError("a PostgreSQL target needs a PostgreSQL source") }
+        try prepareShadow(definition: try source.schemaDefinition(), plan: plan)
+    }
+
+    func finishSchema(source: any SourceSession, plan: RestorePlan) throws {
+        try finishSchema(definition: try source.schemaDefinition(), plan: plan)
+    }
+
+    func prepareShadow(definition: SchemaDefinition, plan: RestorePlan) throws {
+        guard definition.engine == "postgres" else { throw PostgresError("a PostgreSQL target cannot restore a \(definition.engine) schema") }
         // A shadow left by a run that died is ours to remove: we hold the lock.
         try withAdmin { admin in
             try admin.execute("DROP DATABASE IF EXISTS \(PostgresIdentifier.quoted(shadowName)) WITH (FORCE)")
@@ -121,7 +128,7 @@ final class PostgresTarget: TargetSession, @unchecked Sendable {
         }
         let connection = try shadowConnection("schema")
         do {
-            try connection.execute(try source.schemaSQL(.preData))
+            try connection.execute(definition.sections[PostgresSchemaDump.Section.preData.rawValue] ?? "")
         } catch let error as PostgresError {
             throw error.adding(context: "creating tables, types and functions in the shadow copy")
         }
@@ -138,9 +145,8 @@ final class PostgresTarget: TargetSession, @unchecked Sendable {
     /// Post-data as `pg_restore -j` runs it: indexes and key constraints in parallel, then
     /// foreign keys (validated against the rows) in parallel, then triggers and the rest in dump
     /// order; then sequence values and statistics.
-    func finishSchema(source: any SourceSession, plan: RestorePlan) throws {
-        guard let source = source as? PostgresSource else { throw PostgresError("a PostgreSQL target needs a PostgreSQL source") }
-        let script = PostgresDumpScript(try source.schemaSQL(.postData))
+    func finishSchema(definition: SchemaDefinition, plan: RestorePlan) throws {
+        let script = PostgresDumpScript(definition.sections[PostgresSchemaDump.Section.postData.rawValue] ?? "")
         let threads = max(1, ProcessInfo.processInfo.activeProcessorCount)
         let makeConnection: @Sendable () throws -> PostgresSessionBox = { [self] in
             let connection = try shadowConnection("schema")
@@ -156,8 +162,8 @@ final class PostgresTarget: TargetSession, @unchecked Sendable {
             }
             let connection = try makeConnection().connection
             for entry in script.others { try connection.execute(entry.sql) }
-            for (name, value) in try source.sequenceValues() {
-                try connection.execute("SELECT setval($1::regclass, $2::bigint, true)", [name, value])
+            for (key, value) in definition.values where key.hasPrefix("sequence:") {
+                try connection.execute("SELECT setval($1::regclass, $2::bigint, true)", [String(key.dropFirst(9)), value])
             }
         } catch let error as PostgresError {
             throw error.adding(context: "creating indexes, constraints, foreign keys and triggers in the shadow copy")

@@ -11,8 +11,12 @@ final class ConsoleObserver: RestoreObserver, @unchecked Sendable {
     private var estimates: [String: Int] = [:]
     private var started: [String: Date] = [:]
 
-    init(logger: Logger) {
+    /// On a terminal, tables show as live progress lines instead of progress log lines.
+    private let live: Bool
+
+    init(logger: Logger, live: Bool = isatty(STDERR_FILENO) == 1) {
         self.logger = logger
+        self.live = live
     }
 
     func phase(_ database: String, _ message: String) {
@@ -25,11 +29,16 @@ final class ConsoleObserver: RestoreObserver, @unchecked Sendable {
         started[table] = Date()
         lastReport[table] = Date()
         lock.unlock()
+        if live { TerminalProgress.shared.started(table, estimate: estimatedRows) }
         logger.info("copying \(table)", metadata: ["database": "\(database)", "table": "\(table)",
                                                   "event": "table_started", "estimated_rows": "\(estimatedRows)"])
     }
 
     func tableProgress(_ database: String, table: String, rows: Int) {
+        if live {
+            TerminalProgress.shared.progress(table, rows: rows)
+            return
+        }
         lock.lock()
         let now = Date()
         guard let last = lastReport[table], now.timeIntervalSince(last) >= 5, let start = started[table] else {
@@ -47,6 +56,7 @@ final class ConsoleObserver: RestoreObserver, @unchecked Sendable {
     }
 
     func tableFinished(_ database: String, table: String, rows: Int, seconds: Double) {
+        if live { TerminalProgress.shared.finished(table) }
         logger.info("copied \(table): \(rows) rows in \(String(format: "%.1f", seconds)) s",
                     metadata: ["database": "\(database)", "table": "\(table)", "event": "table_finished", "rows": "\(rows)",
                                "rows_per_s": "\(Int(Double(rows) / max(seconds, 0.001)))",

@@ -1,4 +1,6 @@
 import Snapmask
+import SnapmaskDocumentDB
+import SnapmaskMySQL
 import SnapmaskPostgres
 
 /// Picks the driver for a database of the job file: the only place that knows them all.
@@ -6,9 +8,8 @@ enum Engines {
     static func engine(for job: DatabaseJob) throws -> any DatabaseEngine {
         switch job.engine {
         case .postgres: return PostgresEngine(job: job)
-        case .mysql, .documentdb:
-            throw ConfigError("engine \(job.engine.rawValue) (database '\(job.name)') is not available in this build yet",
-                              at: job.location)
+        case .mysql: return MySQLEngine(job: job)
+        case .documentdb: return DocumentDBEngine(job: job)
         }
     }
 }

@@ -31,7 +31,11 @@ struct StderrLogHandler: LogHandler {
             let prefix = level >= .warning ? "\(level.rawValue): " : ""
             line = "\(prefix)\(merged["database"].map { "[\($0)] " } ?? "")\(message)"
         }
-        FileHandle.standardError.write(Data((line + "\n").utf8))
+        if json {
+            FileHandle.standardError.write(Data((line + "\n").utf8))
+        } else {
+            TerminalProgress.shared.print(line)
+        }
     }
 
     static func timestamp() -> String {

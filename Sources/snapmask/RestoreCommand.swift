@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Snapmask
+import SnapmaskStore
 
 struct RestoreCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -29,6 +30,12 @@ struct RestoreCommand: ParsableCommand {
     @Option(help: "Original values sampled per masked column for the leak check.")
     var leakSample: Int = 100
 
+    @Option(help: "Restore from a sanitized snapshot (latest or its name) instead of the source.")
+    var snapshot: String?
+
+    @Flag(help: "Restore a snapshot made under other rules or overrides than the current ones.")
+    var allowRulesChange = false
+
     func validate() throws {
         guard jobs >= 1 else { throw ValidationError("--jobs must be at least 1") }
     }
@@ -36,9 +43,15 @@ struct RestoreCommand: ParsableCommand {
     func run() throws {
         let logger = Logs.logger()
         let (_, database, rules) = try target.load()
+        var input: SnapshotInput?
+        if let snapshot {
+            let (_, catalog, key) = try SnapshotCommand.Store.open(config: target.config)
+            input = try SnapshotRestore.input(catalog: catalog, name: snapshot, database: database, archiveKey: key,
+                                              allowRulesChange: allowRulesChange)
+        }
         let runner = RestoreRunner(database: database, engine: try Engines.engine(for: database), rules: rules,
                                    options: RestoreOptions(jobs: jobs, leakSampleSize: leakSample),
-                                   observer: ConsoleObserver(logger: logger))
+                                   observer: ConsoleObserver(logger: logger), snapshot: input)
         if dryRun {
             let (plan, source) = try CheckFailure.reporting { try runner.plan() }
             source.close()

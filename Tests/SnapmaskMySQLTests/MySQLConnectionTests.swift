@@ -27,4 +27,40 @@ import Testing
             #expect("\(error)".contains("127.0.0.1"))
         }
     }
+
+    @Test func wrongPasswordIsAClearErrorWithoutThePassword() throws {
+        let scratch = try MySQLScratch("mypw")
+        defer { scratch.drop() }
+        _ = try scratch.url("db", create: true)
+        let account = try scratch.account("pw", suffix: "db", grants: ["SELECT ON `\(scratch.name("db"))`.*"])
+        let wrong = try ConnectionString(account.raw.replacingOccurrences(of: "Scr4tch-pw", with: "Wr0ngS3cret"))
+        do {
+            _ = try MySQLConnection(url: wrong)
+            Issue.record("a wrong password was accepted")
+        } catch {
+            let text = "\(error)"
+            #expect(text.contains("Access denied") && text.contains("cannot connect to mysql://"))
+            #expect(!text.contains("Wr0ngS3cret") && !text.contains("Scr4tch-pw"), "\(text)")
+        }
+    }
+
+    @Test func previewShowsTheFirstRowsAsText() throws {
+        let scratch = try MySQLScratch("mypreview")
+        defer { scratch.drop() }
+        let source = try scratch.url("src", create: true, sql: """
+            CREATE TABLE t (id int PRIMARY KEY, email varchar(100), raw varbinary(4), f float);
+            INSERT INTO t VALUES (1, 'a@corp.example.org', UNHEX('00FF'), 0.1), (2, NULL, NULL, NULL), (3, 'c', '', 1);
+            """)
+        let job = try MySQLRestoreTests.job(scratch, rules: """
+            tables:
+              t: { where: "id < 3", columns: { id: keep, email: email, raw: keep, f: keep } }
+            """, source: source)
+        defer { job.remove() }
+        let (database, rules) = try job.database("app")
+        let engine = MySQLEngine(job: database)
+        let schema = try engine.inspectSource()
+        let plan = TablePlan(table: try #require(schema.table(named: "t")), rule: schema.rule(for: try #require(schema.table(named: "t")), in: rules))
+        #expect(try engine.previewRows(plan, limit: 5) == [["1", "a@corp.example.org", "0x00FF", "0.1"],
+                                                          ["2", nil, nil, nil]])
+    }
 }

@@ -17,6 +17,18 @@ public enum TestServers {
     public static func mysql() throws -> ConnectionString { try url("SNAPMASK_TEST_MYSQL_URL") }
     public static func mongodb() throws -> ConnectionString { try url("SNAPMASK_TEST_MONGODB_URL") }
 
+    /// The S3-compatible server (moto) and a bucket that exists on it.
+    public static func s3() throws -> (endpoint: String, bucket: String) {
+        let environment = ProcessInfo.processInfo.environment
+        guard let endpoint = environment["SNAPMASK_TEST_S3_ENDPOINT"], !endpoint.isEmpty else {
+            throw Missing(variable: "SNAPMASK_TEST_S3_ENDPOINT")
+        }
+        guard let bucket = environment["SNAPMASK_TEST_S3_BUCKET"], !bucket.isEmpty else {
+            throw Missing(variable: "SNAPMASK_TEST_S3_BUCKET")
+        }
+        return (endpoint, bucket)
+    }
+
     static func url(_ variable: String) throws -> ConnectionString {
         guard let raw = ProcessInfo.processInfo.environment[variable], !raw.isEmpty else { throw Missing(variable: variable) }
         return try ConnectionString(raw)

@@ -27,11 +27,22 @@ public struct DatabaseJob: Sendable {
     public var location: SourceLocation
 }
 
+/// Where `run` restores from when its command line does not say.
+public enum RestoreOrigin: String, Sendable {
+    /// Straight from the source databases.
+    case source
+    /// From the latest sanitized snapshot in the store.
+    case snapshot
+}
+
 /// The job file: the masking key, the snapshot store and the databases.
 public struct JobFile: Sendable {
     public var path: String
     public var maskingKey: MaskingKey
     public var store: String?
+    /// The key sealing snapshot parts (`archive_key:`, usually `${SNAPMASK_ARCHIVE_KEY}`).
+    public var archiveKey: SecretText?
+    public var restoreFrom: RestoreOrigin
     public var databases: [DatabaseJob]
 
     public func database(named name: String) throws -> DatabaseJob {
@@ -55,7 +66,7 @@ public struct JobFile: Sendable {
 
         let fields: YAMLNode.Fields
         do {
-            fields = try root.fields("the job file", allowed: ["masking_key", "store", "databases"])
+            fields = try root.fields("the job file", allowed: ["masking_key", "store", "archive_key", "restore_from", "databases"])
         } catch { throw error }
 
         var maskingKey: MaskingKey?
@@ -73,6 +84,23 @@ public struct JobFile: Sendable {
                 store = text
             }
         }
+        var archiveKey: SecretText?
+        errors.collect {
+            if let node = fields["archive_key"] {
+                archiveKey = SecretText(try node.string("the archive key, e.g. ${SNAPMASK_ARCHIVE_KEY}"))
+            } else if let value = environment["SNAPMASK_ARCHIVE_KEY"], !value.isEmpty {
+                archiveKey = SecretText(value)
+            }
+        }
+        var restoreFrom = RestoreOrigin.source
+        errors.collect {
+            if let node = fields["restore_from"] {
+                guard let origin = RestoreOrigin(rawValue: try node.string("source or snapshot")) else {
+                    throw node.error("restore_from must be 'source' (straight from the databases) or 'snapshot' (the latest sanitized snapshot)")
+                }
+                restoreFrom = origin
+            }
+        }
         var databases: [DatabaseJob] = []
         do {
             let databasesNode = try fields.required("databases")
@@ -88,7 +116,8 @@ public struct JobFile: Sendable {
 
         errors.append(crossCheck(databases))
         try errors.throwIfAny()
-        return JobFile(path: path, maskingKey: maskingKey!, store: store, databases: databases)
+        return JobFile(path: path, maskingKey: maskingKey!, store: store, archiveKey: archiveKey, restoreFrom: restoreFrom,
+                       databases: databases)
     }
 
     private static func loadDatabase(_ entry: YAMLNode.Entry, directory: String,

@@ -17,6 +17,22 @@ public protocol DatabaseEngine: Sendable {
     func previewRows(_ plan: TablePlan, limit: Int) throws -> [[String?]]
     /// The first rows before and after masking, as `restore` would mask them.
     func preview(_ plan: TablePlan, limit: Int) throws -> [PreviewRow]
+    /// One column's values in a batch of the engine's wire format (a snapshot's leak check looks
+    /// at the masked output this way).
+    func fieldValues(in batch: RowBatch, plan: TablePlan, column: String) throws -> [String?]
+}
+
+/// What an engine cannot do (yet): named, so a DBA knows it is not a data problem.
+public struct EngineUnsupported: Error, Sendable, CustomStringConvertible {
+    public var engine: String
+    public var feature: String
+
+    public init(engine: String, feature: String) {
+        self.engine = engine
+        self.feature = feature
+    }
+
+    public var description: String { "the \(engine) engine does not support \(feature)" }
 }
 
 /// One row of `preview`: the source's values and what staging would get, in `plan.columns` order.
@@ -31,6 +47,10 @@ public struct PreviewRow: Sendable {
 }
 
 extension DatabaseEngine {
+    public func fieldValues(in batch: RowBatch, plan: TablePlan, column: String) throws -> [String?] {
+        throw EngineUnsupported(engine: "\(Self.self)", feature: "snapshots")
+    }
+
     /// Masks each previewed value with its column's transformer.
     public func preview(_ plan: TablePlan, limit: Int) throws -> [PreviewRow] {
         try previewRows(plan, limit: limit).enumerated().map { index, row in
@@ -55,6 +75,10 @@ public protocol SourceSession: AnyObject, Sendable {
     func makeReader(for plan: TablePlan) throws -> any BatchReader
     /// Up to `limit` rows with a non-empty value in `column`: the key columns' text and the value.
     func sampleRows(_ plan: TablePlan, keyColumns: [String], column: String, limit: Int) throws -> [SampledRow]
+    /// The schema as the target recreates it (snapshots store it in their manifest).
+    func schemaDefinition() throws -> SchemaDefinition
+    /// True when the rows are masked already (a sanitized snapshot): nothing is masked again.
+    var isMasked: Bool { get }
     /// What the run's log should say about how the snapshot was taken (for example that tables
     /// are read one after another because parallel readers could not share it).
     var notices: [String] { get }
@@ -63,6 +87,10 @@ public protocol SourceSession: AnyObject, Sendable {
 
 extension SourceSession {
     public var notices: [String] { [] }
+    public var isMasked: Bool { false }
+    public func schemaDefinition() throws -> SchemaDefinition {
+        throw EngineUnsupported(engine: "\(Self.self)", feature: "schema definitions (snapshots)")
+    }
 }
 
 public struct SampledRow: Sendable {
@@ -104,6 +132,9 @@ public protocol TargetSession: AnyObject, Sendable {
     func makeWriter(for plan: TablePlan) throws -> any BatchWriter
     /// Indexes, constraints, foreign keys (validated), triggers, sequence values, statistics.
     func finishSchema(source: any SourceSession, plan: RestorePlan) throws
+    /// The same two steps from a stored schema definition (a restore from a snapshot).
+    func prepareShadow(definition: SchemaDefinition, plan: RestorePlan) throws
+    func finishSchema(definition: SchemaDefinition, plan: RestorePlan) throws
     func countRows(_ plan: TablePlan) throws -> Int
     func applyOverrides(_ overrides: OverrideList) throws -> [OverrideOutcome]
     /// The values of `column` in the shadow rows with these keys (key text → value text).
@@ -116,6 +147,33 @@ public protocol TargetSession: AnyObject, Sendable {
     func discardShadow()
     func unlock()
     func close()
+}
+
+extension TargetSession {
+    public func prepareShadow(definition: SchemaDefinition, plan: RestorePlan) throws {
+        throw EngineUnsupported(engine: definition.engine, feature: "restoring from snapshots")
+    }
+
+    public func finishSchema(definition: SchemaDefinition, plan: RestorePlan) throws {
+        throw EngineUnsupported(engine: definition.engine, feature: "restoring from snapshots")
+    }
+}
+
+/// Another run holds the lock of a target: `restore` and `run` stop at once and name the holder.
+public struct TargetLocked: Error, Sendable, CustomStringConvertible {
+    /// The staging database, as the engine names it.
+    public var target: String
+    /// Who holds it and since when.
+    public var holder: String
+
+    public init(target: String, holder: String) {
+        self.target = target
+        self.holder = holder
+    }
+
+    public var description: String {
+        "another snapmask run is restoring \(target): \(holder); wait for it to finish, or end that session if it is stuck"
+    }
 }
 
 /// One applied override step, for the report.

@@ -59,17 +59,27 @@ public struct RestoreRunner: Sendable {
     public let options: RestoreOptions
     public let observer: any RestoreObserver
 
+    /// Restore from a sanitized snapshot instead of the source (nil: from the source).
+    public let snapshot: SnapshotInput?
+
     public init(database: DatabaseJob, engine: any DatabaseEngine, rules: CompiledRules, options: RestoreOptions,
-                observer: any RestoreObserver) {
+                observer: any RestoreObserver, snapshot: SnapshotInput? = nil) {
         self.database = database
         self.engine = engine
         self.rules = rules
         self.options = options
         self.observer = observer
+        self.snapshot = snapshot
     }
 
     /// Opens the source snapshot and checks the rules against its schema; nothing is written.
+    /// From a sanitized snapshot, the rows are masked already and were checked when it was made.
     public func plan() throws -> (plan: RestorePlan, source: any SourceSession) {
+        if let snapshot {
+            observer.phase(database.name, "reading sanitized snapshot \(snapshot.name)")
+            let source = try snapshot.open()
+            return (RestorePlan.masked(schema: source.schema, rules: rules), source)
+        }
         observer.phase(database.name, "opening the source snapshot (\(database.source))")
         let source = try engine.openSource(readers: options.jobs)
         do {
@@ -80,9 +90,12 @@ public struct RestoreRunner: Sendable {
         }
     }
 
-    public func run() throws -> RestoreReport {
+    /// `lockedTarget`: a target session whose lock the caller already holds (`snapmask run`
+    /// takes every database's lock before it starts); it is left open and locked.
+    public func run(lockedTarget: (any TargetSession)? = nil) throws -> RestoreReport {
         var report = RestoreReport(database: database)
-        var step = "opening the source"
+        report.snapshot = snapshot?.name
+        var step = snapshot == nil ? "opening the source" : "opening the snapshot"
         func fail(_ error: Error) -> Error {
             report.finishedAt = Date()
             report.outcome = "failed: \(error)"
@@ -96,27 +109,47 @@ public struct RestoreRunner: Sendable {
 
         step = "connecting to the target"
         let target: any TargetSession
-        do {
-            target = try engine.openTarget()
-            step = "taking the target's lock"
-            try target.lock()
-        } catch { throw fail(error) }
+        if let lockedTarget {
+            target = lockedTarget
+        } else {
+            do {
+                target = try engine.openTarget()
+                step = "taking the target's lock"
+                try target.lock()
+            } catch { throw fail(error) }
+        }
         defer {
-            target.unlock()
-            target.close()
+            if lockedTarget == nil {
+                target.unlock()
+                target.close()
+            }
         }
         do {
             step = "creating the shadow copy"
             observer.phase(database.name, "creating the shadow copy on \(database.target)")
-            try target.prepareShadow(source: source, plan: plan)
+            if let snapshot {
+                try target.prepareShadow(definition: snapshot.definition, plan: plan)
+            } else {
+                try target.prepareShadow(source: source, plan: plan)
+            }
 
             step = "copying tables"
             observer.phase(database.name, "copying \(plan.tables.count) tables with \(options.jobs) jobs")
-            report.tables = try copyTables(plan, source: source, target: target)
+            let engine = self.engine
+            let masked = source.isMasked
+            let makeMasker: @Sendable (TablePlan) -> any BatchMasker = { plan in
+                masked ? MaskedAlready() : engine.makeMasker(for: plan)
+            }
+            report.tables = try TableCopier(database: database.name, options: options, observer: observer)
+                .copy(plan.tables, source: source, makeWriter: { try target.makeWriter(for: $0) }, makeMasker: makeMasker)
 
             step = "creating indexes, constraints and triggers"
             observer.phase(database.name, "creating indexes, constraints, foreign keys and triggers; analyzing")
-            try target.finishSchema(source: source, plan: plan)
+            if let snapshot {
+                try target.finishSchema(definition: snapshot.definition, plan: plan)
+            } else {
+                try target.finishSchema(source: source, plan: plan)
+            }
 
             step = "verifying row counts"
             try verifyCounts(plan, report.tables, target: target)
@@ -127,9 +160,15 @@ public struct RestoreRunner: Sendable {
             report.overrides = try target.applyOverrides(database.overrides)
 
             step = "checking for leaked values"
-            observer.phase(database.name, "checking for original values in the shadow copy")
-            report.leakChecks = try LeakCheck.run(plan: plan, source: source, target: target,
-                                                  sampleSize: options.leakSampleSize)
+            if let snapshot {
+                // Originals are not at hand (that is the point of a snapshot): its own leak check,
+                // made while masking, is reported.
+                report.leakChecks = snapshot.leakChecks
+            } else {
+                observer.phase(database.name, "checking for original values in the shadow copy")
+                report.leakChecks = try LeakCheck.run(plan: plan, source: source, target: target,
+                                                      sampleSize: options.leakSampleSize)
+            }
             if report.leakChecks.contains(where: { $0.leaks > 0 }) { throw LeakFound(results: report.leakChecks) }
 
             step = "swapping the shadow copy in"
@@ -145,103 +184,6 @@ public struct RestoreRunner: Sendable {
         return report
     }
 
-    /// Copies every table, `jobs` at a time, largest first. Each table streams through a bounded
-    /// queue: one thread reads and masks, another writes.
-    func copyTables(_ plan: RestorePlan, source: any SourceSession, target: any TargetSession) throws -> [RestoreReport.Table] {
-        let work = WorkList(plan.tables)
-        let results = ResultList<RestoreReport.Table>()
-        let failure = ErrorBox()
-        try BlockingThreads.run(count: min(options.jobs, max(1, plan.tables.count)), name: "copy") { _ in
-            while !failure.hasError, let table = work.next() {
-                do {
-                    results.append(try copy(table, source: source, target: target, cancelled: failure))
-                } catch {
-                    failure.record(error)
-                    throw error
-                }
-            }
-        }
-        return results.items.sorted { $0.name < $1.name }
-    }
-
-    private func copy(_ table: TablePlan, source: any SourceSession, target: any TargetSession,
-                      cancelled: ErrorBox) throws -> RestoreReport.Table {
-        let started = Date()
-        let masked = table.maskedColumns.map(\.name)
-        if table.skipData {
-            return .init(name: table.name, rowsRead: 0, rowsWritten: 0, maskedColumns: [], dataSkipped: true, seconds: 0)
-        }
-        observer.tableStarted(database.name, table: table.name, estimatedRows: table.table.estimatedRows)
-        let reader = HandOff(try source.makeReader(for: table))
-        let writer: any BatchWriter
-        do {
-            writer = try target.makeWriter(for: table)
-        } catch {
-            reader.value.close()
-            throw error
-        }
-        let masker = engine.makeMasker(for: table)
-        // reader → raw → maskers → ready → writer. Several maskers per table, because masking is
-        // the step that costs CPU; COPY and LOAD DATA accept rows in any order.
-        let maskers = table.masks.isEmpty ? 0 : options.maskThreads
-        let raw = BoundedQueue<RowBatch>(capacity: options.queueDepth)
-        let ready = BoundedQueue<RowBatch>(capacity: options.queueDepth)
-        let rowsRead = Counter()
-        let maskersDone = Counter()
-        let failure = ErrorBox()
-        let workers = DispatchGroup()
-        @Sendable func fail(_ error: Error) {
-            failure.record(error)
-            raw.fail(error)
-            ready.fail(error)
-        }
-        func start(_ name: String, _ body: @escaping @Sendable () throws -> Void) {
-            workers.enter()
-            let thread = Thread {
-                defer { workers.leave() }
-                do { try body() } catch { fail(error) }
-            }
-            thread.name = name
-            thread.stackSize = 8 << 20
-            thread.start()
-        }
-        start("read-\(table.name)") {
-            defer { reader.value.close() }
-            while let batch = try reader.value.next() {
-                if let error = cancelled.first { throw error }
-                rowsRead.add(batch.rowCount)
-                if maskers == 0 { try ready.put(batch) } else { try raw.put(batch) }
-            }
-            if maskers == 0 { ready.close() } else { raw.close() }
-        }
-        for index in 0..<maskers {
-            start("mask-\(index)-\(table.name)") {
-                while let batch = try raw.take() { try ready.put(try masker.mask(batch)) }
-                if maskersDone.increment() == maskers { ready.close() }
-            }
-        }
-
-        var rowsWritten = 0
-        do {
-            while let batch = try ready.take() {
-                try writer.write(batch)
-                rowsWritten += batch.rowCount
-                observer.tableProgress(database.name, table: table.name, rows: rowsWritten)
-            }
-            rowsWritten = try writer.finish()
-        } catch {
-            fail(error)
-            workers.wait()
-            throw failure.first ?? error
-        }
-        workers.wait()
-        if let error = failure.first { throw error }
-        let seconds = Date().timeIntervalSince(started)
-        observer.tableFinished(database.name, table: table.name, rows: rowsWritten, seconds: seconds)
-        return .init(name: table.name, rowsRead: rowsRead.value, rowsWritten: rowsWritten, maskedColumns: masked,
-                     dataSkipped: false, seconds: seconds)
-    }
-
     private func verifyCounts(_ plan: RestorePlan, _ tables: [RestoreReport.Table], target: any TargetSession) throws {
         var mismatches: [(String, Int, Int)] = []
         for table in plan.tables where !table.skipData {
@@ -251,6 +193,27 @@ public struct RestoreRunner: Sendable {
         }
         if !mismatches.isEmpty { throw CountMismatch(mismatches: mismatches) }
     }
+}
+
+/// A sanitized snapshot to restore from: its reader, its stored schema and its own leak check.
+public struct SnapshotInput: Sendable {
+    public let name: String
+    public let open: @Sendable () throws -> any SourceSession
+    public let definition: SchemaDefinition
+    public let leakChecks: [LeakCheckResult]
+
+    public init(name: String, definition: SchemaDefinition, leakChecks: [LeakCheckResult],
+                open: @escaping @Sendable () throws -> any SourceSession) {
+        self.name = name
+        self.definition = definition
+        self.leakChecks = leakChecks
+        self.open = open
+    }
+}
+
+/// Rows from a sanitized snapshot go to the target as they are.
+struct MaskedAlready: BatchMasker {
+    func mask(_ batch: RowBatch) throws -> RowBatch { batch }
 }
 
 /// Moves a non-Sendable object to the one thread that uses it from then on.

@@ -42,6 +42,12 @@ public struct RestorePlan: Sendable {
                            tables: tables.sorted { $0.table.estimatedRows > $1.table.estimatedRows })
     }
 
+    /// For rows masked already (a sanitized snapshot): every table copied as it is stored.
+    public static func masked(schema: SchemaShape, rules: CompiledRules) -> RestorePlan {
+        let tables = schema.tables.filter(\.holdsRows).map { TablePlan(table: $0, rule: nil) }
+        return RestorePlan(schema: schema, rules: rules, tables: tables.sorted { $0.table.estimatedRows > $1.table.estimatedRows })
+    }
+
     public func table(named name: String) -> TablePlan? {
         tables.first { $0.name == name } ?? schema.defaultSchema.flatMap { schema in tables.first { $0.name == "\(schema).\(name)" } }
     }

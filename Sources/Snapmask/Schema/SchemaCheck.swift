@@ -20,6 +20,7 @@ public struct CheckProblem: Sendable, CustomStringConvertible, Codable, Equatabl
 /// transformer must fit its column (type, NULL, uniqueness, length).
 public enum SchemaCheck {
     public static func problems(rules: CompiledRules, schema: SchemaShape) -> [CheckProblem] {
+        if rules.rules.kind == .collections { return DocumentPathCheck.problems(rules: rules, schema: schema) }
         var problems: [CheckProblem] = []
         let failUnlisted = rules.rules.unlisted == .fail
         var ruledTables = Set<String>()

@@ -4,7 +4,7 @@ public enum ValueCategory: String, Sendable, Codable {
 }
 
 /// One column of a source table, as the engine's catalog describes it.
-public struct ColumnShape: Sendable, Hashable {
+public struct ColumnShape: Sendable, Hashable, Codable {
     public var name: String
     /// The type as the engine spells it (`character varying(255)`, `jsonb`, `text[]`).
     public var typeName: String
@@ -32,7 +32,7 @@ public struct ColumnShape: Sendable, Hashable {
 }
 
 /// One source table (or collection) with the keys `check` needs.
-public struct TableShape: Sendable {
+public struct TableShape: Sendable, Codable {
     /// As rules name it: `public.users` for PostgreSQL, `users` for MySQL.
     public var name: String
     public var columns: [ColumnShape]
@@ -64,7 +64,7 @@ public struct TableShape: Sendable {
 }
 
 /// The tables of a source database, as `check` compares them with the rules.
-public struct SchemaShape: Sendable {
+public struct SchemaShape: Sendable, Codable {
     public var tables: [TableShape]
     /// The schema a rule's unqualified table name means (`public` for PostgreSQL).
     public var defaultSchema: String?

@@ -43,6 +43,10 @@ enum LeakCheck {
 public struct LeakFound: Error, Sendable, CustomStringConvertible {
     public var results: [LeakCheckResult]
 
+    public init(results: [LeakCheckResult]) {
+        self.results = results
+    }
+
     public var description: String {
         let found = results.filter { $0.leaks > 0 }
         return "original values found in the shadow copy after masking (\(found.count) column\(found.count == 1 ? "" : "s")): "

@@ -18,6 +18,8 @@ public struct RestoreReport: Codable, Sendable {
     public var snapmaskVersion: String
     public var startedAt: Date
     public var finishedAt: Date?
+    /// The sanitized snapshot restored from (nil: straight from the source).
+    public var snapshot: String?
     public var tables: [Table] = []
     public var overrides: [OverrideOutcome] = []
     public var rowCountsVerified: Bool = false
@@ -77,4 +79,13 @@ public struct LeakCheckResult: Codable, Sendable {
     public var method: Method
     public var sampled: Int
     public var leaks: Int
+
+    public init(table: String, column: String, transformer: String, method: Method, sampled: Int, leaks: Int) {
+        self.table = table
+        self.column = column
+        self.transformer = transformer
+        self.method = method
+        self.sampled = sampled
+        self.leaks = leaks
+    }
 }

@@ -1,0 +1,10 @@
+/// A secret from the configuration (an archive key): its description never shows the value.
+public struct SecretText: Sendable, CustomStringConvertible {
+    public let value: String
+
+    public init(_ value: String) {
+        self.value = value
+    }
+
+    public var description: String { "(redacted)" }
+}

@@ -1,0 +1,142 @@
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+/// The run's outcome in the Prometheus text exposition format (version 0.0.4), for the
+/// node_exporter textfile collector (`--metrics-file`) or a Pushgateway (`--pushgateway`).
+///
+/// A handful of gauges written once per run needs no metrics library: the format is a few
+/// lines of text. `snapmask_last_success_timestamp_seconds` and `snapmask_failures_total` of
+/// a database that failed this time are carried over from the previous metrics file, so an
+/// alert on "no success for 8 days" keeps working through failures.
+public struct PrometheusMetrics: Sendable {
+    public struct Sample: Sendable, Equatable {
+        public var name: String
+        public var database: String
+        public var value: Double
+    }
+
+    static let help: [(name: String, type: String, text: String)] = [
+        ("snapmask_last_success_timestamp_seconds", "gauge", "Unix time of the last successful restore of the database."),
+        ("snapmask_last_run_timestamp_seconds", "gauge", "Unix time the last run of the database ended."),
+        ("snapmask_last_run_success", "gauge", "1 if the last run of the database succeeded, 0 if it failed."),
+        ("snapmask_run_duration_seconds", "gauge", "Duration of the last run of the database."),
+        ("snapmask_rows_written", "gauge", "Rows written to staging by the last run of the database."),
+        ("snapmask_leak_check_hits", "gauge", "Original values found in staging by the last run's leak check."),
+        ("snapmask_failures_total", "counter", "Failed runs of the database."),
+    ]
+
+    public var samples: [Sample] = []
+
+    public init(report: RunReport, previous: String? = nil) {
+        let carried = previous.map(Self.parse) ?? [:]
+        for database in report.databases {
+            let ended = database.finishedAt.timeIntervalSince1970
+            func add(_ name: String, _ value: Double) { samples.append(Sample(name: name, database: database.name, value: value)) }
+            let lastSuccess = database.succeeded ? ended : carried["snapmask_last_success_timestamp_seconds|\(database.name)"]
+            if let lastSuccess { add("snapmask_last_success_timestamp_seconds", lastSuccess) }
+            add("snapmask_last_run_timestamp_seconds", ended)
+            add("snapmask_last_run_success", database.succeeded ? 1 : 0)
+            add("snapmask_run_duration_seconds", database.seconds)
+            add("snapmask_rows_written", Double(database.restore?.rowsWritten ?? 0))
+            add("snapmask_leak_check_hits", Double(database.leaks))
+            let failures = carried["snapmask_failures_total|\(database.name)"] ?? 0
+            add("snapmask_failures_total", failures + (database.succeeded ? 0 : 1))
+        }
+    }
+
+    /// The exposition text: HELP and TYPE once per metric, one sample per database.
+    public var text: String {
+        var lines: [String] = []
+        for metric in Self.help {
+            let matching = samples.filter { $0.name == metric.name }
+            guard !matching.isEmpty else { continue }
+            lines.append("# HELP \(metric.name) \(metric.text)")
+            lines.append("# TYPE \(metric.name) \(metric.type)")
+            for sample in matching {
+                lines.append("\(metric.name){database=\"\(Self.escaped(sample.database))\"} \(Self.number(sample.value))")
+            }
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// Writes the file atomically (the textfile collector must never read half a file).
+    public func write(to path: String) throws {
+        let url = URL(fileURLWithPath: path)
+        let temporary = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).\(getpid()).tmp")
+        try Data(text.utf8).write(to: temporary)
+        _ = try FileManager.default.replaceItemAt(url, withItemAt: temporary)
+    }
+
+    /// PUTs the metrics to `<gateway>/metrics/job/snapmask`, replacing the group's previous ones.
+    public func push(to gateway: String, timeout: TimeInterval = 15) throws {
+        guard let base = URL(string: gateway), base.scheme == "http" || base.scheme == "https" else {
+            throw ConfigError("--pushgateway must be an http(s) URL, e.g. http://prometheus-pushgateway:9091")
+        }
+        var request = URLRequest(url: base.appendingPathComponent("metrics/job/snapmask"), timeoutInterval: timeout)
+        request.httpMethod = "PUT"
+        request.setValue("text/plain; version=0.0.4", forHTTPHeaderField: "Content-Type")
+        request.httpBody = Data(text.utf8)
+        let outcome = BlockingHTTP.send(request)
+        if let error = outcome.error {
+            throw PushFailed(message: "cannot push metrics to \(gateway): \(error.localizedDescription)")
+        }
+        guard let status = outcome.status, (200..<300).contains(status) else {
+            throw PushFailed(message: "the pushgateway \(gateway) answered HTTP \(outcome.status ?? 0): \(outcome.body)")
+        }
+    }
+
+    public struct PushFailed: Error, CustomStringConvertible {
+        public var message: String
+        public var description: String { message }
+    }
+
+    /// `metric|database` → value, from a previous exposition file.
+    static func parse(_ text: String) -> [String: Double] {
+        var values: [String: Double] = [:]
+        for line in text.split(separator: "\n") where !line.hasPrefix("#") {
+            guard let brace = line.firstIndex(of: "{"), let close = line.lastIndex(of: "}"),
+                  let valueText = line[line.index(after: close)...].split(separator: " ").first, let value = Double(valueText),
+                  let start = line.range(of: "database=\"") else { continue }
+            let name = String(line[..<brace])
+            let database = line[start.upperBound...].prefix { $0 != "\"" }
+            values["\(name)|\(database)"] = value
+        }
+        return values
+    }
+
+    static func escaped(_ label: String) -> String {
+        label.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
+            .replacingOccurrences(of: "\n", with: "\\n")
+    }
+
+    static func number(_ value: Double) -> String {
+        value == value.rounded() && abs(value) < 1e15 ? String(Int64(value)) : String(value)
+    }
+}
+
+/// One HTTP request, waited for (the callers are plain threads).
+enum BlockingHTTP {
+    struct Outcome: @unchecked Sendable {
+        var status: Int?
+        var body: String = ""
+        var error: Error?
+    }
+
+    static func send(_ request: URLRequest) -> Outcome {
+        let done = DispatchSemaphore(value: 0)
+        let box = OutcomeBox()
+        URLSession.shared.dataTask(with: request) { data, response, error in
+            box.value = Outcome(status: (response as? HTTPURLResponse)?.statusCode,
+                                body: data.map { String(decoding: $0.prefix(500), as: UTF8.self) } ?? "", error: error)
+            done.signal()
+        }.resume()
+        done.wait()
+        return box.value
+    }
+
+    final class OutcomeBox: @unchecked Sendable {
+        var value = Outcome()
+    }
+}

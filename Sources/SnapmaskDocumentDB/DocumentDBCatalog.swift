@@ -1,0 +1,190 @@
+import CMongoC
+import Foundation
+import Snapmask
+
+/// A source collection as the restore needs it: its options (validator, capped, collation, ...)
+/// and index specifications, read once when the source is opened.
+struct CollectionInfo: Sendable {
+    var name: String
+    /// `options` of listCollections, given to `create` for the shadow collection.
+    var options: BSONDoc
+    /// listIndexes entries except `_id_`.
+    var indexes: [BSONDoc]
+    var estimatedCount: Int
+}
+
+extension BSONDoc: @unchecked Sendable {}
+
+/// Reads collections, indexes and the field paths of a sample of documents into the
+/// engine-neutral shape `check` compares with the rules.
+enum DocumentDBCatalog {
+    /// Collections snapmask leaves alone: the server's own, views, and snapmask's bookkeeping
+    /// (a source restored from a staging copy may hold them).
+    static func isCopied(_ name: String) -> Bool {
+        !name.hasPrefix("system.") && name != DocumentDBTarget.lockCollection
+            && !name.hasPrefix(DocumentDBTarget.shadowPrefix)
+    }
+
+    static func collections(_ client: DocumentDBClient, database: String) throws -> [CollectionInfo] {
+        var infos: [CollectionInfo] = []
+        for entry in try client.listCollections(database) {
+            guard let name = entry["name"]?.string, isCopied(name) else { continue }
+            let options = entry["options"]?.document ?? [:]
+            // Views hold no data (DocumentDB has none; the test server reports them as collections with viewOn).
+            if let type = entry["type"]?.string, type != "collection" { continue }
+            if options["viewOn"] != nil { continue }
+            let collection = client.collection(database, name)
+            let indexes = try client.allDocuments(try collection.indexes(context: "listing the indexes of \(name)"))
+                .filter { $0["name"]?.string != "_id_" }
+            let count = try client.run(["count": .string(name)], on: database,
+                                       context: "counting the documents of \(name)")["n"]?.int ?? 0
+            infos.append(CollectionInfo(name: name, options: options, indexes: indexes, estimatedCount: count))
+        }
+        return infos.sorted { $0.name < $1.name }
+    }
+
+    /// The collections with the field paths found in a sample of their documents (only the
+    /// documents the rule's `filter:` selects, since only those are copied).
+    static func schema(_ client: DocumentDBClient, database: String, collections: [CollectionInfo], rules: RuleSet,
+                       sampling: SchemaSampling) throws -> SchemaShape {
+        var tables: [TableShape] = []
+        for info in collections {
+            let rule = rules.table(named: info.name)
+            var discovery = PathDiscovery()
+            if rule?.skipData != true {
+                let filter = try rule?.filter.map { try BSONValue.from($0).document ?? [:] } ?? [:]
+                try sample(client, database: database, collection: info.name, filter: filter, sampling: sampling) {
+                    try discovery.add(document: $0)
+                }
+            }
+            let columns = discovery.columns
+            let paths = Set(columns.map(\.name))
+            var uniqueKeys: [[String]] = [["_id"]]
+            for index in info.indexes where index["unique"]?.bool == true {
+                guard let key = index["key"]?.document else { continue }
+                uniqueKeys.append(key.keys.flatMap { field in discovery.paths(forIndexKey: field, among: paths) })
+            }
+            tables.append(TableShape(name: info.name, columns: columns, primaryKey: ["_id"], uniqueKeys: uniqueKeys,
+                                     estimatedRows: info.estimatedCount))
+        }
+        return SchemaShape(tables: tables)
+    }
+
+    /// Reads the sample: the newest half (by `_id`, so recently added fields show up) and a
+    /// random half (`$sample`); every document when `sampling.documents` is 0.
+    static func sample(_ client: DocumentDBClient, database: String, collection name: String, filter: BSONDoc,
+                       sampling: SchemaSampling, _ body: (UnsafeRawBufferPointer) throws -> Void) throws {
+        let collection = client.collection(database, name)
+        let context = "sampling documents of \(name) on \(client.displayName)"
+        if sampling.readsEverything {
+            let cursor = try collection.find(filter, options: ["batchSize": .int32(1000)], context: context)
+            while let document = try cursor.next() { try body(document) }
+            return
+        }
+        let newest = sampling.documents - sampling.documents / 2
+        let cursor = try collection.find(filter, options: ["sort": .document(["_id": .int32(-1)]),
+                                                          "limit": .int32(Int32(clamping: newest))], context: context)
+        while let document = try cursor.next() { try body(document) }
+        let random = sampling.documents / 2
+        if random > 0 {
+            var pipeline: [BSONValue] = []
+            if !filter.fields.isEmpty { pipeline.append(.document(["$match": .document(filter)])) }
+            pipeline.append(.document(["$sample": .document(["size": .int32(Int32(clamping: random))])]))
+            let sampled = try collection.aggregate(pipeline, context: context)
+            while let document = try sampled.next() { try body(document) }
+        }
+    }
+}
+
+/// Collects the leaf paths of documents and the value types seen at each. Arrays add `[]` to the
+/// path (`recipients[].email`); null, `{}` and `[]` are leaves that hold nothing.
+struct PathDiscovery {
+    private var order: [String] = []
+    private var types: [String: [(name: String, category: ValueCategory?)]] = [:]
+    private(set) var documents = 0
+
+    mutating func add(document: UnsafeRawBufferPointer) throws {
+        documents += 1
+        let reader = BSONReader(document)
+        try walk(reader, start: 0, prefix: "", isArray: false)
+    }
+
+    private mutating func walk(_ reader: BSONReader, start: Int, prefix: String, isArray: Bool) throws {
+        // A field name no rule can spell (it holds '.', '[' or ']', or is empty) makes the enclosing
+        // value one opaque leaf: only a rule on it (keep, null) can cover it.
+        if !prefix.isEmpty && !isArray {
+            var opaque = false
+            try reader.forEachElement(ofDocumentAt: start) { element in
+                if Self.unnameable(reader.key(element)) { opaque = true }
+            }
+            if opaque {
+                record(prefix, ("object with field names holding '.', '[' or ']'", .other))
+                return
+            }
+        }
+        try reader.forEachElement(ofDocumentAt: start) { element in
+            let key = reader.key(element)
+            let path: String
+            if isArray {
+                path = prefix + "[]"
+            } else if prefix.isEmpty {
+                path = Self.unnameable(key) ? "[\(key)]" : key
+            } else {
+                path = prefix + "." + key
+            }
+            let empty = element.end - element.valueStart == 5
+            switch element.type {
+            case BSONType.document where !empty:
+                try walk(reader, start: element.valueStart, prefix: path, isArray: false)
+            case BSONType.array where !empty:
+                try walk(reader, start: element.valueStart, prefix: path, isArray: true)
+            default:
+                record(path, Self.typeOf(element, reader))
+            }
+        }
+    }
+
+    static func unnameable(_ key: String) -> Bool {
+        key.isEmpty || key.contains(".") || key.contains("[") || key.contains("]")
+    }
+
+    private mutating func record(_ path: String, _ type: (name: String, category: ValueCategory?)) {
+        if types[path] == nil {
+            order.append(path)
+            types[path] = [type]
+        } else if !types[path]!.contains(where: { $0.name == type.name }) {
+            types[path]!.append(type)
+        }
+    }
+
+    static func typeOf(_ element: BSONElement, _ reader: BSONReader) -> (name: String, category: ValueCategory?) {
+        let empty = element.end - element.valueStart == 5
+        switch element.type {
+        case BSONType.document: return empty ? ("empty document", nil) : ("object", .other)
+        case BSONType.array: return empty ? ("empty array", nil) : ("array", .other)
+        case BSONType.null: return ("null", nil)
+        case BSONType.string: return ("string", .text)
+        case BSONType.int32, BSONType.int64, BSONType.double, BSONType.decimal128:
+            return (BSONType.name(element.type), .number)
+        case BSONType.dateTime: return ("date", .timestamp)
+        case BSONType.bool: return ("bool", .boolean)
+        case BSONType.binary:
+            if reader.byte(at: element.valueStart + 4) == 4 && reader.int32(at: element.valueStart) == 16 {
+                return ("binData(uuid)", .uuid)
+            }
+            return ("binData", .binary)
+        default: return (BSONType.name(element.type), .other)
+        }
+    }
+
+    /// The discovered paths as columns, in the order first seen.
+    var columns: [ColumnShape] {
+        order.map { DocumentPathShape.column(path: $0, types: types[$0]!, required: $0 == "_id") }
+    }
+
+    /// The discovered paths an index key (`recipients.email`, arrays implicit) stands for.
+    func paths(forIndexKey key: String, among paths: Set<String>) -> [String] {
+        let matches = order.filter { $0.replacingOccurrences(of: "[]", with: "") == key }
+        return matches.isEmpty ? [key] : matches
+    }
+}

@@ -1,0 +1,134 @@
+import Foundation
+import Snapmask
+
+/// DocumentDB and MongoDB through libmongoc/libbson: the driver the CLI picks for
+/// `engine: documentdb`. Uses only commands both AWS DocumentDB 5.0 and MongoDB 5.0 support:
+/// find/getMore with sort and hint, aggregate ($sample, $count), count, listCollections,
+/// listIndexes, create (with options), createIndexes, insert (unordered bulk), update, delete,
+/// drop, renameCollection (same database, dropTarget), hello.
+public struct DocumentDBEngine: DatabaseEngine {
+    public let job: DatabaseJob
+    public let sampling: SchemaSampling
+    var tuning: DocumentDBTuning
+
+    public init(job: DatabaseJob, sampling: SchemaSampling = SchemaSampling()) {
+        self.job = job
+        self.sampling = sampling
+        tuning = DocumentDBTuning()
+    }
+
+    init(job: DatabaseJob, sampling: SchemaSampling = SchemaSampling(), tuning: DocumentDBTuning) {
+        self.job = job
+        self.sampling = sampling
+        self.tuning = tuning
+    }
+
+    public func inspectSource() throws -> SchemaShape {
+        try DocumentDBSource(url: job.source, rules: job.rules, sampling: sampling, tuning: tuning).schema
+    }
+
+    public func openSource(readers: Int) throws -> any SourceSession {
+        try refuseSourceAsTarget()
+        return try DocumentDBSource(url: job.source, rules: job.rules, sampling: sampling, tuning: tuning)
+    }
+
+    public func openTarget() throws -> any TargetSession {
+        try refuseSourceAsTarget()
+        let target = try DocumentDBTarget(url: job.target, tuning: tuning)
+        let source = try DocumentDBClient(url: job.source, applicationName: "snapmask check")
+        if job.source.database == job.target.database, let identity = try DocumentDBIdentity.of(source),
+           try target.serverIdentity() == identity {
+            throw DocumentDBError("the target \(job.target) is the source database under another name; "
+                                      + "snapmask never writes into a source")
+        }
+        return target
+    }
+
+    public func makeMasker(for plan: TablePlan) -> any BatchMasker {
+        DocumentMasker(plan: plan, unlisted: job.rules.unlisted)
+    }
+
+    public func applyOverridesToStaging(_ overrides: OverrideList) throws -> [OverrideOutcome] {
+        try refuseSourceAsTarget()
+        guard let database = job.target.database else {
+            throw DocumentDBError("the target URL \(job.target) names no database; end it with /DATABASE")
+        }
+        let client = try DocumentDBClient(url: job.target, applicationName: "snapmask overrides", primaryOnly: true)
+        return try DocumentDBOverrides.apply(overrides, on: client, database: database) { $0 }
+    }
+
+    /// The first documents (in `_id` order, after the rule's filter) as text per discovered path;
+    /// a path with several values in a document (inside arrays) shows the first, an empty array
+    /// or document shows `[]` or `{}`.
+    public func previewRows(_ plan: TablePlan, limit: Int) throws -> [[String?]] {
+        try previewBatch(plan, limit: limit).map { Self.rows(of: $0.data, plan: plan) } ?? []
+    }
+
+    /// Masked by the same masker as `restore`: subtree rules, arrays and type rules included.
+    public func preview(_ plan: TablePlan, limit: Int) throws -> [PreviewRow] {
+        guard let batch = try previewBatch(plan, limit: limit) else { return [] }
+        let masked = try makeMasker(for: plan).mask(batch)
+        return zip(Self.rows(of: batch.data, plan: plan), Self.rows(of: masked.data, plan: plan))
+            .map { PreviewRow(original: $0, masked: $1) }
+    }
+
+    /// Every value at a path (array elements included) in a batch of documents.
+    public func fieldValues(in batch: RowBatch, plan: TablePlan, column: String) throws -> [String?] {
+        guard let path = try? FieldPath(column) else { return [] }
+        var values: [String?] = []
+        try Self.forEachDocument(in: batch.data) { document in
+            values += try PathValues.values(at: path, in: document).map(\.text)
+        }
+        return values
+    }
+
+    private func previewBatch(_ plan: TablePlan, limit: Int) throws -> RowBatch? {
+        guard let database = job.source.database else {
+            throw DocumentDBError("the source URL \(job.source) names no database; end it with /DATABASE")
+        }
+        let client = try DocumentDBClient(url: job.source, applicationName: "snapmask preview")
+        let cursor = try client.collection(database, plan.name).find(
+            try DocumentDBSource.filter(of: plan), options: ["sort": .document(["_id": .int32(1)]),
+                                                             "limit": .int32(Int32(clamping: limit))],
+            context: "reading \(plan.name) for the preview")
+        var data: [UInt8] = []
+        var count = 0
+        while let document = try cursor.next() {
+            data.append(contentsOf: document)
+            count += 1
+        }
+        return count == 0 ? nil : RowBatch(data: data, rowCount: count, firstRow: 0)
+    }
+
+    private static func forEachDocument(in data: [UInt8], _ body: (UnsafeRawBufferPointer) throws -> Void) throws {
+        try data.withUnsafeBytes { raw in
+            let reader = BSONReader(raw)
+            var position = 0
+            while position < raw.count {
+                let end = try reader.documentEnd(at: position, limit: raw.count)
+                try body(UnsafeRawBufferPointer(rebasing: raw[position..<end]))
+                position = end
+            }
+        }
+    }
+
+    private static func rows(of data: [UInt8], plan: TablePlan) -> [[String?]] {
+        let paths = plan.columns.map { try? FieldPath($0.name) }
+        var rows: [[String?]] = []
+        try? forEachDocument(in: data) { document in
+            rows.append(paths.map { path in
+                guard let path else { return nil }
+                return (try? PathValues.values(at: path, in: document, containers: true))?.first?.text
+            })
+        }
+        return rows
+    }
+
+    /// A target URL equal to the source's is refused before connecting; `openTarget` also asks
+    /// both servers who they are, so another address of the same server is caught too.
+    private func refuseSourceAsTarget() throws {
+        if DatabaseIdentity(job.source) == DatabaseIdentity(job.target) {
+            throw DocumentDBError("the target \(job.target) is the source database; snapmask never writes into a source")
+        }
+    }
+}

@@ -1,0 +1,368 @@
+import CMongoC
+import Foundation
+import Snapmask
+
+/// The staging database. The restore builds shadow collections `snapmask_shadow.<name>` in the
+/// staging database itself, because `renameCollection` is atomic only within one database (and
+/// DocumentDB and the MongoDB-wire test server rename only within one). After overrides and
+/// verification, each shadow collection replaces its staging collection with
+/// `renameCollection ... dropTarget: true`: atomic per collection, one collection after another,
+/// not across collections. Collections staging has and the source does not are dropped last, so
+/// staging ends up with the source's collections.
+///
+/// One run at a time per staging database: a lock document `{_id: <database>}` in
+/// `snapmask_locks` (the unique `_id` makes the insert the test-and-set), renewed every 30 s.
+final class DocumentDBTarget: TargetSession, @unchecked Sendable {
+    static let shadowPrefix = "snapmask_shadow."
+    static let lockCollection = "snapmask_locks"
+    /// MongoDB's limit on `database.collection`.
+    static let maxNamespaceBytes = 255
+
+    // `admin` is used under `mutex`; writers have clients of their own.
+    private let mutex = NSLock()
+    let url: ConnectionString
+    let database: String
+    let tuning: DocumentDBTuning
+    private let admin: DocumentDBClient
+    private var lockKeeper: LockKeeper?
+    /// The collections of the restore (swapped in), and those with a validator (loaded with
+    /// bypassDocumentValidation, as if the validator came after the data).
+    private var collections: [String] = []
+    private var validated: Set<String> = []
+
+    init(url: ConnectionString, tuning: DocumentDBTuning) throws {
+        guard let database = url.database else {
+            throw DocumentDBError("the target URL \(url) names no database; end it with /DATABASE (before any ?options)")
+        }
+        self.url = url
+        self.database = database
+        self.tuning = tuning
+        admin = try DocumentDBClient(url: url, applicationName: DocumentDBLock.holderName(database), primaryOnly: true)
+    }
+
+    static func shadowName(_ collection: String) -> String { shadowPrefix + collection }
+
+    private func withAdmin<T>(_ body: (DocumentDBClient) throws -> T) throws -> T {
+        mutex.lock()
+        defer { mutex.unlock() }
+        return try body(admin)
+    }
+
+    /// Which server this is, for refusing a target that is the source under another name.
+    func serverIdentity() throws -> String? {
+        try withAdmin { try DocumentDBIdentity.of($0) }
+    }
+
+    // MARK: Lock
+
+    func lock() throws {
+        let keeper = try withAdmin { try DocumentDBLock.acquire(on: $0, database: database, tuning: tuning) }
+        keeper.start(url: url, tuning: tuning)
+        lockKeeper = keeper
+    }
+
+    func unlock() {
+        guard let keeper = lockKeeper else { return }
+        keeper.stop()
+        _ = try? withAdmin { try DocumentDBLock.release(on: $0, database: database, run: keeper.run) }
+        lockKeeper = nil
+    }
+
+    // MARK: Shadow
+
+    func prepareShadow(source: any SourceSession, plan: RestorePlan) throws {
+        guard let source = source as? DocumentDBSource else { throw DocumentDBError("a DocumentDB target needs a DocumentDB source") }
+        collections = plan.tables.map(\.name)
+        for name in collections where (database + "." + Self.shadowName(name)).utf8.count > Self.maxNamespaceBytes {
+            throw DocumentDBError("the shadow collection of \(name) would be \(database).\(Self.shadowName(name)), longer than "
+                                      + "\(Self.maxNamespaceBytes) bytes; shorten the collection name")
+        }
+        for name in collections where source.info(name)?.options["timeseries"] != nil {
+            throw DocumentDBError("\(name) is a time-series collection, which renameCollection cannot move into place; "
+                                      + "snapmask cannot restore it (nothing was changed)")
+        }
+        // Shadows left by a run that died are ours to remove: we hold the lock.
+        try dropShadows()
+        try withAdmin { admin in
+            for name in collections {
+                var command: BSONDoc = ["create": .string(Self.shadowName(name))]
+                let options = source.info(name)?.options ?? [:]
+                for (key, value) in options.fields where !["viewOn", "pipeline", "autoIndexId"].contains(key) {
+                    command[key] = value
+                }
+                if options["validator"] != nil { validated.insert(name) }
+                do {
+                    try admin.run(command, on: database)
+                } catch let error as DocumentDBError {
+                    throw error.adding(context: "creating the shadow collection of \(name) with the source's options "
+                                           + "(\(options.keys.joined(separator: ", ")))")
+                }
+            }
+        }
+    }
+
+    func makeWriter(for plan: TablePlan) throws -> any BatchWriter {
+        let client = try DocumentDBClient(url: url, applicationName: "snapmask load \(plan.name)", primaryOnly: true)
+        return DocumentDBWriter(client: client, database: database, collection: plan.name,
+                                shadow: Self.shadowName(plan.name), bypassValidation: validated.contains(plan.name))
+    }
+
+    /// Indexes after the data: each collection's indexes in one createIndexes (unique, compound,
+    /// TTL, partial, sparse, collation, text, ... as listIndexes describes them).
+    func finishSchema(source: any SourceSession, plan: RestorePlan) throws {
+        guard let source = source as? DocumentDBSource else { throw DocumentDBError("a DocumentDB target needs a DocumentDB source") }
+        try withAdmin { admin in
+            for name in collections {
+                let indexes = (source.info(name)?.indexes ?? []).map { index -> BSONValue in
+                    var spec = index
+                    spec["ns"] = nil
+                    return .document(spec)
+                }
+                guard !indexes.isEmpty else { continue }
+                do {
+                    try admin.run(["createIndexes": .string(Self.shadowName(name)), "indexes": .array(indexes)], on: database)
+                } catch let error as DocumentDBError {
+                    let names = indexes.compactMap { $0.document?["name"]?.string }.joined(separator: ", ")
+                    throw error.adding(context: "creating the indexes of \(name) (\(names))"
+                                           + (error.isDuplicateKey ? "; masked values collide under a unique index: use a "
+                                                + "transformer that promises distinct outputs" : ""))
+                }
+            }
+        }
+    }
+
+    func countRows(_ plan: TablePlan) throws -> Int {
+        try withAdmin { try Self.count($0, database: database, collection: Self.shadowName(plan.name)) }
+    }
+
+    static func count(_ client: DocumentDBClient, database: String, collection: String) throws -> Int {
+        let cursor = try client.collection(database, collection).aggregate(
+            [.document(["$count": .string("n")])], context: "counting the documents of \(collection)")
+        guard let first = try cursor.next() else { return 0 }
+        return try BSONDoc(bytes: Array(first))["n"]?.int ?? 0
+    }
+
+    func applyOverrides(_ overrides: OverrideList) throws -> [OverrideOutcome] {
+        try withAdmin { admin in
+            try DocumentDBOverrides.apply(overrides, on: admin, database: database) { name in
+                guard collections.contains(name) else {
+                    throw DocumentDBError("the override names collection \(name), which this restore does not copy "
+                                              + "(collections: \(collections.joined(separator: ", ")))")
+                }
+                return Self.shadowName(name)
+            }
+        }
+    }
+
+    /// Values at the keyed positions (`[_id, position]` as `sampleRows` made them) in the shadow.
+    func values(_ plan: TablePlan, keyColumns: [String], column: String, keys: [[String?]]) throws -> [[String?]: String?] {
+        var wanted: [String: [[String?]]] = [:]
+        var ids: [BSONValue] = []
+        for key in keys {
+            guard key.count == 2, let id = key[0] else { continue }
+            if wanted[id] == nil, let parsed = try? BSONDoc(bytes: try BSONDocument(json: id).bytes)["_id"] { ids.append(parsed) }
+            wanted[id, default: []].append(key)
+        }
+        var result: [[String?]: String?] = [:]
+        guard !ids.isEmpty else { return result }
+        try withAdmin { admin in
+            let cursor = try admin.collection(database, Self.shadowName(plan.name)).find(
+                ["_id": .document(["$in": .array(ids)])], options: [:], context: "reading back \(plan.name) for the leak check")
+            while let document = try cursor.next() {
+                let reader = BSONReader(document)
+                var id: String?
+                try reader.forEachElement(ofDocumentAt: 0) { element in
+                    if id == nil && reader.key(element) == "_id" { id = PathValues.idKey(reader, element) }
+                }
+                guard let id, let keys = wanted[id] else { continue }
+                for key in keys {
+                    guard let position = key[1], let value = try PathValues.value(atPosition: position, in: document) else {
+                        continue
+                    }
+                    result[key] = value
+                }
+            }
+        }
+        return result
+    }
+
+    func occurrences(_ plan: TablePlan, column: String, of values: [String]) throws -> Set<String> {
+        guard !values.isEmpty, let path = try? FieldPath(column) else { return [] }
+        let dotted = column.replacingOccurrences(of: "[]", with: "")
+        let wanted = Set(values)
+        var found = Set<String>()
+        try withAdmin { admin in
+            let cursor = try admin.collection(database, Self.shadowName(plan.name)).find(
+                [dotted: .document(["$in": .array(values.map(BSONValue.string))])], options: [:],
+                context: "searching \(plan.name).\(column) for original values")
+            while let document = try cursor.next() {
+                for value in try PathValues.values(at: path, in: document) {
+                    if let text = value.text, wanted.contains(text) { found.insert(text) }
+                }
+            }
+        }
+        return found
+    }
+
+    // MARK: Swap
+
+    /// Renames each shadow collection over its staging collection, then drops the staging
+    /// collections the source no longer has.
+    func swap() throws {
+        guard let keeper = lockKeeper else { throw DocumentDBError("the swap needs the lock, which this run does not hold") }
+        try withAdmin { admin in
+            try DocumentDBLock.confirm(on: admin, database: database, run: keeper.run)
+            var swapped: [String] = []
+            for name in collections {
+                do {
+                    try Self.rename(admin, database: database, from: Self.shadowName(name), to: name)
+                    swapped.append(name)
+                } catch let error as DocumentDBError {
+                    let left = collections.filter { !swapped.contains($0) }
+                    throw error.adding(context: "swapping \(name) in: staging now holds the new copy of "
+                                           + "[\(swapped.joined(separator: ", "))] and its previous data in "
+                                           + "[\(left.joined(separator: ", "))]; run the restore again")
+                }
+            }
+            let keep = Set(collections)
+            for entry in try admin.listCollections(database) {
+                guard let name = entry["name"]?.string, DocumentDBCatalog.isCopied(name), !keep.contains(name),
+                      entry["type"]?.string ?? "collection" == "collection", entry["options"]?.document?["viewOn"] == nil
+                else { continue }
+                try admin.run(["drop": .string(name)], on: database,
+                              context: "dropping \(name), which the source no longer has")
+            }
+        }
+    }
+
+    /// `renameCollection` runs on the admin database on MongoDB and DocumentDB; the test server
+    /// only accepts it on the collection's own database, so that is tried when admin refuses.
+    static func rename(_ client: DocumentDBClient, database: String, from: String, to: String) throws {
+        let command: BSONDoc = ["renameCollection": .string("\(database).\(from)"), "to": .string("\(database).\(to)"),
+                                "dropTarget": .bool(true)]
+        do {
+            try client.run(command, on: "admin")
+        } catch let error as DocumentDBError where error.message.contains("current database") {
+            try client.run(command, on: database)
+        }
+    }
+
+    func discardShadow() {
+        _ = try? dropShadows()
+    }
+
+    private func dropShadows() throws {
+        try withAdmin { admin in
+            for entry in try admin.listCollections(database) {
+                guard let name = entry["name"]?.string, name.hasPrefix(Self.shadowPrefix) else { continue }
+                try admin.run(["drop": .string(name)], on: database, context: "dropping the shadow collection \(name)")
+            }
+        }
+    }
+
+    func close() {
+        unlock()
+    }
+}
+
+/// Bulk-inserts batches into one shadow collection: unordered, so the server may apply the
+/// documents of a batch in any order and in parallel.
+final class DocumentDBWriter: BatchWriter {
+    private let client: DocumentDBClient
+    /// The shadow collection's `mongoc_collection_t *`.
+    private let collection: OpaquePointer
+    private let name: String
+    private let bypassValidation: Bool
+    private var written = 0
+    /// A `bson_t` for `bson_init_static` over each document (128-byte aligned, never moved).
+    private let staticDocument = UnsafeMutableRawPointer.allocate(byteCount: 128, alignment: 128)
+    private let options: BSONDocument
+
+    init(client: DocumentDBClient, database: String, collection name: String, shadow: String, bypassValidation: Bool) {
+        self.client = client
+        self.name = name
+        self.bypassValidation = bypassValidation
+        collection = mongoc_client_get_collection(client.handle, database, shadow)
+        options = try! BSONDocument(bytes: (["ordered": .bool(false)] as BSONDoc).bytes)
+        staticDocument.initializeMemory(as: UInt8.self, repeating: 0, count: 128)
+    }
+
+    deinit {
+        mongoc_collection_destroy(collection)
+        staticDocument.deallocate()
+    }
+
+    func write(_ batch: RowBatch) throws {
+        guard batch.rowCount > 0 else { return }
+        guard let bulk = mongoc_collection_create_bulk_operation_with_opts(collection, options.handle) else {
+            throw DocumentDBError("cannot start a bulk insert into \(name)")
+        }
+        defer { mongoc_bulk_operation_destroy(bulk) }
+        mongoc_bulk_operation_set_bypass_document_validation(bulk, bypassValidation)
+        // Documents go as they are: no client-side validation (keys with '.' or '$' are legal
+        // since MongoDB 5.0, and a byte-exact copy must not be refused by the client).
+        let insertOptions = try BSONDocument(bytes: (["validate": .bool(false)] as BSONDoc).bytes)
+        var error = bson_error_t()
+        try batch.data.withUnsafeBytes { raw in
+            var position = 0
+            let reader = BSONReader(raw)
+            while position < raw.count {
+                let end = try reader.documentEnd(at: position, limit: raw.count)
+                let pointer = raw.baseAddress!.assumingMemoryBound(to: UInt8.self) + position
+                guard bson_init_static(OpaquePointer(staticDocument), pointer, end - position),
+                      mongoc_bulk_operation_insert_with_opts(bulk, OpaquePointer(staticDocument), insertOptions.handle, &error)
+                else {
+                    throw DocumentDBError(BSONDocument.message(of: &error), domain: error.domain, code: error.code,
+                                          context: "adding a document of \(name) to a bulk insert")
+                }
+                position = end
+            }
+        }
+        let reply = BSONOutput()
+        let ok = mongoc_bulk_operation_execute(bulk, reply.pointer, &error) != 0
+        reply.markInitialized()
+        let summary = (try? BSONDoc(bytes: BSONDocument.bytes(of: reply.pointer))) ?? [:]
+        if !ok {
+            throw Self.failure(summary, error: &error, collection: name, batch: batch)
+        }
+        written += summary["nInserted"]?.int ?? batch.rowCount
+    }
+
+    /// A bulk failure described without the values the server quotes (a duplicate key message
+    /// repeats the key): the code, the index and how many documents were refused.
+    static func failure(_ reply: BSONDoc, error: inout bson_error_t, collection: String, batch: RowBatch) -> DocumentDBError {
+        let writeErrors = reply["writeErrors"]?.array ?? []
+        if let first = writeErrors.first?.document {
+            let code = first["code"]?.int ?? 0
+            var what = "code \(code)"
+            if let message = first["errmsg"]?.string, let range = message.range(of: "index: ") {
+                let index = message[range.upperBound...].prefix { $0 != " " }
+                what += ", index \(index)"
+            }
+            if code == 11000 { what += " (duplicate key: masked values collide, or the shadow already held the document)" }
+            if code == 121 { what += " (document failed validation)" }
+            return DocumentDBError("\(writeErrors.count) of \(batch.rowCount) documents were refused (\(what))",
+                                   code: UInt32(code), context: "loading documents \(batch.firstRow + 1)–"
+                                       + "\(batch.firstRow + batch.rowCount) of \(collection) into the shadow copy")
+        }
+        return DocumentDBError(BSONDocument.message(of: &error), domain: error.domain, code: error.code,
+                               context: "loading documents of \(collection) into the shadow copy")
+    }
+
+    func finish() throws -> Int { written }
+}
+
+/// Tells servers apart, to refuse a target that is the source under another address.
+enum DocumentDBIdentity {
+    /// The server process (MongoDB 4.4+: `topologyVersion.processId` of hello; otherwise
+    /// serverStatus' host and pid), or nil when the server says neither.
+    static func of(_ client: DocumentDBClient) throws -> String? {
+        let hello = (try? client.run(["hello": .int32(1)], on: "admin")) ?? (try? client.run(["isMaster": .int32(1)], on: "admin"))
+        if let process = hello?["topologyVersion"]?.document?["processId"] {
+            return BSONDoc([("p", process)]).json
+        }
+        guard let status = try? client.run(["serverStatus": .int32(1)], on: "admin"),
+              let host = status["host"]?.string, let pid = status["pid"]?.int else { return nil }
+        return "\(host)/\(pid)"
+    }
+}

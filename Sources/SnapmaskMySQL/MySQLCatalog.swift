@@ -1,0 +1,143 @@
+import Snapmask
+
+/// Reads a database's tables, columns and keys from information_schema into the engine-neutral
+/// shape that `check` and the copy work from. Table names are unqualified (`users`): the
+/// database is the URL's.
+enum MySQLCatalog {
+    static func schema(_ connection: MySQLConnection, database: String) throws -> SchemaShape {
+        let db = connection.literal(database)
+        let tableRows = try connection.query("""
+            SELECT TABLE_NAME, COALESCE(TABLE_ROWS, 0) FROM information_schema.TABLES
+             WHERE TABLE_SCHEMA = \(db) AND TABLE_TYPE = 'BASE TABLE' ORDER BY TABLE_NAME
+            """)
+        // MariaDB's JSON is LONGTEXT with a json_valid() check; MySQL's is a type of its own.
+        var jsonColumns = Set<[String]>()
+        if connection.isMariaDB {
+            for row in try connection.query("""
+                SELECT TABLE_NAME, CONSTRAINT_NAME, CHECK_CLAUSE FROM information_schema.CHECK_CONSTRAINTS
+                 WHERE CONSTRAINT_SCHEMA = \(db) AND LEVEL = 'Column'
+                """) where row[2] == "json_valid(\(MySQLIdentifier.quoted(row[1] ?? "")))" {
+                jsonColumns.insert([row[0] ?? "", row[1] ?? ""])
+            }
+        }
+        var columns: [String: [ColumnShape]] = [:]
+        for row in try connection.query("""
+            SELECT TABLE_NAME, COLUMN_NAME, DATA_TYPE, COLUMN_TYPE, IS_NULLABLE, CHARACTER_MAXIMUM_LENGTH, EXTRA
+              FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = \(db) ORDER BY TABLE_NAME, ORDINAL_POSITION
+            """) {
+            let table = row[0] ?? "", name = row[1] ?? "", dataType = (row[2] ?? "").lowercased()
+            let isJSON = dataType == "json" || jsonColumns.contains([table, name])
+            let extra = (row[6] ?? "").uppercased()
+            let generated = ["VIRTUAL GENERATED", "STORED GENERATED", "PERSISTENT GENERATED"].contains { extra.contains($0) }
+            let maxLength = ["char", "varchar"].contains(dataType) ? row[5].flatMap { Int($0) } : nil
+            columns[table, default: []].append(ColumnShape(
+                name: name, typeName: isJSON ? "json" : (row[3] ?? dataType),
+                category: isJSON ? .json : category(dataType: dataType, columnType: (row[3] ?? "").lowercased()),
+                maxLength: maxLength, nullable: row[4] == "YES", isGenerated: generated))
+        }
+        var primaryKeys: [String: [String]] = [:]
+        var uniqueKeys: [String: [[String]]] = [:]
+        var current: (table: String, index: String, columns: [String], complete: Bool)?
+        func flush() {
+            guard let key = current, key.complete, !key.columns.isEmpty else { return }
+            if key.index == "PRIMARY" { primaryKeys[key.table] = key.columns }
+            uniqueKeys[key.table, default: []].append(key.columns)
+        }
+        for row in try connection.query("""
+            SELECT TABLE_NAME, INDEX_NAME, COLUMN_NAME FROM information_schema.STATISTICS
+             WHERE TABLE_SCHEMA = \(db) AND NON_UNIQUE = 0 ORDER BY TABLE_NAME, INDEX_NAME, SEQ_IN_INDEX
+            """) {
+            let table = row[0] ?? "", index = row[1] ?? ""
+            if current?.table != table || current?.index != index {
+                flush()
+                current = (table, index, [], true)
+            }
+            // A functional key part (MySQL 8) has no column: the key says nothing about one column.
+            if let column = row[2] { current?.columns.append(column) } else { current?.complete = false }
+        }
+        flush()
+        let tables = tableRows.map { row -> TableShape in
+            let name = row[0] ?? ""
+            return TableShape(name: name, columns: columns[name] ?? [], primaryKey: primaryKeys[name] ?? [],
+                              uniqueKeys: uniqueKeys[name] ?? [], estimatedRows: Int(row[1] ?? "0") ?? 0)
+        }
+        return SchemaShape(tables: tables)
+    }
+
+    static func category(dataType: String, columnType: String) -> ValueCategory {
+        switch dataType {
+        case "char", "varchar", "tinytext", "text", "mediumtext", "longtext": return .text
+        case "tinyint" where columnType.hasPrefix("tinyint(1)"): return .boolean
+        case "tinyint", "smallint", "mediumint", "int", "integer", "bigint", "decimal", "numeric", "float", "double",
+             "real", "year":
+            return .number
+        case "date": return .date
+        case "datetime", "timestamp": return .timestamp
+        case "time": return .time
+        case "json": return .json
+        case "binary", "varbinary", "tinyblob", "blob", "mediumblob", "longblob": return .binary
+        case "enum", "set": return .enumeration
+        case "uuid": return .uuid
+        case "inet4", "inet6": return .network
+        default: return .other
+        }
+    }
+}
+
+/// How a column's values travel from the source's text protocol into LOAD DATA, so that kept
+/// values arrive byte for byte.
+enum MySQLValueTransport {
+    /// The server's text form, loaded as it is.
+    case plain
+    /// Bytes that are not text (BLOB, BINARY, BIT, spatial): read as `HEX(col)`, loaded with
+    /// `SET col = UNHEX(@v)`, so every byte value survives whatever the character sets.
+    case hex
+    /// FLOAT's text form has 6 significant digits and does not round-trip; `col * 1e0` is the
+    /// same value as a DOUBLE, whose text form does, and the load rounds it back exactly.
+    case float
+
+    static let hexTypes: Set<String> = [
+        "binary", "varbinary", "tinyblob", "blob", "mediumblob", "longblob", "bit", "geometry", "point", "linestring",
+        "polygon", "multipoint", "multilinestring", "multipolygon", "geometrycollection", "geomcollection",
+    ]
+
+    /// Masked columns are always read as text: their transformer wants text and writes text.
+    static func of(_ column: ColumnShape, masked: Bool) -> MySQLValueTransport {
+        if masked { return .plain }
+        let base = String(column.typeName.lowercased().prefix { $0.isLetter })
+        if hexTypes.contains(base) { return .hex }
+        if base == "float" { return .float }
+        return .plain
+    }
+
+    /// The expression a reader selects for the column.
+    func selectExpression(_ column: String) -> String {
+        switch self {
+        case .plain: return MySQLIdentifier.quoted(column)
+        case .hex: return "HEX(\(MySQLIdentifier.quoted(column)))"
+        case .float: return "(\(MySQLIdentifier.quoted(column)) * 1e0)"
+        }
+    }
+
+    /// The SELECT list of a table's copy.
+    static func selectList(_ plan: TablePlan) -> String {
+        plan.columns.enumerated().map { index, column in
+            of(column, masked: plan.masks[index] != nil).selectExpression(column.name)
+        }.joined(separator: ", ")
+    }
+
+    /// The LOAD DATA column list and its SET clause for a table's copy.
+    static func loadColumns(_ plan: TablePlan) -> String {
+        var targets: [String] = []
+        var assignments: [String] = []
+        for (index, column) in plan.columns.enumerated() {
+            if of(column, masked: plan.masks[index] != nil) == .hex {
+                targets.append("@v\(index)")
+                assignments.append("\(MySQLIdentifier.quoted(column.name)) = UNHEX(@v\(index))")
+            } else {
+                targets.append(MySQLIdentifier.quoted(column.name))
+            }
+        }
+        return "(\(targets.joined(separator: ", ")))" + (assignments.isEmpty ? "" : " SET " + assignments.joined(separator: ", "))
+    }
+}

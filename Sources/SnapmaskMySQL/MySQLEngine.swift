@@ -1,0 +1,83 @@
+import Snapmask
+
+/// MySQL and MariaDB through libmysqlclient: the driver the CLI picks for `engine: mysql`.
+/// Rules name tables unqualified (`users`); the database is the URL's path.
+public struct MySQLEngine: DatabaseEngine {
+    public let job: DatabaseJob
+
+    public init(job: DatabaseJob) {
+        self.job = job
+    }
+
+    public func inspectSource() throws -> SchemaShape {
+        guard let database = job.source.database else {
+            throw MySQLError("the source URL \(job.source) names no database; end it with /DATABASE")
+        }
+        let connection = try MySQLSource.connect(job.source, purpose: "snapmask check")
+        return try MySQLCatalog.schema(connection, database: database)
+    }
+
+    public func openSource(readers: Int) throws -> any SourceSession {
+        try refuseSourceAsTarget()
+        return try MySQLSource(url: job.source, readers: readers)
+    }
+
+    public func openTarget() throws -> any TargetSession {
+        try refuseSourceAsTarget()
+        let target = try MySQLTarget(url: job.target)
+        try refuseSameServer(target)
+        return target
+    }
+
+    public func makeMasker(for plan: TablePlan) -> any BatchMasker {
+        DelimitedRowMasker(plan: plan, dialect: .mysql)
+    }
+
+    /// Overrides on the live staging database, in one transaction, under the same lock a restore
+    /// takes (so they never run into the middle of a swap).
+    public func applyOverridesToStaging(_ overrides: OverrideList) throws -> [OverrideOutcome] {
+        try refuseSourceAsTarget()
+        let target = try MySQLTarget(url: job.target)
+        try refuseSameServer(target)
+        try target.lock()
+        defer { target.unlock() }
+        let connection = try MySQLConnection(url: job.target, purpose: "snapmask overrides")
+        try connection.query("SET SESSION sql_mode = '\(MySQLTarget.loadSQLMode)'")
+        return try MySQLOverrides.apply(overrides, on: connection, database: target.database)
+    }
+
+    public func previewRows(_ plan: TablePlan, limit: Int) throws -> [[String?]] {
+        guard let database = job.source.database else {
+            throw MySQLError("the source URL \(job.source) names no database; end it with /DATABASE")
+        }
+        let connection = try MySQLSource.connect(job.source, purpose: "snapmask preview")
+        let columns = plan.columns.enumerated().map { index, column -> String in
+            let quoted = MySQLIdentifier.quoted(column.name)
+            switch MySQLValueTransport.of(column, masked: plan.masks[index] != nil) {
+            case .hex: return "CONCAT('0x', HEX(\(quoted)))"
+            case .float, .plain: return quoted
+            }
+        }
+        var sql = "SELECT \(columns.joined(separator: ", ")) FROM \(MySQLIdentifier.qualified(database, plan.name))"
+        if let condition = plan.whereClause { sql += " WHERE (\(condition))" }
+        return try connection.query(sql + " LIMIT \(limit)")
+    }
+
+    /// A target URL equal to the source's is refused before connecting.
+    private func refuseSourceAsTarget() throws {
+        if DatabaseIdentity(job.source) == DatabaseIdentity(job.target) {
+            throw MySQLError("the target \(job.target) is the source database; snapmask never writes into a source")
+        }
+    }
+
+    /// Another name for the same server and database (an alias, another address) is caught by
+    /// asking both servers who they are.
+    private func refuseSameServer(_ target: MySQLTarget) throws {
+        guard let database = job.source.database else { return }
+        let source = try MySQLSource.connect(job.source, purpose: "snapmask check")
+        if try target.serverIdentity() == MySQLServerIdentity.of(source, database: database) {
+            throw MySQLError("the target \(job.target) is the source database under another name; "
+                                 + "snapmask never writes into a source")
+        }
+    }
+}

@@ -1,0 +1,181 @@
+import CMySQL
+import Foundation
+import Snapmask
+
+/// What the LOAD DATA thread reads from: batches `write()` puts into a bounded queue, handed to
+/// libmysqlclient's local-infile callbacks piece by piece. No file is ever written. The callbacks
+/// are C function pointers and cannot capture anything: they find this object through the
+/// handler's user-data pointer (an `Unmanaged` reference kept alive by the writer).
+final class InfileFeed: @unchecked Sendable {
+    let queue = BoundedQueue<RowBatch>(capacity: 2)
+    // Used only by the LOAD DATA thread inside the callbacks.
+    private var current: [UInt8] = []
+    private var offset = 0
+    private(set) var failure: String?
+
+    /// Fills `buffer` with up to `capacity` bytes; 0 at the end of the data, -1 when the load was
+    /// cancelled (the statement then fails and its rows are never swapped in).
+    func read(into buffer: UnsafeMutablePointer<CChar>, capacity: Int) -> Int32 {
+        while offset >= current.count {
+            do {
+                guard let batch = try queue.take() else { return 0 }
+                current = batch.data
+                offset = 0
+            } catch {
+                failure = "the copy was cancelled"
+                return -1
+            }
+        }
+        let count = min(capacity, current.count - offset)
+        current.withUnsafeBufferPointer { bytes in
+            UnsafeMutableRawPointer(buffer).copyMemory(from: bytes.baseAddress! + offset, byteCount: count)
+        }
+        offset += count
+        return Int32(count)
+    }
+}
+
+private let infileInit: @convention(c) (UnsafeMutablePointer<UnsafeMutableRawPointer?>?, UnsafePointer<CChar>?,
+                                        UnsafeMutableRawPointer?) -> Int32 = { state, _, userData in
+    state?.pointee = userData
+    return 0
+}
+
+private let infileRead: @convention(c) (UnsafeMutableRawPointer?, UnsafeMutablePointer<CChar>?, UInt32) -> Int32 = {
+    state, buffer, capacity in
+    guard let state, let buffer else { return -1 }
+    return Unmanaged<InfileFeed>.fromOpaque(state).takeUnretainedValue().read(into: buffer, capacity: Int(capacity))
+}
+
+private let infileEnd: @convention(c) (UnsafeMutableRawPointer?) -> Void = { _ in }
+
+private let infileError: @convention(c) (UnsafeMutableRawPointer?, UnsafeMutablePointer<CChar>?, UInt32) -> Int32 = {
+    state, buffer, capacity in
+    let message = state.flatMap { Unmanaged<InfileFeed>.fromOpaque($0).takeUnretainedValue().failure } ?? "the copy was cancelled"
+    if let buffer, capacity > 0 {
+        let bytes = Array(message.utf8.prefix(Int(capacity) - 1))
+        for (index, byte) in bytes.enumerated() { buffer[index] = CChar(bitPattern: byte) }
+        buffer[bytes.count] = 0
+    }
+    return 2000  // CR_UNKNOWN_ERROR
+}
+
+/// Loads one table of the shadow copy with one `LOAD DATA LOCAL INFILE` statement fed from memory.
+/// A thread of its own runs the statement (it blocks until the last byte); `write()` hands it
+/// batches through the feed's bounded queue, so at most a few batches are in memory.
+///
+/// With LOCAL, the server turns data errors into warnings (it cannot stop the client mid-file),
+/// so any warning fails the table: nothing truncated or converted ever reaches staging.
+final class MySQLLoadWriter: BatchWriter {
+    private let table: String
+    private let feed = InfileFeed()
+    private let feedReference: Unmanaged<InfileFeed>
+    private let outcome = LoadOutcome()
+    private let done = DispatchSemaphore(value: 0)
+    private var ended = false
+
+    init(connection: MySQLConnection, plan: TablePlan) throws {
+        table = plan.name
+        let sql = "LOAD DATA LOCAL INFILE 'snapmask:\(plan.name.replacingOccurrences(of: "'", with: ""))' "
+            + "INTO TABLE \(MySQLIdentifier.quoted(plan.name)) CHARACTER SET utf8mb4 "
+            + "FIELDS TERMINATED BY '\\t' ESCAPED BY '\\\\' LINES TERMINATED BY '\\n' "
+            + MySQLValueTransport.loadColumns(plan)
+        feedReference = Unmanaged.passRetained(feed)
+        mysql_set_local_infile_handler(connection.handle, infileInit, infileRead, infileEnd, infileError,
+                                       feedReference.toOpaque())
+        let handOff = LoadHandOff(connection: connection, outcome: outcome, queue: feed.queue, done: done)
+        let thread = Thread {
+            handOff.run(sql)
+        }
+        thread.name = "load-\(plan.name)"
+        thread.stackSize = 1 << 20
+        thread.start()
+    }
+
+    func write(_ batch: RowBatch) throws {
+        do {
+            try feed.queue.put(batch)
+        } catch {
+            // The statement ended early: its own error says why.
+            waitForStatement()
+            throw outcome.error.map { $0.adding(context: "loading \(table) into the shadow copy") } ?? error
+        }
+    }
+
+    func finish() throws -> Int {
+        feed.queue.close()
+        waitForStatement()
+        if let error = outcome.error { throw error.adding(context: "loading \(table) into the shadow copy") }
+        if !outcome.warnings.isEmpty {
+            throw MySQLError("the server changed or dropped values while loading (\(outcome.warningCount) warnings, e.g. "
+                                 + outcome.warnings.joined(separator: "; ") + "); nothing was swapped in. Check the column "
+                                 + "types and the transformers' output (max_length)",
+                             context: "loading \(table) into the shadow copy")
+        }
+        return outcome.rows
+    }
+
+    private func waitForStatement() {
+        guard !ended else { return }
+        done.wait()
+        ended = true
+    }
+
+    deinit {
+        // Abandoned (another table failed): cancel the statement and wait for its thread.
+        feed.queue.fail(LoadCancelled())
+        waitForStatement()
+        feedReference.release()
+    }
+}
+
+struct LoadCancelled: Error {}
+
+/// What the LOAD DATA statement did, written by its thread before it signals `done`.
+final class LoadOutcome: @unchecked Sendable {
+    var rows = 0
+    var warningCount = 0
+    var warnings: [String] = []
+    var error: MySQLError?
+}
+
+/// Moves the connection to the thread that runs the statement; from then on only that thread
+/// uses it, and the connection is closed when the thread ends.
+final class LoadHandOff: @unchecked Sendable {
+    private var connection: MySQLConnection?
+    private let outcome: LoadOutcome
+    private let queue: BoundedQueue<RowBatch>
+    private let done: DispatchSemaphore
+
+    init(connection: MySQLConnection, outcome: LoadOutcome, queue: BoundedQueue<RowBatch>, done: DispatchSemaphore) {
+        self.connection = connection
+        self.outcome = outcome
+        self.queue = queue
+        self.done = done
+    }
+
+    func run(_ sql: String) {
+        defer {
+            connection = nil
+            // A statement that ended without reading to the end (refused at once, or broken) must
+            // not leave write() waiting for room in the queue.
+            if outcome.error != nil { queue.fail(LoadCancelled()) }
+            done.signal()
+        }
+        guard let connection else { return }
+        do {
+            try connection.query(sql)
+            outcome.rows = connection.affectedRows
+            outcome.warningCount = connection.warningCount
+            if outcome.warningCount > 0 {
+                outcome.warnings = try connection.query("SHOW WARNINGS LIMIT 3").map { row in
+                    "\(row[0] ?? "") \(row[1] ?? ""): \(row[2] ?? "")"
+                }
+            }
+        } catch let error as MySQLError {
+            outcome.error = error
+        } catch {
+            outcome.error = MySQLError("\(error)")
+        }
+    }
+}

@@ -1,0 +1,66 @@
+import Snapmask
+
+/// Applies override steps on one connection (whose default database is the one to change),
+/// inside one transaction: all steps or none. Declarative values are bound as parameters of a
+/// prepared statement; `{ sql: expr }` values and `where:` conditions are SQL; `sql:` files run
+/// statement by statement. (DDL in an SQL file commits implicitly in MySQL: keep files to DML.)
+enum MySQLOverrides {
+    static func apply(_ overrides: OverrideList, on connection: MySQLConnection, database: String) throws -> [OverrideOutcome] {
+        guard !overrides.steps.isEmpty else { return [] }
+        try connection.query("START TRANSACTION")
+        var outcomes: [OverrideOutcome] = []
+        do {
+            for step in overrides.steps {
+                do {
+                    outcomes.append(try apply(step, on: connection, database: database))
+                } catch let error as MySQLError {
+                    throw error.adding(context: "override '\(step.title)' (\(step.location))")
+                }
+            }
+            try connection.query("COMMIT")
+        } catch {
+            _ = try? connection.query("ROLLBACK")
+            throw error
+        }
+        return outcomes
+    }
+
+    private static func apply(_ step: OverrideStep, on connection: MySQLConnection, database: String) throws -> OverrideOutcome {
+        switch step {
+        case let .sql(sql):
+            return OverrideOutcome(step: step.title, rowsAffected: try connection.executeScript(sql.text))
+        case let .update(update):
+            var parameters: [String?] = []
+            let assignments = update.assignments.map { column, value -> String in
+                let target = MySQLIdentifier.quoted(column)
+                if case let .object(pairs) = value, pairs.count == 1, pairs[0].0 == "sql", case let .string(expression) = pairs[0].1 {
+                    return "\(target) = \(expression)"
+                }
+                parameters.append(text(of: value))
+                return "\(target) = ?"
+            }
+            var sql = "UPDATE \(try table(update.target, database: database)) SET \(assignments.joined(separator: ", "))"
+            if let condition = update.whereClause { sql += " WHERE (\(condition))" }
+            return OverrideOutcome(step: step.title, rowsAffected: try connection.execute(sql, parameters))
+        }
+    }
+
+    /// MySQL has no boolean type: true and false are 1 and 0 (TINYINT(1)).
+    static func text(of value: ConfigValue) -> String? {
+        if case let .bool(flag) = value { return flag ? "1" : "0" }
+        return value.textValue
+    }
+
+    /// Tables in MySQL rules and overrides are unqualified; the database is the target URL's.
+    /// `staging_db.users` is accepted for the staging database itself and means its copy.
+    static func table(_ name: String, database: String) throws -> String {
+        if name.hasPrefix(database + "."), !name.dropFirst(database.count + 1).isEmpty {
+            return MySQLIdentifier.quoted(String(name.dropFirst(database.count + 1)))
+        }
+        if name.contains(".") {
+            throw MySQLError("the override table '\(name)' names another database; MySQL override tables are unqualified "
+                                 + "(users): the database is the target URL's")
+        }
+        return MySQLIdentifier.quoted(name)
+    }
+}

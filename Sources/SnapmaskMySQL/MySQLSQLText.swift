@@ -1,0 +1,171 @@
+/// Rewrites of the SQL text MySQL gives back for views, routines and triggers (SHOW CREATE ...),
+/// so the definitions work in another database and under another account: the source
+/// database's name is taken out of qualified names, and the `DEFINER=` clause is dropped (the
+/// object then belongs to the account snapmask restores with). String literals and comments
+/// are never touched.
+enum MySQLSQLText {
+    private enum Token {
+        case identifier(String, range: Range<Int>)
+        case other(range: Range<Int>)
+    }
+
+    /// Splits the text into identifiers (bare or back-quoted) and everything else; literals and
+    /// comments are single `other` tokens.
+    private static func tokens(_ bytes: [UInt8]) -> [Token] {
+        var tokens: [Token] = []
+        var index = 0
+        let count = bytes.count
+        func isWordByte(_ byte: UInt8) -> Bool {
+            (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5a) || (byte >= 0x61 && byte <= 0x7a)
+                || byte == 0x5f || byte == 0x24 || byte >= 0x80
+        }
+        while index < count {
+            let start = index
+            let byte = bytes[index]
+            switch byte {
+            case UInt8(ascii: "'"), UInt8(ascii: "\""):
+                index += 1
+                while index < count {
+                    if bytes[index] == UInt8(ascii: "\\") { index += 2; continue }
+                    if bytes[index] == byte {
+                        if index + 1 < count && bytes[index + 1] == byte { index += 2; continue }
+                        index += 1
+                        break
+                    }
+                    index += 1
+                }
+                tokens.append(.other(range: start..<min(index, count)))
+            case UInt8(ascii: "`"):
+                index += 1
+                var name: [UInt8] = []
+                while index < count {
+                    if bytes[index] == UInt8(ascii: "`") {
+                        if index + 1 < count && bytes[index + 1] == UInt8(ascii: "`") {
+                            name.append(UInt8(ascii: "`"))
+                            index += 2
+                            continue
+                        }
+                        index += 1
+                        break
+                    }
+                    name.append(bytes[index])
+                    index += 1
+                }
+                tokens.append(.identifier(String(decoding: name, as: UTF8.self), range: start..<min(index, count)))
+            case UInt8(ascii: "#"):
+                while index < count && bytes[index] != UInt8(ascii: "\n") { index += 1 }
+                tokens.append(.other(range: start..<index))
+            case UInt8(ascii: "-") where index + 2 < count && bytes[index + 1] == UInt8(ascii: "-")
+                && (bytes[index + 2] == UInt8(ascii: " ") || bytes[index + 2] == UInt8(ascii: "\t") || bytes[index + 2] == UInt8(ascii: "\n")):
+                while index < count && bytes[index] != UInt8(ascii: "\n") { index += 1 }
+                tokens.append(.other(range: start..<index))
+            case UInt8(ascii: "/") where index + 1 < count && bytes[index + 1] == UInt8(ascii: "*")
+                && !(index + 2 < count && bytes[index + 2] == UInt8(ascii: "!")):
+                index += 2
+                while index + 1 < count && !(bytes[index] == UInt8(ascii: "*") && bytes[index + 1] == UInt8(ascii: "/")) { index += 1 }
+                index = min(index + 2, count)
+                tokens.append(.other(range: start..<index))
+            default:
+                if isWordByte(byte) {
+                    while index < count && isWordByte(bytes[index]) { index += 1 }
+                    let word = String(decoding: bytes[start..<index], as: UTF8.self)
+                    // A number such as 1.5 or 1e3 is not a name.
+                    if byte >= 0x30 && byte <= 0x39 {
+                        tokens.append(.other(range: start..<index))
+                    } else {
+                        tokens.append(.identifier(word, range: start..<index))
+                    }
+                } else {
+                    index += 1
+                    tokens.append(.other(range: start..<index))
+                }
+            }
+        }
+        return tokens
+    }
+
+    /// Drops `database.` wherever the database qualifies a name (`` `app`.`users` `` → `` `users` ``).
+    static func withoutQualifier(_ sql: String, database: String) -> String {
+        let bytes = Array(sql.utf8)
+        let tokens = tokens(bytes)
+        var output: [UInt8] = []
+        output.reserveCapacity(bytes.count)
+        var skipUntil = 0
+        for (position, token) in tokens.enumerated() {
+            switch token {
+            case let .identifier(name, range):
+                if range.lowerBound < skipUntil { continue }
+                let previousIsDot: Bool = {
+                    guard position > 0, case let .other(previous) = tokens[position - 1] else { return false }
+                    return bytes[previous.lowerBound] == UInt8(ascii: ".") && previous.count == 1
+                }()
+                if name == database, !previousIsDot, position + 1 < tokens.count, case let .other(next) = tokens[position + 1],
+                   next.count == 1, bytes[next.lowerBound] == UInt8(ascii: "."), position + 2 < tokens.count,
+                   case .identifier = tokens[position + 2] {
+                    skipUntil = next.upperBound
+                    continue
+                }
+                output.append(contentsOf: bytes[range])
+            case let .other(range):
+                if range.lowerBound < skipUntil { continue }
+                output.append(contentsOf: bytes[range])
+            }
+        }
+        return String(decoding: output, as: UTF8.self)
+    }
+
+    /// Drops the `DEFINER=user@host` clause of a CREATE statement's header.
+    static func withoutDefiner(_ sql: String) -> String {
+        let bytes = Array(sql.utf8)
+        let tokens = tokens(bytes)
+        func isSpace(_ token: Token) -> Bool {
+            guard case let .other(range) = token else { return false }
+            return range.allSatisfy { [0x20, 0x09, 0x0a, 0x0d].contains(bytes[$0]) }
+        }
+        func isByte(_ token: Token, _ char: Character) -> Bool {
+            guard case let .other(range) = token, range.count == 1 else { return false }
+            return bytes[range.lowerBound] == char.asciiValue!
+        }
+        func range(_ token: Token) -> Range<Int> {
+            switch token {
+            case let .identifier(_, range), let .other(range): return range
+            }
+        }
+        for (position, token) in tokens.enumerated() {
+            guard case let .identifier(word, _) = token else { continue }
+            let upper = word.uppercased()
+            if ["VIEW", "PROCEDURE", "FUNCTION", "TRIGGER", "EVENT", "AS"].contains(upper) { break }
+            guard upper == "DEFINER" else { continue }
+            var next = position + 1
+            while next < tokens.count && isSpace(tokens[next]) { next += 1 }
+            guard next < tokens.count, isByte(tokens[next], "=") else { continue }
+            next += 1
+            while next < tokens.count && isSpace(tokens[next]) { next += 1 }
+            // The account: a name (quoted or not, or CURRENT_USER[()]), then optionally @ and a host.
+            guard next < tokens.count else { break }
+            var end = range(tokens[next]).upperBound
+            next += 1
+            if next + 1 < tokens.count, isByte(tokens[next], "("), isByte(tokens[next + 1], ")") {
+                end = range(tokens[next + 1]).upperBound
+                next += 2
+            }
+            if next < tokens.count, isByte(tokens[next], "@"), next + 1 < tokens.count {
+                end = range(tokens[next + 1]).upperBound
+                next += 2
+            }
+            while next < tokens.count && isSpace(tokens[next]) {
+                end = range(tokens[next]).upperBound
+                next += 1
+            }
+            let start = range(token).lowerBound
+            return String(decoding: bytes[..<start] + bytes[end...], as: UTF8.self)
+        }
+        return sql
+    }
+
+    /// `CREATE ... VIEW` → `CREATE OR REPLACE ... VIEW`.
+    static func orReplace(_ sql: String) -> String {
+        guard sql.uppercased().hasPrefix("CREATE "), !sql.uppercased().hasPrefix("CREATE OR REPLACE ") else { return sql }
+        return "CREATE OR REPLACE " + sql.dropFirst("CREATE ".count)
+    }
+}

@@ -1,0 +1,388 @@
+import CMySQL
+import Foundation
+import Snapmask
+
+/// The source database inside one consistent snapshot, on a pool of read-only connections.
+///
+/// MySQL cannot share a snapshot between connections: each `START TRANSACTION WITH CONSISTENT
+/// SNAPSHOT` sees the data as of its own moment. So the snapshot connections are opened first,
+/// then the coordinator briefly stops writes to this database's tables (`LOCK TABLES ... READ`,
+/// or `FLUSH TABLES WITH READ LOCK` where LOCK TABLES is not granted), every connection starts
+/// its snapshot while nothing can commit, and the lock is released (milliseconds). All readers
+/// then see the same committed data. Without either privilege (or when the lock is not granted
+/// within a few seconds) the source is read on ONE connection, table after table, inside one
+/// snapshot, as `mysqldump --single-transaction` does.
+///
+/// Every session is `READ ONLY`. After each table a reader rolls back to a savepoint taken right
+/// after the snapshot started: that releases the table's metadata lock (as mysqldump does), so
+/// a long restore does not hold up DDL on production; a table altered after the snapshot fails
+/// its read ("Table definition has changed") instead of being read inconsistently.
+final class MySQLSource: SourceSession, @unchecked Sendable {
+    static let savepoint = "snapmask_table"
+    /// How long the coordinator waits for the brief lock before reading on one connection instead.
+    static let lockWaitSeconds = 5
+
+    let url: ConnectionString
+    let database: String
+    let schema: SchemaShape
+    let objects: MySQLSchemaObjects
+    /// How the snapshot was taken, for the run's log.
+    let notices: [String]
+    /// The number of connections inside the snapshot (1 when they could not be synchronized).
+    let snapshotConnections: Int
+
+    // The pool of snapshot connections, guarded by `condition`.
+    private let condition = NSCondition()
+    private var idle: [MySQLConnection] = []
+    private var broken: String?
+    private var closed = false
+
+    init(url: ConnectionString, readers: Int) throws {
+        guard let database = url.database else {
+            throw MySQLError("the source URL \(url) names no database; end it with /DATABASE")
+        }
+        self.url = url
+        self.database = database
+        let coordinator = try Self.connect(url, purpose: "snapmask snapshot \(database)")
+        let tables = try Self.tableNames(coordinator, database)
+        var connections: [MySQLConnection]
+        var notices: [String] = []
+        do {
+            if readers <= 1 || tables.count <= 1 {
+                connections = [try Self.connect(url, purpose: "snapmask read \(database)")]
+                try Self.startSnapshot(connections[0])
+                notices.append("reading \(database) on one connection inside one consistent snapshot")
+            } else {
+                // No more snapshot connections than tables: a reader reads one table at a time.
+                connections = try (0..<min(readers, tables.count)).map { _ in
+                    try Self.connect(url, purpose: "snapmask read \(database)")
+                }
+                switch try Self.synchronizedSnapshots(coordinator, connections, database: database, tables: tables) {
+                case let .shared(lock, milliseconds):
+                    notices.append("reading \(database) on \(connections.count) connections sharing one snapshot "
+                                       + "(writes paused for \(milliseconds) ms under \(lock) while the snapshots started)")
+                case let .single(reason):
+                    connections = [connections[0]]
+                    try Self.startSnapshot(connections[0])
+                    notices.append("\(reason): reading \(database) on ONE connection, table after table, inside one "
+                                       + "consistent snapshot (as mysqldump --single-transaction does); tables are not read "
+                                       + "in parallel")
+                }
+            }
+            for connection in connections { try connection.query("SAVEPOINT \(Self.savepoint)") }
+            schema = try MySQLCatalog.schema(coordinator, database: database)
+            objects = try MySQLSchemaObjects.read(coordinator, database: database, schema: schema)
+        } catch let error as MySQLError {
+            throw error.adding(context: "opening a snapshot of \(url)")
+        }
+        self.notices = notices
+        snapshotConnections = connections.count
+        idle = connections
+    }
+
+    /// A read-only session on the source.
+    static func connect(_ url: ConnectionString, purpose: String) throws -> MySQLConnection {
+        let connection = try MySQLConnection(url: url, purpose: purpose)
+        try connection.query("SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+        try connection.query("SET SESSION TRANSACTION READ ONLY")
+        return connection
+    }
+
+    static func tableNames(_ connection: MySQLConnection, _ database: String) throws -> [String] {
+        try connection.query("""
+            SELECT TABLE_NAME FROM information_schema.TABLES
+             WHERE TABLE_SCHEMA = \(connection.literal(database)) AND TABLE_TYPE = 'BASE TABLE' ORDER BY TABLE_NAME
+            """).compactMap { $0[0] }
+    }
+
+    static func startSnapshot(_ connection: MySQLConnection) throws {
+        try connection.query("START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY")
+    }
+
+    enum Synchronization {
+        case shared(lock: String, milliseconds: Int)
+        case single(reason: String)
+    }
+
+    /// Starts every connection's snapshot while the coordinator keeps the database's tables from
+    /// changing; or says why it could not.
+    static func synchronizedSnapshots(_ coordinator: MySQLConnection, _ connections: [MySQLConnection], database: String,
+                                      tables: [String]) throws -> Synchronization {
+        try coordinator.query("SET SESSION lock_wait_timeout = \(lockWaitSeconds)")
+        var tables = tables
+        var lock = "LOCK TABLES ... READ"
+        for attempt in 1...3 {
+            guard !tables.isEmpty else { break }
+            do {
+                try coordinator.query("LOCK TABLES " + tables.map { MySQLIdentifier.qualified(database, $0) + " READ" }
+                    .joined(separator: ", "))
+                // A table created since the list was read would not be locked: list again under the lock.
+                let now = try tableNames(coordinator, database)
+                if now != tables {
+                    try coordinator.query("UNLOCK TABLES")
+                    if attempt == 3 { return .single(reason: "tables of \(database) kept being created or dropped") }
+                    tables = now
+                    continue
+                }
+            } catch let error as MySQLError where error.isAccessDenied {
+                do {
+                    lock = "FLUSH TABLES WITH READ LOCK"
+                    try coordinator.query("FLUSH TABLES WITH READ LOCK")
+                } catch let error as MySQLError where error.isAccessDenied {
+                    return .single(reason: "the source account may neither LOCK TABLES nor FLUSH TABLES WITH READ LOCK "
+                                       + "(RELOAD), which synchronizing parallel snapshots needs")
+                } catch let error as MySQLError where error.isLockTimeout {
+                    return .single(reason: "FLUSH TABLES WITH READ LOCK was not granted within \(lockWaitSeconds) s "
+                                       + "(long-running statements on the source)")
+                }
+            } catch let error as MySQLError where error.isLockTimeout {
+                return .single(reason: "LOCK TABLES ... READ was not granted within \(lockWaitSeconds) s (long "
+                                   + "transactions are writing to \(database))")
+            }
+            break
+        }
+        let started = Date()
+        do {
+            for connection in connections { try startSnapshot(connection) }
+        } catch {
+            _ = try? coordinator.query("UNLOCK TABLES")
+            throw error
+        }
+        try coordinator.query("UNLOCK TABLES")
+        return .shared(lock: lock, milliseconds: Int(Date().timeIntervalSince(started) * 1000))
+    }
+
+    // MARK: The pool
+
+    /// A snapshot connection for one task; waits while all are in use.
+    func take() throws -> MySQLConnection {
+        condition.lock()
+        defer { condition.unlock() }
+        while idle.isEmpty && broken == nil && !closed { condition.wait() }
+        if let broken { throw MySQLError("the source snapshot is no longer usable: \(broken)") }
+        if closed { throw MySQLError("the source snapshot was closed") }
+        return idle.removeLast()
+    }
+
+    /// Gives a connection back after its work ended cleanly; releases that work's metadata locks.
+    func giveBack(_ connection: MySQLConnection) throws {
+        do {
+            try connection.query("ROLLBACK TO SAVEPOINT \(Self.savepoint)")
+        } catch {
+            lost("a snapshot connection failed: \(error)")
+            throw error
+        }
+        condition.lock()
+        idle.append(connection)
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    /// A connection was dropped (a failed or abandoned read): its snapshot is gone, so is the
+    /// promise that later reads see the same data; everyone waiting is told.
+    func lost(_ reason: String) {
+        condition.lock()
+        if broken == nil { broken = reason }
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    private func withConnection<T>(_ body: (MySQLConnection) throws -> T) throws -> T {
+        let connection = try take()
+        let result: T
+        do {
+            result = try body(connection)
+        } catch {
+            try giveBack(connection)
+            throw error
+        }
+        try giveBack(connection)
+        return result
+    }
+
+    // MARK: SourceSession
+
+    func makeReader(for plan: TablePlan) throws -> any BatchReader {
+        let connection = try take()
+        do {
+            return try MySQLBatchReader(connection: connection, source: self, plan: plan)
+        } catch {
+            // The statement failed before any row: the connection is still in its snapshot.
+            try? giveBack(connection)
+            throw error
+        }
+    }
+
+    func sampleRows(_ plan: TablePlan, keyColumns: [String], column: String, limit: Int) throws -> [SampledRow] {
+        let value = MySQLIdentifier.quoted(column)
+        let keys = keyColumns.map { key in
+            MySQLTarget.keyExpression(key, plan: plan)
+        }
+        var condition = "\(value) IS NOT NULL AND CAST(\(value) AS CHAR) <> ''"
+        if let filter = plan.whereClause { condition += " AND (\(filter))" }
+        let sql = "SELECT \((keys + [value]).joined(separator: ", ")) FROM \(MySQLIdentifier.qualified(database, plan.name)) "
+            + "WHERE \(condition) LIMIT \(limit)"
+        let rows = try withConnection { try $0.query(sql) }
+        return rows.map { SampledRow(key: Array($0.dropLast()), value: $0.last!!) }
+    }
+
+    func close() {
+        condition.lock()
+        closed = true
+        let connections = idle
+        idle = []
+        condition.broadcast()
+        condition.unlock()
+        for connection in connections { _ = try? connection.query("ROLLBACK") }
+    }
+}
+
+/// Streams one table out of the source with `mysql_use_result` (rows arrive as the server sends
+/// them; nothing is buffered beyond one row) and turns the rows into LOAD DATA's text format
+/// (tab-separated, backslash escapes, `\N` for NULL) in batches of about a megabyte.
+final class MySQLBatchReader: BatchReader {
+    static let batchBytes = 1 << 20
+
+    private var connection: MySQLConnection?
+    private let source: MySQLSource
+    private let table: String
+    private var result: UnsafeMutablePointer<MYSQL_RES>?
+    private let columnCount: Int
+    private var rowsSoFar = 0
+    private var finished = false
+    private var failed = false
+
+    init(connection: MySQLConnection, source: MySQLSource, plan: TablePlan) throws {
+        self.connection = connection
+        self.source = source
+        table = plan.name
+        columnCount = plan.columns.count
+        var sql = "SELECT \(MySQLValueTransport.selectList(plan)) FROM \(MySQLIdentifier.qualified(source.database, plan.name))"
+        if let condition = plan.whereClause { sql += " WHERE (\(condition))" }
+        do {
+            try connection.send(sql)
+            guard let result = mysql_use_result(connection.handle) else { throw connection.lastError }
+            self.result = result
+        } catch let error as MySQLError {
+            throw error.adding(context: "reading \(plan.name) from the source"
+                                   + (plan.whereClause != nil ? " (check its where: condition)" : ""))
+        }
+    }
+
+    func next() throws -> RowBatch? {
+        guard !finished, let result, let connection else { return nil }
+        var buffer = RowBuffer(capacity: Self.batchBytes + 64 * 1024)
+        var rows = 0
+        let first = rowsSoFar
+        while buffer.count < Self.batchBytes {
+            guard let row = mysql_fetch_row(result) else {
+                if mysql_errno(connection.handle) != 0 {
+                    failed = true
+                    throw connection.lastError.adding(context: "reading \(table) from the source (the stream broke after "
+                                                          + "\(rowsSoFar + rows) rows)")
+                }
+                finished = true
+                break
+            }
+            let lengths = mysql_fetch_lengths(result)!
+            for index in 0..<columnCount {
+                if index > 0 { buffer.append(UInt8(ascii: "\t")) }
+                if let cell = row[index] {
+                    buffer.appendEscaped(UnsafeRawPointer(cell).assumingMemoryBound(to: UInt8.self), count: Int(lengths[index]))
+                } else {
+                    buffer.append(UInt8(ascii: "\\"))
+                    buffer.append(UInt8(ascii: "N"))
+                }
+            }
+            buffer.append(UInt8(ascii: "\n"))
+            rows += 1
+        }
+        rowsSoFar += rows
+        return rows == 0 && finished ? nil : RowBatch(data: buffer.bytes, rowCount: rows, firstRow: first)
+    }
+
+    /// A table read to its end gives its connection back to the pool. An abandoned or broken one
+    /// is closed without reading the rest (mysql_free_result would otherwise fetch every
+    /// remaining row first).
+    func close() {
+        guard let connection else { return }
+        self.connection = nil
+        if let result {
+            if !finished { result.pointee.handle = nil }
+            mysql_free_result(result)
+            self.result = nil
+        }
+        if finished && !failed {
+            try? source.giveBack(connection)
+        } else {
+            source.lost(failed ? "reading \(table) failed" : "reading \(table) was abandoned")
+        }
+    }
+
+    deinit { close() }
+}
+
+/// A growable byte buffer for building one batch of LOAD DATA text: fields are copied with
+/// memcpy, and only fields holding a byte LOAD DATA must see escaped (backslash, tab, newline,
+/// carriage return, NUL) are copied byte by byte.
+struct RowBuffer: ~Copyable {
+    private var storage: UnsafeMutablePointer<UInt8>
+    private var capacity: Int
+    private(set) var count = 0
+
+    init(capacity: Int) {
+        self.capacity = capacity
+        storage = .allocate(capacity: capacity)
+    }
+
+    deinit { storage.deallocate() }
+
+    var bytes: [UInt8] { Array(UnsafeBufferPointer(start: storage, count: count)) }
+
+    private mutating func reserve(_ more: Int) {
+        guard count + more > capacity else { return }
+        let grown = max(capacity * 2, count + more)
+        let new = UnsafeMutablePointer<UInt8>.allocate(capacity: grown)
+        new.update(from: storage, count: count)
+        storage.deallocate()
+        storage = new
+        capacity = grown
+    }
+
+    mutating func append(_ byte: UInt8) {
+        reserve(1)
+        storage[count] = byte
+        count += 1
+    }
+
+    mutating func appendEscaped(_ source: UnsafePointer<UInt8>, count length: Int) {
+        reserve(length * 2)
+        do {
+            var start = 0
+            // Backslash, or one of NUL, tab, newline, carriage return (all at most 0x0d).
+            for index in 0..<length where source[index] == 0x5c || (source[index] <= 0x0d
+                && (source[index] == 0x00 || source[index] == 0x09 || source[index] == 0x0a || source[index] == 0x0d)) {
+                let run = index - start
+                if run > 0 {
+                    (storage + count).update(from: source + start, count: run)
+                    count += run
+                }
+                storage[count] = UInt8(ascii: "\\")
+                switch source[index] {
+                case 0x00: storage[count + 1] = UInt8(ascii: "0")
+                case 0x09: storage[count + 1] = UInt8(ascii: "t")
+                case 0x0a: storage[count + 1] = UInt8(ascii: "n")
+                case 0x0d: storage[count + 1] = UInt8(ascii: "r")
+                default: storage[count + 1] = UInt8(ascii: "\\")
+                }
+                count += 2
+                start = index + 1
+            }
+            let run = length - start
+            if run > 0 {
+                (storage + count).update(from: source + start, count: run)
+                count += run
+            }
+        }
+    }
+}

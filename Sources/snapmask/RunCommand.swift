@@ -1,0 +1,151 @@
+import ArgumentParser
+import Foundation
+import Logging
+import Snapmask
+import SnapmaskStore
+
+struct RunCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "The weekly job: restores every database of the job file into staging, then reports.",
+        discussion: """
+            For each database (in job-file order, or those named with --database): check → restore (from the \
+            latest sanitized snapshot or straight from the source, as restore_from: in the job file says, or \
+            --from-snapshot/--from-source) → overrides → verify → swap.
+
+            One run at a time: the run first takes the lock of every target it will restore; if another run holds \
+            one, it stops at once and names the holder. Without --continue-on-error the first failed database \
+            stops the run; with it, the others still run. Exit 0 only if every database succeeded, 1 if any \
+            failed, 2 for bad usage or configuration.
+            """)
+
+    @Option(name: .shortAndLong, help: "The job file (YAML).")
+    var config: String
+
+    @Option(name: .shortAndLong, help: "Restore only this database (repeat for more).")
+    var database: [String] = []
+
+    @Option(help: "Restore from this sanitized snapshot: latest (each database's newest) or a name.")
+    var fromSnapshot: String?
+
+    @Flag(help: "Restore straight from the sources.")
+    var fromSource = false
+
+    @Flag(help: "When a database fails, go on with the others (the exit status is still 1).")
+    var continueOnError = false
+
+    @Option(help: "Write the JSON report of the run to this file.")
+    var report: String?
+
+    @Option(help: "Write Prometheus metrics to this file (node_exporter textfile collector).")
+    var metricsFile: String?
+
+    @Option(help: "Push Prometheus metrics to this Pushgateway (e.g. http://pushgateway:9091).")
+    var pushgateway: String?
+
+    @Flag(help: "Allow snapshots made under other rules or overrides than the current ones.")
+    var allowRulesChange = false
+
+    @Option(name: .shortAndLong, help: "Tables copied at the same time (default: the number of cores).")
+    var jobs: Int = ProcessInfo.processInfo.activeProcessorCount
+
+    func validate() throws {
+        if fromSource && fromSnapshot != nil { throw ValidationError("--from-snapshot and --from-source exclude each other") }
+        guard jobs >= 1 else { throw ValidationError("--jobs must be at least 1") }
+    }
+
+    func run() throws {
+        let logger = Logs.logger()
+        let environment = ProcessInfo.processInfo.environment
+        let job = try JobFile.load(path: config, environment: environment)
+        let databases = try database.isEmpty ? job.databases : database.map { try job.database(named: $0) }
+        let snapshotName: String? = fromSource ? nil : fromSnapshot ?? (job.restoreFrom == .snapshot ? "latest" : nil)
+        var catalog: SnapshotCatalog?
+        var archiveKey: ArchiveKey?
+        if snapshotName != nil {
+            (_, catalog, archiveKey) = try SnapshotCommand.Store.open(config: config)
+        }
+        var compiled: [String: CompiledRules] = [:]
+        for database in databases { compiled[database.name] = try CompiledRules.compile(database.rules, key: job.maskingKey) }
+
+        var result = RunReport(origin: snapshotName.map { "snapshot \($0)" } ?? "the sources")
+        logger.info("run started: \(databases.count) databases from \(result.origin)", metadata: ["event": "run_started"])
+
+        // One run at a time: every target's lock first, before anything is read or written.
+        var targets: [String: any TargetSession] = [:]
+        defer {
+            for target in targets.values {
+                target.unlock()
+                target.close()
+            }
+        }
+        for database in databases {
+            let started = Date()
+            do {
+                let target = try Engines.engine(for: database).openTarget()
+                do {
+                    try target.lock()
+                } catch {
+                    target.close()
+                    throw error
+                }
+                targets[database.name] = target
+            } catch let locked as TargetLocked {
+                printError("error: \(locked)")
+                throw CommandFailed(status: .failed)
+            } catch {
+                // A target that cannot even be reached fails its database; the others may still run.
+                result.databases.append(.init(name: database.name, engine: database.engine.rawValue, succeeded: false,
+                                              error: "\(error)", startedAt: started, finishedAt: Date(), restore: nil))
+                logger.error("\(error)", metadata: ["database": "\(database.name)", "event": "database_failed"])
+                if !continueOnError { break }
+            }
+        }
+
+        for database in databases where targets[database.name] != nil {
+            if !continueOnError && !result.succeeded { break }
+            let started = Date()
+            do {
+                var input: SnapshotInput?
+                if let snapshotName, let catalog {
+                    input = try SnapshotRestore.input(catalog: catalog, name: snapshotName, database: database,
+                                                      archiveKey: archiveKey, allowRulesChange: allowRulesChange)
+                }
+                let runner = RestoreRunner(database: database, engine: try Engines.engine(for: database),
+                                           rules: compiled[database.name]!, options: RestoreOptions(jobs: jobs),
+                                           observer: ConsoleObserver(logger: logger), snapshot: input)
+                let restore = try runner.run(lockedTarget: targets[database.name])
+                result.databases.append(.init(name: database.name, engine: database.engine.rawValue, succeeded: true,
+                                              error: nil, startedAt: started, finishedAt: Date(), restore: restore))
+                logger.info("\(database.name) restored", metadata: ["database": "\(database.name)", "event": "database_done",
+                                                                    "rows": "\(restore.rowsWritten)"])
+            } catch {
+                let restore = (error as? RestoreFailed)?.report
+                result.databases.append(.init(name: database.name, engine: database.engine.rawValue, succeeded: false,
+                                              error: "\(error)", startedAt: started, finishedAt: Date(), restore: restore))
+                logger.error("\(database.name) failed: \(error)", metadata: ["database": "\(database.name)",
+                                                                             "event": "database_failed"])
+            }
+        }
+        result.finishedAt = Date()
+        try publish(result, logger: logger)
+        print(result.summary)
+        if !result.succeeded { throw CommandFailed(status: .failed) }
+    }
+
+    /// Report and metrics are written even when databases failed: that is when they matter.
+    private func publish(_ result: RunReport, logger: Logger) throws {
+        if let report { try result.json().write(to: URL(fileURLWithPath: report)) }
+        let previous = metricsFile.flatMap { try? String(contentsOfFile: $0, encoding: .utf8) }
+        let metrics = PrometheusMetrics(report: result, previous: previous)
+        if let metricsFile { try metrics.write(to: metricsFile) }
+        if let pushgateway {
+            do {
+                try metrics.push(to: pushgateway)
+            } catch {
+                // Metrics are about the run; failing to push them does not undo a good restore.
+                logger.error("\(error)", metadata: ["event": "metrics_push_failed"])
+            }
+        }
+    }
+}

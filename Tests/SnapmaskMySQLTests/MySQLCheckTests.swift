@@ -1,0 +1,63 @@
+import Snapmask
+import SnapmaskTestSupport
+import Testing
+@testable import SnapmaskMySQL
+
+/// `check` compares the rules with the real schema and fails closed.
+@Suite struct MySQLCheckTests {
+    @Test func everyKindOfMismatchIsListedWithTableAndColumn() throws {
+        let scratch = try MySQLScratch("mycheck")
+        defer { scratch.drop() }
+        _ = try scratch.url("src", create: true, sql: """
+            CREATE TABLE people (id int PRIMARY KEY, email varchar(20) UNIQUE, age int, born date NOT NULL,
+                                 nick varchar(40) UNIQUE, photo blob, code text, doc json, active tinyint(1),
+                                 label varchar(80) AS (CONCAT(nick, '!')) VIRTUAL);
+            CREATE TABLE unruled (id int);
+            CREATE VIEW people_view AS SELECT id FROM people;
+            """)
+        let job = try MySQLRestoreTests.job(scratch, rules: """
+            tables:
+              people:
+                columns:
+                  id: keep
+                  email: email
+                  age: email
+                  born: null
+                  nick: first_name
+                  photo: lorem
+                  doc: { transform: json, paths: { a: email } }
+                  active: keep
+                  label: lorem
+                  gone: keep
+              missing: { data: skip }
+            """)
+        defer { job.remove() }
+        let (database, rules) = try job.database("app")
+        let schema = try MySQLEngine(job: database).inspectSource()
+        let problems = SchemaCheck.problems(rules: rules, schema: schema).map(\.description)
+        let expected = [
+            "unruled: table has no rule",
+            "missing: the rule names a table the source does not have",
+            "people.gone: the rule names a column the table does not have",
+            "people.email: email can write up to",
+            "people.age: email writes text values and cannot fill a int",
+            "people.born: the null transformer cannot write NOT NULL column",
+            "people.nick: column is under a unique index on (nick) but first_name cannot promise distinct outputs",
+            "people.photo: lorem writes text values and cannot fill a blob column",
+            "people.label: a generated column is computed by the database",
+            "people.code: column has no rule (text)",
+        ]
+        for prefix in expected {
+            #expect(problems.contains { $0.hasPrefix(prefix) }, "missing: \(prefix)\nfound: \(problems)")
+        }
+        #expect(problems.count == expected.count, "\(problems)")
+        // Views are not tables to rule; JSON is JSON on MariaDB too; tinyint(1) is a boolean.
+        let people = try #require(schema.table(named: "people"))
+        #expect(schema.tables.map(\.name) == ["people", "unruled"])
+        #expect(people.column(named: "doc")?.category == .json)
+        #expect(people.column(named: "active")?.category == .boolean)
+        #expect(people.column(named: "email")?.maxLength == 20)
+        #expect(people.uniqueKeys.sorted { $0[0] < $1[0] } == [["email"], ["id"], ["nick"]])
+        #expect(people.primaryKey == ["id"])
+    }
+}

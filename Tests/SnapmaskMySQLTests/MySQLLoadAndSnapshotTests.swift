@@ -1,0 +1,257 @@
+import Foundation
+import Snapmask
+import SnapmaskTestSupport
+import Testing
+@testable import SnapmaskMySQL
+
+/// The two libmysqlclient paths the engine is built on: LOAD DATA LOCAL fed from memory through
+/// the infile handler, and parallel readers inside one snapshot.
+@Suite struct MySQLLoadAndSnapshotTests {
+    @Test func loadDataFromMemoryKeepsEveryByteAndEveryCharacter() throws {
+        let scratch = try MySQLScratch("myload")
+        defer { scratch.drop() }
+        let url = try scratch.url("db", create: true, sql: """
+            CREATE TABLE t (id int PRIMARY KEY, txt text CHARACTER SET utf8mb4, bin varbinary(300), raw longblob)
+            """)
+        let table = TableShape(name: "t", columns: [
+            ColumnShape(name: "id", typeName: "int", category: .number),
+            ColumnShape(name: "txt", typeName: "text", category: .text),
+            ColumnShape(name: "bin", typeName: "varbinary(300)", category: .binary),
+            ColumnShape(name: "raw", typeName: "longblob", category: .binary),
+        ], primaryKey: ["id"])
+        let plan = TablePlan(table: table, rule: nil)
+        let allBytes = (0..<256).map { UInt8($0) }
+        let text = "tab\t nl\n cr\r bs\\ nul\u{0} 😀 𝄞 👩‍👩‍👧 \\N é"
+        let hex = allBytes.map { String(format: "%02X", $0) }.joined()
+        // Rows as the reader writes them: text escaped, binary as hex (loaded with UNHEX).
+        var batches: [RowBatch] = []
+        var data: [UInt8] = []
+        var rows = 0
+        let count = 20_000
+        for id in 1...count {
+            data += Array("\(id)\t".utf8)
+            DelimitedText.appendEscaped(text + String(id), to: &data, dialect: .mysql)
+            data += Array("\t\(hex)\t".utf8)
+            if id % 1000 == 0 { DelimitedText.appendNull(to: &data) } else { data += Array(String(repeating: hex, count: id % 7).utf8) }
+            data.append(UInt8(ascii: "\n"))
+            rows += 1
+            if data.count > 300_000 {
+                batches.append(RowBatch(data: data, rowCount: rows, firstRow: id - rows))
+                data = []
+                rows = 0
+            }
+        }
+        batches.append(RowBatch(data: data, rowCount: rows, firstRow: count - rows))
+        #expect(batches.count > 10, "several batches, each split over several callbacks")
+
+        let connection = try MySQLConnection(url: url, localInfile: true)
+        let writer = try MySQLLoadWriter(connection: connection, plan: plan)
+        for batch in batches { try writer.write(batch) }
+        #expect(try writer.finish() == count)
+
+        let check = try scratch.connect("db")
+        #expect(try check.query("SELECT COUNT(*), SUM(bin = UNHEX('\(hex)')), SUM(raw IS NULL) FROM t")
+                    == [["\(count)", "\(count)", "\(count / 1000)"]])
+        #expect(try check.query("SELECT txt, HEX(bin), LENGTH(raw) FROM t WHERE id = 13")
+                    == [[text + "13", hex, "\(256 * 6)"]])
+        #expect(try check.query("SELECT COUNT(*) FROM t WHERE txt = CONCAT(\(check.literal(text)), id)") == [["\(count)"]])
+    }
+
+    @Test func readerEscapesExactlyAsTheMaskerDecodes() {
+        var generator = SystemRandomNumberGenerator()
+        for length in [0, 1, 2, 7, 100, 5000] {
+            let bytes = (0..<length).map { _ in UInt8.random(in: 0...255, using: &generator) }
+                + [0x00, 0x09, 0x0a, 0x0d, 0x5c, 0x4e, 0x5c]
+            var buffer = RowBuffer(capacity: 4)
+            bytes.withUnsafeBufferPointer { buffer.appendEscaped($0.baseAddress!, count: $0.count) }
+            var expected: [UInt8] = []
+            bytes.withUnsafeBufferPointer { DelimitedText.appendEscaped($0, to: &expected, dialect: .mysql) }
+            #expect(buffer.bytes == expected)
+            #expect(!buffer.bytes.contains(0x09) && !buffer.bytes.contains(0x0a) && !buffer.bytes.contains(0x00))
+        }
+    }
+
+    @Test func abandonedLoadEndsItsStatement() throws {
+        let scratch = try MySQLScratch("myabandon")
+        defer { scratch.drop() }
+        let url = try scratch.url("db", create: true, sql: "CREATE TABLE t (id int PRIMARY KEY)")
+        let plan = TablePlan(table: TableShape(name: "t", columns: [ColumnShape(name: "id", typeName: "int", category: .number)]),
+                             rule: nil)
+        do {
+            let writer = try MySQLLoadWriter(connection: try MySQLConnection(url: url, localInfile: true), plan: plan)
+            try writer.write(RowBatch(data: Array("1\n2\n".utf8), rowCount: 2, firstRow: 0))
+            // Dropped without finish(), as when another table fails: the statement must end.
+        }
+        let idle = try scratch.rows("db", """
+            SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE DB = DATABASE() AND INFO LIKE 'LOAD DATA%'
+            """)
+        #expect(idle == [["0"]])
+    }
+
+    @Test func refusedLoadFailsTheWritesInsteadOfBlockingThem() throws {
+        let scratch = try MySQLScratch("myrefused")
+        defer { scratch.drop() }
+        let url = try scratch.url("db", create: true)
+        let plan = TablePlan(table: TableShape(name: "missing", columns: [ColumnShape(name: "id", typeName: "int", category: .number)]),
+                             rule: nil)
+        let writer = try MySQLLoadWriter(connection: try MySQLConnection(url: url, localInfile: true), plan: plan)
+        #expect {
+            for first in stride(from: 0, to: 100, by: 10) {
+                try writer.write(RowBatch(data: Array("1\n".utf8), rowCount: 1, firstRow: first))
+            }
+            _ = try writer.finish()
+        } throws: { error in
+            "\(error)".contains("loading missing into the shadow copy") && "\(error)".contains("doesn't exist")
+        }
+    }
+
+    /// Rows committed after the snapshot started are seen by no reader, whichever connection of
+    /// the pool it gets; rows of one table read at different times are the same moment's.
+    @Test func parallelReadersShareOneSnapshot() throws {
+        let scratch = try MySQLScratch("mysnap")
+        defer { scratch.drop() }
+        let url = try scratch.url("src", create: true, sql: """
+            CREATE TABLE a (id int PRIMARY KEY); CREATE TABLE b (id int PRIMARY KEY); CREATE TABLE c (id int PRIMARY KEY);
+            INSERT INTO a VALUES (1), (2); INSERT INTO b VALUES (1);
+            """)
+        #expect(try MySQLSource(url: url, readers: 8).snapshotConnections == 3, "no more connections than tables")
+        let source = try MySQLSource(url: url, readers: 3)
+        defer { source.close() }
+        #expect(source.snapshotConnections == 3)
+        #expect(source.notices.first?.contains("3 connections sharing one snapshot") == true, "\(source.notices)")
+        try scratch.connect("src").executeScript("INSERT INTO a VALUES (3); INSERT INTO b VALUES (2); DELETE FROM a WHERE id = 1;")
+        let plan = try #require(RestorePlan.make(rules: try rules(for: ["a", "b", "c"]), schema: source.schema).table(named: "a"))
+        // Three readers at once: each holds its own connection.
+        let readers = try (0..<3).map { _ in try source.makeReader(for: plan) }
+        for reader in readers {
+            #expect(String(decoding: try #require(try reader.next()).data, as: UTF8.self) == "1\n2\n")
+        }
+        readers.forEach { $0.close() }
+        // The pool's connections are back and still in the snapshot.
+        let sample = try source.sampleRows(plan, keyColumns: ["id"], column: "id", limit: 10)
+        #expect(sample.map(\.value) == ["1", "2"])
+    }
+
+    @Test func withoutLockPrivilegesTablesAreReadOneAfterAnotherInOneSnapshot() throws {
+        let scratch = try MySQLScratch("mynolock")
+        defer { scratch.drop() }
+        _ = try scratch.url("src", create: true, sql: """
+            CREATE TABLE a (id int PRIMARY KEY, email varchar(100)); CREATE TABLE b (id int PRIMARY KEY, email varchar(100));
+            INSERT INTO a VALUES (1, 'a1@corp.example.org'), (2, 'a2@corp.example.org');
+            INSERT INTO b VALUES (1, 'b1@corp.example.org');
+            """)
+        _ = try scratch.url("stage", create: true)
+        let reader = try scratch.account("reader", suffix: "src", grants: ["SELECT, SHOW VIEW ON `\(scratch.name("src"))`.*"])
+        // The reader cannot write either: its sessions are read-only and it has no grant for it.
+        let session = try MySQLSource.connect(reader, purpose: "test")
+        #expect(throws: MySQLError.self) { try session.query("INSERT INTO a VALUES (9, 'x')") }
+
+        let source = try MySQLSource(url: reader, readers: 3)
+        #expect(source.snapshotConnections == 1)
+        #expect(source.notices.first?.contains("ONE connection") == true, "\(source.notices)")
+        source.close()
+
+        let job = try MySQLRestoreTests.job(scratch, rules: """
+            tables:
+              a: { columns: { id: keep, email: email } }
+              b: { columns: { id: keep, email: email } }
+            """, source: reader)
+        defer { job.remove() }
+        let observer = RecordingObserver()
+        let report = try MySQLRestoreTests.restore(job, jobs: 3, observer: observer)
+        #expect(report.outcome == "swapped")
+        #expect(observer.phases.contains { $0.contains("ONE connection") })
+        #expect(try scratch.rows("stage", "SELECT COUNT(*) FROM a UNION ALL SELECT COUNT(*) FROM b") == [["2"], ["1"]])
+    }
+
+    @Test func withReloadButNoLockTablesTheSnapshotsAreTakenUnderAGlobalReadLock() throws {
+        let scratch = try MySQLScratch("myftwrl")
+        defer { scratch.drop() }
+        _ = try scratch.url("src", create: true, sql: """
+            CREATE TABLE a (id int PRIMARY KEY); CREATE TABLE b (id int PRIMARY KEY); INSERT INTO a VALUES (1);
+            """)
+        let reader = try scratch.account("reload", suffix: "src", grants: ["SELECT ON `\(scratch.name("src"))`.*", "RELOAD ON *.*"])
+        let source = try MySQLSource(url: reader, readers: 2)
+        defer { source.close() }
+        #expect(source.snapshotConnections == 2)
+        #expect(source.notices.first?.contains("under FLUSH TABLES WITH READ LOCK") == true, "\(source.notices)")
+        // The global read lock is gone again: the server takes writes.
+        try scratch.connect("src").query("INSERT INTO b VALUES (1)")
+    }
+
+    @Test func readOnlySourceSessionsRefuseWrites() throws {
+        let scratch = try MySQLScratch("myro")
+        defer { scratch.drop() }
+        let url = try scratch.url("src", create: true, sql: "CREATE TABLE a (id int PRIMARY KEY)")
+        let session = try MySQLSource.connect(url, purpose: "test")
+        #expect(throws: MySQLError.self) { try session.query("INSERT INTO a VALUES (1)") }
+        #expect(try scratch.rows("src", "SELECT COUNT(*) FROM a") == [["0"]])
+    }
+
+    func rules(for tables: [String]) throws -> CompiledRules {
+        let job = try TestJob(databases: """
+            app:
+              engine: mysql
+              source: mysql://root@127.0.0.1:1/x
+              target: mysql://root@127.0.0.1:2/y
+              rules: rules.yaml
+            """, files: ["rules.yaml": "tables:\n" + tables.map { "  \($0): { columns: { id: keep } }" }.joined(separator: "\n")])
+        defer { job.remove() }
+        return try job.database("app").rules
+    }
+}
+
+/// The text rewrites that make views, routines and triggers portable.
+@Suite struct MySQLSQLTextTests {
+    @Test func definerAndSourceDatabaseAreTakenOut() {
+        let view = "CREATE ALGORITHM=UNDEFINED DEFINER=`root`@`localhost` SQL SECURITY DEFINER VIEW `v` AS "
+            + "select `app`.`users`.`id` AS `id`,'`app`.`x`' AS `s` from `app`.`users` where `app`.`users`.`app` = 'app.'"
+        #expect(MySQLSchemaObjects.portable(view, database: "app")
+                    == "CREATE ALGORITHM=UNDEFINED SQL SECURITY DEFINER VIEW `v` AS select `users`.`id` AS `id`,'`app`.`x`' "
+                    + "AS `s` from `users` where `users`.`app` = 'app.'")
+        let trigger = "CREATE DEFINER=`some``one`@`%` TRIGGER t BEFORE INSERT ON app.users FOR EACH ROW "
+            + "SET NEW.x = (SELECT COUNT(*) FROM app . other) -- app.users\n"
+        #expect(MySQLSchemaObjects.portable(trigger, database: "app")
+                    == "CREATE TRIGGER t BEFORE INSERT ON users FOR EACH ROW SET NEW.x = (SELECT COUNT(*) FROM app . other) -- app.users\n")
+        #expect(MySQLSQLText.withoutDefiner("CREATE DEFINER=CURRENT_USER() PROCEDURE p() SELECT 1") == "CREATE PROCEDURE p() SELECT 1")
+        #expect(MySQLSQLText.orReplace("CREATE VIEW v AS SELECT 1") == "CREATE OR REPLACE VIEW v AS SELECT 1")
+    }
+
+    @Test func secondaryIndexesAndForeignKeysWaitForTheData() {
+        let create = """
+            CREATE TABLE `orders` (
+              `id` int(11) NOT NULL AUTO_INCREMENT,
+              `seq` int(11) NOT NULL,
+              `user_id` bigint(20) NOT NULL,
+              `note` text DEFAULT 'KEY `x` (`y`),',
+              `doc` longtext CHARACTER SET utf8mb4 COLLATE utf8mb4_bin DEFAULT NULL CHECK (json_valid(`doc`)),
+              PRIMARY KEY (`id`,`seq`),
+              UNIQUE KEY `orders_seq` (`seq`),
+              KEY `orders_id` (`id`),
+              KEY `orders_user` (`user_id`),
+              FULLTEXT KEY `orders_note` (`note`),
+              CONSTRAINT `orders_user_fk` FOREIGN KEY (`user_id`) REFERENCES `users` (`id`) ON DELETE CASCADE,
+              CONSTRAINT `positive` CHECK (`seq` > 0)
+            ) ENGINE=InnoDB AUTO_INCREMENT=42 DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci
+            """
+        let split = MySQLSchemaObjects.split(create, table: "orders", autoIncrementColumn: "id", hasPrimaryKey: true,
+                                             foreignKeys: [:])
+        #expect(split.deferredIndexes == ["UNIQUE KEY `orders_seq` (`seq`)", "KEY `orders_user` (`user_id`)"])
+        #expect(split.foreignKeys.map(\.name) == ["orders_user_fk"])
+        #expect(split.foreignKeys.first?.clause
+                    == "CONSTRAINT `orders_user_fk` FOREIGN KEY (`user_id`) REFERENCES `users` (`id`) ON DELETE CASCADE")
+        #expect(split.createSQL == """
+            CREATE TABLE `orders` (
+              `id` int(11) NOT NULL AUTO_INCREMENT,
+              `seq` int(11) NOT NULL,
+              `user_id` bigint(20) NOT NULL,
+              `note` text DEFAULT 'KEY `x` (`y`),',
+              `doc` longtext CHARACTER SET utf8mb4 COLLATE utf8mb4_bin DEFAULT NULL CHECK (json_valid(`doc`)),
+              PRIMARY KEY (`id`,`seq`),
+              KEY `orders_id` (`id`),
+              FULLTEXT KEY `orders_note` (`note`),
+              CONSTRAINT `positive` CHECK (`seq` > 0)
+            ) ENGINE=InnoDB AUTO_INCREMENT=42 DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci
+            """)
+    }
+}
