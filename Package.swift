@@ -83,6 +83,6 @@ let package = Package(
         .testTarget(name: "snapmaskTests", dependencies: ["snapmask", "SnapmaskTestSupport"]),
         .testTarget(name: "SnapmaskPostgresTests", dependencies: ["SnapmaskPostgres", "SnapmaskTestSupport"]),
         .testTarget(name: "SnapmaskMySQLTests", dependencies: ["SnapmaskMySQL", "SnapmaskTestSupport"]),
-        .testTarget(name: "SnapmaskDocumentDBTests", dependencies: ["SnapmaskDocumentDB", "SnapmaskTestSupport"]),
+        .testTarget(name: "SnapmaskDocumentDBTests", dependencies: ["SnapmaskDocumentDB", "SnapmaskStore", "SnapmaskTestSupport"]),
     ]
 )

@@ -59,6 +59,11 @@ final class DocumentDBSource: SourceSession, @unchecked Sendable {
 
     func info(_ name: String) -> CollectionInfo? { collections.first { $0.name == name } }
 
+    /// Each collection's options and indexes, as a snapshot stores them.
+    func schemaDefinition() throws -> SchemaDefinition {
+        DocumentDBSchemaDefinition.make(collections)
+    }
+
     func makeReader(for plan: TablePlan) throws -> any BatchReader {
         let client = try DocumentDBClient(url: url, applicationName: "snapmask read \(plan.name)")
         return try DocumentDBReader(client: client, database: database, plan: plan, tuning: tuning)

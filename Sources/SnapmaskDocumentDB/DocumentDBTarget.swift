@@ -71,13 +71,21 @@ final class DocumentDBTarget: TargetSession, @unchecked Sendable {
     // MARK: Shadow
 
     func prepareShadow(source: any SourceSession, plan: RestorePlan) throws {
-        guard let source = source as? DocumentDBSource else { throw DocumentDBError("a DocumentDB target needs a DocumentDB source") }
+        try prepareShadow(definition: try source.schemaDefinition(), plan: plan)
+    }
+
+    func finishSchema(source: any SourceSession, plan: RestorePlan) throws {
+        try finishSchema(definition: try source.schemaDefinition(), plan: plan)
+    }
+
+    func prepareShadow(definition: SchemaDefinition, plan: RestorePlan) throws {
+        let stored = try DocumentDBSchemaDefinition(definition)
         collections = plan.tables.map(\.name)
         for name in collections where (database + "." + Self.shadowName(name)).utf8.count > Self.maxNamespaceBytes {
             throw DocumentDBError("the shadow collection of \(name) would be \(database).\(Self.shadowName(name)), longer than "
                                       + "\(Self.maxNamespaceBytes) bytes; shorten the collection name")
         }
-        for name in collections where source.info(name)?.options["timeseries"] != nil {
+        for name in collections where stored.options(of: name)["timeseries"] != nil {
             throw DocumentDBError("\(name) is a time-series collection, which renameCollection cannot move into place; "
                                       + "snapmask cannot restore it (nothing was changed)")
         }
@@ -86,7 +94,7 @@ final class DocumentDBTarget: TargetSession, @unchecked Sendable {
         try withAdmin { admin in
             for name in collections {
                 var command: BSONDoc = ["create": .string(Self.shadowName(name))]
-                let options = source.info(name)?.options ?? [:]
+                let options = stored.options(of: name)
                 for (key, value) in options.fields where !["viewOn", "pipeline", "autoIndexId"].contains(key) {
                     command[key] = value
                 }
@@ -109,11 +117,11 @@ final class DocumentDBTarget: TargetSession, @unchecked Sendable {
 
     /// Indexes after the data: each collection's indexes in one createIndexes (unique, compound,
     /// TTL, partial, sparse, collation, text, ... as listIndexes describes them).
-    func finishSchema(source: any SourceSession, plan: RestorePlan) throws {
-        guard let source = source as? DocumentDBSource else { throw DocumentDBError("a DocumentDB target needs a DocumentDB source") }
+    func finishSchema(definition: SchemaDefinition, plan: RestorePlan) throws {
+        let stored = try DocumentDBSchemaDefinition(definition)
         try withAdmin { admin in
             for name in collections {
-                let indexes = (source.info(name)?.indexes ?? []).map { index -> BSONValue in
+                let indexes = stored.indexes(of: name).map { index -> BSONValue in
                     var spec = index
                     spec["ns"] = nil
                     return .document(spec)

@@ -19,6 +19,10 @@ struct CheckCommand: ParsableCommand {
     @Option(name: .shortAndLong, help: "The job file (YAML).")
     var config: String
 
+    @Option(help: ArgumentHelp("DocumentDB: documents sampled per collection to find its field paths (0 reads all).",
+                               valueName: "n"))
+    var sampleDocuments: Int = SchemaSampling.defaultDocuments
+
     @Option(name: .shortAndLong, help: "Check only this database of the job file.")
     var database: String?
 
@@ -51,7 +55,7 @@ struct CheckCommand: ParsableCommand {
                 continue
             }
             do {
-                let schema = try Engines.engine(for: database).inspectSource()
+                let schema = try Engines.engine(for: database, sampling: SchemaSampling(documents: sampleDocuments)).inspectSource()
                 let problems = SchemaCheck.problems(rules: rules, schema: schema)
                 if problems.isEmpty {
                     print("ok: \(database.name) (\(database.engine.rawValue)): \(summary); matches the source's "

@@ -5,11 +5,12 @@ import SnapmaskPostgres
 
 /// Picks the driver for a database of the job file: the only place that knows them all.
 enum Engines {
-    static func engine(for job: DatabaseJob) throws -> any DatabaseEngine {
+    /// `sampling`: how many documents per collection DocumentDB's check reads to find field paths.
+    static func engine(for job: DatabaseJob, sampling: SchemaSampling = SchemaSampling()) throws -> any DatabaseEngine {
         switch job.engine {
         case .postgres: return PostgresEngine(job: job)
         case .mysql: return MySQLEngine(job: job)
-        case .documentdb: return DocumentDBEngine(job: job)
+        case .documentdb: return DocumentDBEngine(job: job, sampling: sampling)
         }
     }
 }

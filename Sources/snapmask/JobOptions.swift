@@ -10,6 +10,12 @@ struct DatabaseOptions: ParsableArguments {
     @Option(name: .shortAndLong, help: "The database of the job file to work on (may be left out when it has only one).")
     var database: String?
 
+    @Option(help: ArgumentHelp("DocumentDB: documents sampled per collection to find its field paths (0 reads all).",
+                               valueName: "n"))
+    var sampleDocuments: Int = SchemaSampling.defaultDocuments
+
+    var sampling: SchemaSampling { SchemaSampling(documents: sampleDocuments) }
+
     func load() throws -> (job: JobFile, database: DatabaseJob, rules: CompiledRules) {
         let job = try JobFile.load(path: config, environment: ProcessInfo.processInfo.environment)
         let selected: DatabaseJob

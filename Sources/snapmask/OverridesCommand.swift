@@ -16,7 +16,7 @@ struct OverridesCommand: ParsableCommand {
 
         func run() throws {
             let (_, database, _) = try target.load()
-            let outcomes = try Engines.engine(for: database).applyOverridesToStaging(database.overrides)
+            let outcomes = try Engines.engine(for: database, sampling: target.sampling).applyOverridesToStaging(database.overrides)
             for outcome in outcomes {
                 print("\(outcome.step): \(outcome.rowsAffected.map { "\($0) rows" } ?? "done")")
             }

@@ -17,7 +17,7 @@ struct PreviewCommand: ParsableCommand {
 
     func run() throws {
         let (_, database, rules) = try target.load()
-        let engine = try Engines.engine(for: database)
+        let engine = try Engines.engine(for: database, sampling: target.sampling)
         let schema = try engine.inspectSource()
         guard let shape = schema.table(named: table) else {
             throw ConfigError("the source \(database.source) has no table '\(table)'; it has: "

@@ -49,7 +49,7 @@ struct RestoreCommand: ParsableCommand {
             input = try SnapshotRestore.input(catalog: catalog, name: snapshot, database: database, archiveKey: key,
                                               allowRulesChange: allowRulesChange)
         }
-        let runner = RestoreRunner(database: database, engine: try Engines.engine(for: database), rules: rules,
+        let runner = RestoreRunner(database: database, engine: try Engines.engine(for: database, sampling: target.sampling), rules: rules,
                                    options: RestoreOptions(jobs: jobs, leakSampleSize: leakSample),
                                    observer: ConsoleObserver(logger: logger), snapshot: input)
         if dryRun {

@@ -22,6 +22,10 @@ struct RunCommand: ParsableCommand {
     @Option(name: .shortAndLong, help: "The job file (YAML).")
     var config: String
 
+    @Option(help: ArgumentHelp("DocumentDB: documents sampled per collection to find its field paths (0 reads all).",
+                               valueName: "n"))
+    var sampleDocuments: Int = SchemaSampling.defaultDocuments
+
     @Option(name: .shortAndLong, help: "Restore only this database (repeat for more).")
     var database: [String] = []
 
@@ -82,7 +86,7 @@ struct RunCommand: ParsableCommand {
         for database in databases {
             let started = Date()
             do {
-                let target = try Engines.engine(for: database).openTarget()
+                let target = try Engines.engine(for: database, sampling: SchemaSampling(documents: sampleDocuments)).openTarget()
                 do {
                     try target.lock()
                 } catch {
@@ -111,7 +115,7 @@ struct RunCommand: ParsableCommand {
                     input = try SnapshotRestore.input(catalog: catalog, name: snapshotName, database: database,
                                                       archiveKey: archiveKey, allowRulesChange: allowRulesChange)
                 }
-                let runner = RestoreRunner(database: database, engine: try Engines.engine(for: database),
+                let runner = RestoreRunner(database: database, engine: try Engines.engine(for: database, sampling: SchemaSampling(documents: sampleDocuments)),
                                            rules: compiled[database.name]!, options: RestoreOptions(jobs: jobs),
                                            observer: ConsoleObserver(logger: logger), snapshot: input)
                 let restore = try runner.run(lockedTarget: targets[database.name])

@@ -49,7 +49,7 @@ struct SnapshotCommand: ParsableCommand {
         func run() throws {
             let (job, database, rules) = try target.load()
             let (_, catalog, key) = try Store.open(config: target.config)
-            let creator = SnapshotCreator(database: database, engine: try Engines.engine(for: database), rules: rules,
+            let creator = SnapshotCreator(database: database, engine: try Engines.engine(for: database, sampling: target.sampling), rules: rules,
                                           store: catalog.store, archiveKey: key, options: RestoreOptions(jobs: jobs),
                                           observer: ConsoleObserver(logger: Logs.logger()))
             _ = job
