@@ -49,3 +49,13 @@ public enum TestServers {
         "\(prefix)_\(UInt32.random(in: 0...UInt32.max))"
     }
 }
+
+extension TestServers {
+    /// The Prometheus Pushgateway of scripts/services.
+    public static func pushgateway() throws -> String {
+        guard let url = ProcessInfo.processInfo.environment["SNAPMASK_TEST_PUSHGATEWAY_URL"], !url.isEmpty else {
+            throw Missing(variable: "SNAPMASK_TEST_PUSHGATEWAY_URL")
+        }
+        return url
+    }
+}

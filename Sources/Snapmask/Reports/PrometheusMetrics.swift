@@ -66,7 +66,10 @@ public struct PrometheusMetrics: Sendable {
         let url = URL(fileURLWithPath: path)
         let temporary = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).\(getpid()).tmp")
         try Data(text.utf8).write(to: temporary)
-        _ = try FileManager.default.replaceItemAt(url, withItemAt: temporary)
+        guard rename(temporary.path, url.path) == 0 else {
+            try? FileManager.default.removeItem(at: temporary)
+            throw PushFailed(message: "cannot write the metrics file \(path): \(String(cString: strerror(errno)))")
+        }
     }
 
     /// PUTs the metrics to `<gateway>/metrics/job/snapmask`, replacing the group's previous ones.
