@@ -79,9 +79,7 @@ final class MySQLTarget: TargetSession, @unchecked Sendable {
     func lock() throws {
         try withAdmin { admin in
             guard try admin.scalar("SELECT GET_LOCK(\(admin.literal(lockName)), 0)") == "1" else {
-                throw MySQLError("another snapmask run is restoring \(database) on this server: "
-                                     + Self.holder(of: lockName, admin) + "; wait for it to finish, or end that session "
-                                     + "if it is stuck")
+                throw TargetLocked(target: "\(database) on \(url.primaryHost.host)", holder: Self.holder(of: lockName, admin))
             }
             locked = true
         }

@@ -59,7 +59,7 @@ struct CheckCommand: ParsableCommand {
                 let problems = SchemaCheck.problems(rules: rules, schema: schema)
                 if problems.isEmpty {
                     print("ok: \(database.name) (\(database.engine.rawValue)): \(summary); matches the source's "
-                          + "\(schema.tables.count) tables")
+                          + "\(schema.tables.count) \(kind.rawValue)")
                 } else {
                     failed = true
                     print("FAILED: \(database.name) (\(database.engine.rawValue)): \(problems.count) problem"

@@ -60,4 +60,20 @@ import Testing
         #expect(people.uniqueKeys.sorted { $0[0] < $1[0] } == [["email"], ["id"], ["nick"]])
         #expect(people.primaryKey == ["id"])
     }
+
+    @Test func tablesItCannotRestoreAreNamedNotLeftOut() throws {
+        let scratch = try MySQLScratch("myseq")
+        defer { scratch.drop() }
+        let connection = try MySQLConnection(url: try scratch.url("src", create: true))
+        guard connection.isMariaDB else { return }  // sequences are MariaDB's
+        try connection.executeScript("CREATE TABLE t (id int PRIMARY KEY); CREATE SEQUENCE invoice_numbers;")
+        let job = try MySQLRestoreTests.job(scratch, rules: "tables:\n  t: { columns: { id: keep } }\n")
+        defer { job.remove() }
+        let (database, _) = try job.database("app")
+        #expect {
+            try MySQLEngine(job: database).inspectSource()
+        } throws: { error in
+            "\(error)".contains("cannot restore yet: invoice_numbers (sequence)")
+        }
+    }
 }

@@ -272,7 +272,7 @@ import Testing
             try MySQLRestoreTests.restore(job)
         } throws: { error in
             let text = "\(error)"
-            return text.contains("another snapmask run is restoring \(scratch.name("stage")) on this server")
+            return text.contains("another snapmask run is restoring \(scratch.name("stage")) on 127.0.0.1: connection")
                 && text.contains("connection \(holder.adminConnectionID)") && text.contains("user root")
         }
         try expectStagingUntouched(scratch)

@@ -43,8 +43,9 @@ public struct RestoreReport: Codable, Sendable {
     /// A few lines for a person at the end of a run.
     public var summary: String {
         let rate = seconds > 0 ? Int(Double(rowsWritten) / seconds) : 0
-        var lines = ["\(database) (\(engine)): \(outcome) — \(tables.count) tables, \(rowsWritten) rows in "
-                         + String(format: "%.1f", seconds) + " s (\(rate) rows/s)"]
+        let (entities, rows) = engine == Engine.documentdb.rawValue ? ("collections", "documents") : ("tables", "rows")
+        var lines = ["\(database) (\(engine)): \(outcome) — \(tables.count) \(entities), \(rowsWritten) \(rows) in "
+                         + String(format: "%.1f", seconds) + " s (\(rate) \(rows)/s)"]
         let masked = tables.reduce(0) { $0 + $1.maskedColumns.count }
         lines.append("  masked columns: \(masked); overrides applied: \(overrides.count); row counts verified: "
                          + (rowCountsVerified ? "yes" : "no"))
