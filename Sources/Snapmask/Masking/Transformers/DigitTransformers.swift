@@ -14,21 +14,38 @@ enum DigitTransformers {
         func mask(_ value: String) -> String {
             let countryCode = keepCountryCode ? Self.countryCodeLength(value) : 0
             if value.utf8.allSatisfy({ $0 < 0x80 }) {
-                var bytes = Array(value.utf8)
-                var digits = bytes.compactMap { $0 &- 48 < 10 ? $0 - 48 : nil }
-                guard replace(&digits, countryCode: countryCode) else { return value }
-                var next = 0
-                for index in bytes.indices where bytes[index] &- 48 < 10 {
-                    bytes[index] = 48 + digits[next]
-                    next += 1
+                // ASCII (nearly every value): digits gathered on the stack, the result written
+                // straight into the new string.
+                var text = value
+                return text.withUTF8 { source -> String in
+                    withUnsafeTemporaryAllocation(of: UInt8.self, capacity: source.count) { digits -> String in
+                        var count = 0
+                        for byte in source where byte &- 48 < 10 {
+                            digits[count] = byte &- 48
+                            count += 1
+                        }
+                        let found = UnsafeMutableBufferPointer(rebasing: digits[..<count])
+                        guard replace(found, countryCode: countryCode) else { return value }
+                        return String(unsafeUninitializedCapacity: source.count) { output in
+                            var next = 0
+                            for (index, byte) in source.enumerated() {
+                                if byte &- 48 < 10 {
+                                    output[index] = 48 &+ found[next]
+                                    next += 1
+                                } else {
+                                    output[index] = byte
+                                }
+                            }
+                            return source.count
+                        }
+                    }
                 }
-                return String(decoding: bytes, as: UTF8.self)
             }
             // Digits of other scripts are replaced by digits of the same script, so inputs that
             // differ only in script stay distinct.
             let scalars = Array(value.unicodeScalars)
             var digits = scalars.compactMap(Self.digitValue)
-            guard replace(&digits, countryCode: countryCode) else { return value }
+            guard digits.withUnsafeMutableBufferPointer({ replace($0, countryCode: countryCode) }) else { return value }
             var output = String.UnicodeScalarView()
             var next = 0
             for scalar in scalars {
@@ -43,20 +60,17 @@ enum DigitTransformers {
         }
 
         /// Replaces the digit values between the kept ones; false when none is left to replace.
-        private func replace(_ digits: inout [UInt8], countryCode: Int) -> Bool {
+        private func replace(_ digits: UnsafeMutableBufferPointer<UInt8>, countryCode: Int) -> Bool {
             let first = min(digits.count, keepFirst + countryCode)
             let last = min(digits.count - first, keepLast)
             guard digits.count - first - last > 0 else { return false }
             // The kept digits tweak the permutation: numbers that share their middle digits but
             // not their kept ones get unrelated fakes, and the mapping stays one-to-one.
             var tweak: UInt64 = 0xcbf2_9ce4_8422_2325
-            for digit in digits[..<first] + digits[(digits.count - last)...] {
-                tweak = (tweak ^ UInt64(digit + 1)) &* 0x100_0000_01b3
-            }
-            digits.withUnsafeMutableBufferPointer { buffer in
-                permute(UnsafeMutableBufferPointer(rebasing: buffer[first..<(buffer.count - last)]),
-                        tweak: first + last == 0 ? 0 : tweak)
-            }
+            for index in 0..<first { tweak = (tweak ^ UInt64(digits[index] + 1)) &* 0x100_0000_01b3 }
+            for index in (digits.count - last)..<digits.count { tweak = (tweak ^ UInt64(digits[index] + 1)) &* 0x100_0000_01b3 }
+            permute(UnsafeMutableBufferPointer(rebasing: digits[first..<(digits.count - last)]),
+                    tweak: first + last == 0 ? 0 : tweak)
             return true
         }
 
