@@ -194,7 +194,7 @@ enum ValueMasking {
 enum ISODate {
     static func text(millis: Int64) -> String? {
         let (days, dayMillis) = floorDivide(millis, 86_400_000)
-        let (year, month, day) = civil(days: Int(days))
+        let (year, month, day) = CivilCalendar.civil(days: Int(days))
         guard (1...9999).contains(year) else { return nil }
         let seconds = Int(dayMillis / 1000)
         func pad(_ value: Int, _ width: Int) -> String {
@@ -220,9 +220,9 @@ enum ISODate {
         }
         guard let year = number(0..<4), let month = number(5..<7), let day = number(8..<10), let hour = number(11..<13),
               let minute = number(14..<16), let second = number(17..<19), let milli = number(20..<23),
-              (1...12).contains(month), day >= 1, day <= daysInMonth(year, month), hour < 24, minute < 60, second < 60
+              (1...12).contains(month), day >= 1, day <= CivilCalendar.daysInMonth(year, month), hour < 24, minute < 60, second < 60
         else { return nil }
-        let days = Int64(daysFromCivil(year, month, day))
+        let days = Int64(CivilCalendar.days(year: year, month: month, day: day))
         return days * 86_400_000 + Int64(((hour * 60 + minute) * 60 + second) * 1000 + milli)
     }
 
@@ -236,35 +236,6 @@ enum ISODate {
         return (quotient, remainder)
     }
 
-    static func daysInMonth(_ year: Int, _ month: Int) -> Int {
-        switch month {
-        case 2: return year % 4 == 0 && (year % 100 != 0 || year % 400 == 0) ? 29 : 28
-        case 4, 6, 9, 11: return 30
-        default: return 31
-        }
-    }
-
-    /// Days since 1970-01-01 (proleptic Gregorian), after H. Hinnant's civil calendar algorithms.
-    static func daysFromCivil(_ year: Int, _ month: Int, _ day: Int) -> Int {
-        let y = month <= 2 ? year - 1 : year
-        let era = (y >= 0 ? y : y - 399) / 400
-        let yearOfEra = y - era * 400
-        let dayOfYear = (153 * (month + (month > 2 ? -3 : 9)) + 2) / 5 + day - 1
-        let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
-        return era * 146_097 + dayOfEra - 719_468
-    }
-
-    static func civil(days: Int) -> (year: Int, month: Int, day: Int) {
-        let z = days + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let dayOfEra = z - era * 146_097
-        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36524 - dayOfEra / 146_096) / 365
-        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
-        let mp = (5 * dayOfYear + 2) / 153
-        let day = dayOfYear - (153 * mp + 2) / 5 + 1
-        let month = mp < 10 ? mp + 3 : mp - 9
-        return (yearOfEra + era * 400 + (month <= 2 ? 1 : 0), month, day)
-    }
 }
 
 /// UUID bytes as the usual lowercase text and back (with or without hyphens or braces).

@@ -60,35 +60,7 @@ enum DateTransformers {
             }
         }
 
-        static func daysInMonth(_ year: Int, _ month: Int) -> Int {
-            switch month {
-            case 2: return year % 4 == 0 && (year % 100 != 0 || year % 400 == 0) ? 29 : 28
-            case 4, 6, 9, 11: return 30
-            default: return 31
-            }
-        }
-    }
-
-    /// Days since 1970-01-01 (proleptic Gregorian), after H. Hinnant's civil calendar algorithms.
-    static func days(year: Int, month: Int, day: Int) -> Int {
-        let y = month <= 2 ? year - 1 : year
-        let era = (y >= 0 ? y : y - 399) / 400
-        let yearOfEra = y - era * 400
-        let dayOfYear = (153 * (month + (month > 2 ? -3 : 9)) + 2) / 5 + day - 1
-        let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
-        return era * 146_097 + dayOfEra - 719_468
-    }
-
-    static func civil(days: Int) -> (year: Int, month: Int, day: Int) {
-        let z = days + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let dayOfEra = z - era * 146_097
-        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36524 - dayOfEra / 146_096) / 365
-        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
-        let mp = (5 * dayOfYear + 2) / 153
-        let day = dayOfYear - (153 * mp + 2) / 5 + 1
-        let month = mp < 10 ? mp + 3 : mp - 9
-        return (yearOfEra + era * 400 + (month <= 2 ? 1 : 0), month, day)
+        static func daysInMonth(_ year: Int, _ month: Int) -> Int { CivilCalendar.daysInMonth(year, month) }
     }
 
     /// Values that are dates in name only: kept as they are.
@@ -114,7 +86,7 @@ enum DateTransformers {
             let word = hasher.digest("\(date.year)-\(date.month)-\(date.day)").word(0)
             let magnitude = 1 + Int((word >> 1) % UInt64(maxDays))
             let offset = word & 1 == 0 ? magnitude : -magnitude
-            let shifted = civil(days: days(year: date.year, month: date.month, day: date.day) + offset)
+            let shifted = CivilCalendar.civil(days: CivilCalendar.days(year: date.year, month: date.month, day: date.day) + offset)
             guard (1...9999).contains(shifted.year) else {
                 throw MaskingError("date_shift", "shifting \(shape(of: value)) leaves the years 1–9999")
             }
