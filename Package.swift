@@ -82,7 +82,7 @@ let package = Package(
         .testTarget(name: "SnapmaskStoreTests", dependencies: ["SnapmaskStore", "SnapmaskPostgres", "SnapmaskTestSupport"]),
         .testTarget(name: "snapmaskTests", dependencies: ["snapmask", "SnapmaskTestSupport"]),
         .testTarget(name: "SnapmaskPostgresTests", dependencies: ["SnapmaskPostgres", "SnapmaskTestSupport"]),
-        .testTarget(name: "SnapmaskMySQLTests", dependencies: ["SnapmaskMySQL", "SnapmaskTestSupport"]),
+        .testTarget(name: "SnapmaskMySQLTests", dependencies: ["SnapmaskMySQL", "SnapmaskStore", "SnapmaskTestSupport"]),
         .testTarget(name: "SnapmaskDocumentDBTests", dependencies: ["SnapmaskDocumentDB", "SnapmaskStore", "SnapmaskTestSupport"]),
     ]
 )

@@ -137,12 +137,13 @@ enum MySQLValueTransport {
         }.joined(separator: ", ")
     }
 
-    /// The LOAD DATA column list and its SET clause for a table's copy.
-    static func loadColumns(_ plan: TablePlan) -> String {
+    /// The LOAD DATA column list and its SET clause for a table's copy. `maskedColumns`: columns
+    /// that hold transformer output though the plan masks nothing (a restore from a snapshot).
+    static func loadColumns(_ plan: TablePlan, maskedColumns: Set<String> = []) -> String {
         var targets: [String] = []
         var assignments: [String] = []
         for (index, column) in plan.columns.enumerated() {
-            if of(column, masked: plan.masks[index] != nil) == .hex {
+            if of(column, masked: plan.masks[index] != nil || maskedColumns.contains(column.name)) == .hex {
                 targets.append("@v\(index)")
                 assignments.append("\(MySQLIdentifier.quoted(column.name)) = UNHEX(@v\(index))")
             } else {

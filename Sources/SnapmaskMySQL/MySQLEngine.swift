@@ -33,6 +33,12 @@ public struct MySQLEngine: DatabaseEngine {
         DelimitedRowMasker(plan: plan, dialect: .mysql)
     }
 
+    /// A column's values in a batch as the reader sent them (masked columns are read as text).
+    public func fieldValues(in batch: RowBatch, plan: TablePlan, column: String) throws -> [String?] {
+        guard let index = plan.columns.firstIndex(where: { $0.name == column }) else { return [] }
+        return DelimitedText.rows(of: batch.data, dialect: .mysql).map { $0[index] }
+    }
+
     /// Overrides on the live staging database, in one transaction, under the same lock a restore
     /// takes (so they never run into the middle of a swap).
     public func applyOverridesToStaging(_ overrides: OverrideList) throws -> [OverrideOutcome] {

@@ -74,12 +74,12 @@ final class MySQLLoadWriter: BatchWriter {
     private let done = DispatchSemaphore(value: 0)
     private var ended = false
 
-    init(connection: MySQLConnection, plan: TablePlan) throws {
+    init(connection: MySQLConnection, plan: TablePlan, maskedColumns: Set<String> = []) throws {
         table = plan.name
         let sql = "LOAD DATA LOCAL INFILE 'snapmask:\(plan.name.replacingOccurrences(of: "'", with: ""))' "
             + "INTO TABLE \(MySQLIdentifier.quoted(plan.name)) CHARACTER SET utf8mb4 "
             + "FIELDS TERMINATED BY '\\t' ESCAPED BY '\\\\' LINES TERMINATED BY '\\n' "
-            + MySQLValueTransport.loadColumns(plan)
+            + MySQLValueTransport.loadColumns(plan, maskedColumns: maskedColumns)
         feedReference = Unmanaged.passRetained(feed)
         mysql_set_local_infile_handler(connection.handle, infileInit, infileRead, infileEnd, infileError,
                                        feedReference.toOpaque())

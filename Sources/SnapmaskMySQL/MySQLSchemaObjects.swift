@@ -4,7 +4,7 @@ import Snapmask
 /// One table's definition, split for loading: the CREATE TABLE without its secondary indexes and
 /// foreign keys (rows load faster into a table that only has its primary key), and what is
 /// added after the data.
-struct MySQLTableDefinition: Sendable {
+struct MySQLTableDefinition: Sendable, Codable {
     var name: String
     var createSQL: String
     /// `KEY ...` / `UNIQUE KEY ...` clauses added after the data.
@@ -16,22 +16,21 @@ struct MySQLTableDefinition: Sendable {
     var checks: [MySQLCheck] = []
 }
 
-struct MySQLCheck: Sendable {
+struct MySQLCheck: Sendable, Codable {
     var clause: String
     var columns: Set<String>
 
-    /// Whether rows copied under this plan satisfy the check without the server evaluating it:
+    /// Whether copied rows (with these columns masked, by these transformers) satisfy the check without the server evaluating it:
     /// the source enforced it on the same values when it reads only kept columns; the json
     /// transformer writes valid JSON, so MariaDB's `json_valid(col)` (its JSON type) holds too.
-    func holds(under plan: TablePlan) -> Bool {
-        let masked = plan.masks.values.filter { columns.contains($0.name) }
-        if masked.isEmpty { return true }
-        return masked.count == 1 && masked[0].transformer.name == "json"
-            && clause == "json_valid(\(MySQLIdentifier.quoted(masked[0].name)))"
+    func holds(maskedColumns: [String: String]) -> Bool {
+        let masked = maskedColumns.filter { columns.contains($0.key) }
+        guard let (name, transformer) = masked.first else { return true }
+        return masked.count == 1 && transformer == "json" && clause == "json_valid(\(MySQLIdentifier.quoted(name)))"
     }
 }
 
-struct MySQLForeignKey: Sendable {
+struct MySQLForeignKey: Sendable, Codable {
     var name: String
     /// `CONSTRAINT ... FOREIGN KEY ... REFERENCES ...` as SHOW CREATE TABLE wrote it.
     var clause: String
@@ -43,8 +42,8 @@ struct MySQLForeignKey: Sendable {
 
 /// A view, routine or trigger: its CREATE statement made portable (no DEFINER, no source
 /// database name) and the sql_mode it was created under.
-struct MySQLStoredObject: Sendable {
-    enum Kind: String, Sendable {
+struct MySQLStoredObject: Sendable, Codable {
+    enum Kind: String, Sendable, Codable {
         case procedure = "PROCEDURE", function = "FUNCTION", view = "VIEW", trigger = "TRIGGER"
     }
 
@@ -55,7 +54,7 @@ struct MySQLStoredObject: Sendable {
 }
 
 /// Everything of the source database that is not rows.
-struct MySQLSchemaObjects: Sendable {
+struct MySQLSchemaObjects: Sendable, Codable {
     var characterSet: String
     var collation: String
     var tables: [MySQLTableDefinition]

@@ -81,6 +81,10 @@ final class MySQLSource: SourceSession, @unchecked Sendable {
     }
 
     /// A read-only session on the source.
+    func schemaDefinition() throws -> SchemaDefinition {
+        try objects.definition(database: database)
+    }
+
     static func connect(_ url: ConnectionString, purpose: String) throws -> MySQLConnection {
         let connection = try MySQLConnection(url: url, purpose: purpose)
         try connection.query("SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ")

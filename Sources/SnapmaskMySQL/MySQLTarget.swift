@@ -30,6 +30,8 @@ final class MySQLTarget: TargetSession, @unchecked Sendable {
     private var shadowExists = false
     private var renamed = false
     private var objects: MySQLSchemaObjects?
+    private var sourceDatabase = ""
+    private var changes = MySQLCopyChanges()
     private var parallelism = 2
 
     init(url: ConnectionString) throws {
@@ -127,8 +129,22 @@ final class MySQLTarget: TargetSession, @unchecked Sendable {
 
     func prepareShadow(source: any SourceSession, plan: RestorePlan) throws {
         guard let source = source as? MySQLSource else { throw MySQLError("a MySQL target needs a MySQL source") }
-        objects = source.objects
-        parallelism = max(1, source.snapshotConnections)
+        try prepareShadow(source.objects, sourceDatabase: source.database, changes: MySQLCopyChanges(plan: plan),
+                          parallelism: source.snapshotConnections)
+    }
+
+    func prepareShadow(definition: SchemaDefinition, plan: RestorePlan) throws {
+        let (objects, sourceDatabase) = try MySQLSchemaObjects.from(definition)
+        try prepareShadow(objects, sourceDatabase: sourceDatabase, changes: MySQLCopyChanges(definition: definition, plan: plan),
+                          parallelism: ProcessInfo.processInfo.activeProcessorCount)
+    }
+
+    private func prepareShadow(_ objects: MySQLSchemaObjects, sourceDatabase: String, changes: MySQLCopyChanges,
+                               parallelism: Int) throws {
+        self.objects = objects
+        self.sourceDatabase = sourceDatabase
+        self.changes = changes
+        self.parallelism = max(1, parallelism)
         try withAdmin { admin in
             if try admin.scalar("SELECT @@local_infile") != "1" {
                 throw MySQLError("the target server does not accept LOAD DATA LOCAL INFILE, which snapmask loads with; "
@@ -139,11 +155,11 @@ final class MySQLTarget: TargetSession, @unchecked Sendable {
             try admin.query("DROP DATABASE IF EXISTS \(MySQLIdentifier.quoted(shadowName))")
             try admin.query("DROP DATABASE IF EXISTS \(MySQLIdentifier.quoted(oldName))")
             try admin.query("CREATE DATABASE \(MySQLIdentifier.quoted(shadowName)) CHARACTER SET "
-                                + "\(source.objects.characterSet) COLLATE \(source.objects.collation)")
+                                + "\(objects.characterSet) COLLATE \(objects.collation)")
             shadowExists = true
         }
         let connection = try shadowConnection("schema")
-        for table in source.objects.tables {
+        for table in objects.tables {
             do {
                 try connection.query(table.createSQL)
             } catch let error as MySQLError {
@@ -164,17 +180,26 @@ final class MySQLTarget: TargetSession, @unchecked Sendable {
         }
         // MariaDB evaluates CHECK constraints (json_valid for its JSON type among them) for every
         // row; where the copied rows satisfy them by construction, that work is skipped.
-        if !table.checks.isEmpty, table.checks.allSatisfy({ $0.holds(under: plan) }) {
+        let masked = changes.maskedColumns[plan.name] ?? [:]
+        if !table.checks.isEmpty, table.checks.allSatisfy({ $0.holds(maskedColumns: masked) }) {
             try connection.query("SET SESSION check_constraint_checks = 0")
         }
-        return try MySQLLoadWriter(connection: connection, plan: plan)
+        return try MySQLLoadWriter(connection: connection, plan: plan, maskedColumns: Set(masked.keys))
     }
 
     /// Secondary indexes (in parallel, one table per connection, largest first), then foreign keys
     /// (checked against the rows where they could have broken); then routines, views and triggers,
     /// so overrides run with them as they would in staging; then fresh statistics.
     func finishSchema(source: any SourceSession, plan: RestorePlan) throws {
-        guard let objects, let source = source as? MySQLSource else { throw MySQLError("the shadow copy was not prepared") }
+        try finishSchema(plan: plan)
+    }
+
+    func finishSchema(definition: SchemaDefinition, plan: RestorePlan) throws {
+        try finishSchema(plan: plan)
+    }
+
+    private func finishSchema(plan: RestorePlan) throws {
+        guard let objects else { throw MySQLError("the shadow copy was not prepared") }
         let order = Dictionary(plan.tables.enumerated().map { ($1.name, $0) }, uniquingKeysWith: { first, _ in first })
         let indexed = objects.tables.filter { !$0.deferredIndexes.isEmpty }
             .sorted { order[$0.name, default: .max] < order[$1.name, default: .max] }
@@ -192,7 +217,7 @@ final class MySQLTarget: TargetSession, @unchecked Sendable {
             } catch let error as MySQLError {
                 throw error.adding(context: "adding the foreign keys of \(table.name) in the shadow copy")
             }
-            for key in table.foreignKeys where Self.mayBreak(key, of: table.name, plan: plan, database: source.database) {
+            for key in table.foreignKeys where changes.mayBreak(key, of: table.name, plan: plan, database: sourceDatabase) {
                 let name = table.name
                 checks.append(("checking foreign key \(key.name) of \(name)", { try Self.checkForeignKey(key, of: name, $0) }))
             }
@@ -200,22 +225,6 @@ final class MySQLTarget: TargetSession, @unchecked Sendable {
         try runInParallel(checks)
         try createStoredObjects(objects, connection, replacing: false)
         try connection.query("ANALYZE TABLE " + objects.tables.map { MySQLIdentifier.quoted($0.name) }.joined(separator: ", "))
-    }
-
-    /// Foreign keys are added while foreign_key_checks is off (no table rebuild), so nothing checks
-    /// the rows then. The source enforced them on the rows of its snapshot, so a copy can only break
-    /// one where it changed something: rows left out (`where:` or `data: skip` on the parent or the
-    /// child) or key columns masked. Those keys are checked here, all others hold by construction.
-    static func mayBreak(_ key: MySQLForeignKey, of table: String, plan: RestorePlan, database: String) -> Bool {
-        guard key.referencedSchema == database, !key.columns.isEmpty, let child = plan.table(named: table), !child.skipData else {
-            return false
-        }
-        guard let parent = plan.table(named: key.referencedTable) else { return true }
-        func masks(_ plan: TablePlan, _ columns: [String]) -> Bool {
-            plan.maskedColumns.contains { columns.contains($0.name) }
-        }
-        return child.whereClause != nil || parent.whereClause != nil || parent.skipData
-            || masks(child, key.columns) || masks(parent, key.referencedColumns)
     }
 
     /// Every non-NULL reference must find its parent row. (An anti-join over the child's key index:

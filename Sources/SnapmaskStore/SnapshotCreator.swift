@@ -52,7 +52,8 @@ public struct SnapshotCreator: Sendable {
         defer { source.close() }
         for notice in source.notices { observer.phase(database.name, notice) }
         let plan = try RestorePlan.make(rules: rules, schema: source.schema)
-        let definition = try source.schemaDefinition()
+        var definition = try source.schemaDefinition()
+        definition.record(plan)
         let rulesDigest = try RulesDigest.of(rulesFile: database.rules.path, overridesFile: database.overrides.path)
 
         observer.phase(database.name, "sampling original values for the leak check")
