@@ -10,8 +10,6 @@ struct MySQLTableDefinition: Sendable, Codable {
     /// `KEY ...` / `UNIQUE KEY ...` clauses added after the data.
     var deferredIndexes: [String]
     var foreignKeys: [MySQLForeignKey]
-    /// A unique key other than the primary key stays in the CREATE (it is needed during the load).
-    var keepsUniqueKey = false
     /// CHECK constraints (MariaDB), with the columns each one reads.
     var checks: [MySQLCheck] = []
 }
@@ -191,8 +189,7 @@ struct MySQLSchemaObjects: Sendable, Codable {
         }
         let sql = lines[...open].joined(separator: "\n") + "\n" + kept.joined(separator: ",\n") + "\n"
             + lines[close...].joined(separator: "\n")
-        return MySQLTableDefinition(name: table, createSQL: sql, deferredIndexes: deferred, foreignKeys: keys,
-                                    keepsUniqueKey: kept.contains { $0.hasPrefix("  UNIQUE ") })
+        return MySQLTableDefinition(name: table, createSQL: sql, deferredIndexes: deferred, foreignKeys: keys)
     }
 
     /// Whether an index clause's first key part is `column`.
