@@ -72,14 +72,22 @@ public struct DocumentDBEngine: DatabaseEngine {
             .map { PreviewRow(original: $0, masked: $1) }
     }
 
-    /// Every value at a path (array elements included) in a batch of documents.
-    public func fieldValues(in batch: RowBatch, plan: TablePlan, column: String) throws -> [String?] {
-        guard let path = try? FieldPath(column) else { return [] }
-        var values: [String?] = []
+    /// Every value at the paths (array elements included) in a batch of documents; keyed, as
+    /// `sampleRows` keys them, by the document's `_id` and the value's position.
+    public func keyedValues(in batch: RowBatch, plan: TablePlan, keyColumns: [String],
+                            columns: [String]) throws -> [String: [SampledRow]] {
+        let paths = columns.compactMap { column in (try? FieldPath(column)).map { (column, $0) } }
+        var result: [String: [SampledRow]] = [:]
         try Self.forEachDocument(in: batch.data) { document in
-            values += try PathValues.values(at: path, in: document).map(\.text)
+            for (column, path) in paths {
+                for found in try PathValues.values(at: path, in: document) {
+                    guard let text = found.text else { continue }
+                    result[column, default: []].append(SampledRow(key: keyColumns.isEmpty ? [] : [found.id, found.position],
+                                                                  value: text))
+                }
+            }
         }
-        return values
+        return result
     }
 
     private func previewBatch(_ plan: TablePlan, limit: Int) throws -> RowBatch? {

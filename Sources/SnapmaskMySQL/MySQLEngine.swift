@@ -33,10 +33,11 @@ public struct MySQLEngine: DatabaseEngine {
         DelimitedRowMasker(plan: plan, dialect: .mysql)
     }
 
-    /// A column's values in a batch as the reader sent them (masked columns are read as text).
-    public func fieldValues(in batch: RowBatch, plan: TablePlan, column: String) throws -> [String?] {
-        guard let index = plan.columns.firstIndex(where: { $0.name == column }) else { return [] }
-        return DelimitedText.rows(of: batch.data, dialect: .mysql).map { $0[index] }
+    /// Values as the reader sent them: masked columns as text, binary keys as hex (as
+    /// `sampleRows` selects them).
+    public func keyedValues(in batch: RowBatch, plan: TablePlan, keyColumns: [String],
+                            columns: [String]) throws -> [String: [SampledRow]] {
+        DelimitedText.keyedValues(of: batch.data, dialect: .mysql, plan: plan, keyColumns: keyColumns, columns: columns)
     }
 
     /// Overrides on the live staging database, in one transaction, under the same lock a restore

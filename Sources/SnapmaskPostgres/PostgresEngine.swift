@@ -57,9 +57,9 @@ public struct PostgresEngine: DatabaseEngine {
         return rows
     }
 
-    public func fieldValues(in batch: RowBatch, plan: TablePlan, column: String) throws -> [String?] {
-        guard let index = plan.columns.firstIndex(where: { $0.name == column }) else { return [] }
-        return DelimitedText.rows(of: batch.data, dialect: .postgres).map { $0[index] }
+    public func keyedValues(in batch: RowBatch, plan: TablePlan, keyColumns: [String],
+                            columns: [String]) throws -> [String: [SampledRow]] {
+        DelimitedText.keyedValues(of: batch.data, dialect: .postgres, plan: plan, keyColumns: keyColumns, columns: columns)
     }
 
     private func previewBatches(_ plan: TablePlan, limit: Int) throws -> [RowBatch] {

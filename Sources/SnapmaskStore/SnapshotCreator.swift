@@ -59,15 +59,18 @@ public struct SnapshotCreator: Sendable {
         observer.phase(database.name, "sampling original values for the leak check")
         var probeList: [String: LeakProbe] = [:]
         for table in plan.tables where !table.skipData && !table.masks.isEmpty {
+            let keys = LeakCheck.keptKey(of: table)
             var columns: [LeakProbe.Column] = []
             for column in table.maskedColumns {
-                let sample = try source.sampleRows(table, keyColumns: [], column: column.name, limit: options.leakSampleSize)
-                    .map(\.value)
-                    .filter { column.rule.perElement || (try? column.transformer.mask($0)) != $0 }
-                columns.append(.init(name: column.name, transformer: column.transformer.name, originals: Set(sample),
-                                     sampled: sample.count))
+                guard let method = LeakCheck.method(for: column, keyColumns: keys) else { continue }
+                let sample = try source.sampleRows(table, keyColumns: keys, column: column.name, limit: options.leakSampleSize)
+                    .filter { LeakCheck.canLeak($0.value, column: column) }
+                columns.append(.init(name: column.name, transformer: column.transformer.name, method: method,
+                                     originals: method == .byKey ? Dictionary(sample.map { ($0.key, $0.value) },
+                                                                              uniquingKeysWith: { first, _ in first }) : [:],
+                                     values: method == .byValue ? Set(sample.map(\.value)) : []))
             }
-            probeList[table.name] = LeakProbe(plan: table, engine: engine, columns: columns)
+            probeList[table.name] = LeakProbe(plan: table, engine: engine, keyColumns: keys, columns: columns)
         }
         let probes = probeList
 
@@ -85,7 +88,9 @@ public struct SnapshotCreator: Sendable {
                 },
                 makeMasker: { engine.makeMasker(for: $0) })
             let leaks = probes.values.flatMap(\.results)
-            if leaks.contains(where: { $0.leaks > 0 }) { throw LeakFound(results: leaks) }
+            if leaks.contains(where: { $0.leaks > 0 }) {
+                throw LeakFound(results: leaks, place: "the rows of snapshot \(name)", consequence: "the snapshot was not kept")
+            }
             let manifest = SnapshotManifest(
                 name: name, database: database.name, engine: database.engine.rawValue, source: database.source.description,
                 startedAt: started, finishedAt: Date(), snapmaskVersion: SnapmaskVersion.current, rulesDigest: rulesDigest,

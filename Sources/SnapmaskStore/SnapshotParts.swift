@@ -142,46 +142,65 @@ final class SnapshotSource: SourceSession, @unchecked Sendable {
     }
 }
 
-/// While a snapshot is written, compares every masked value with a sample of the source's
-/// original values of its column: one found means the snapshot would carry personal data.
+/// While a snapshot is written, compares masked values with a sample of the source's originals
+/// of their column, as the restore's leak check does: the same rows where the table has a kept
+/// primary key (any transformer), else the whole column where its transformer's outputs cannot
+/// coincide with real values. One found means the snapshot would carry personal data.
 final class LeakProbe: @unchecked Sendable {
     struct Column {
         var name: String
         var transformer: String
-        var originals: Set<String>
-        var sampled: Int
+        var method: LeakCheckResult.Method
+        /// By key: the original of each sampled row; by value: the sampled originals (keys empty).
+        var originals: [[String?]: String]
+        var values: Set<String>
     }
 
     private let lock = NSLock()
     private let plan: TablePlan
     private let engine: any DatabaseEngine
-    private var columns: [Column]
+    private let keyColumns: [String]
+    private let columns: [Column]
     private var hits: [String: Int] = [:]
+    /// By key: the sampled rows met in the snapshot (the others are not compared).
+    private var compared: [String: Int] = [:]
 
-    init(plan: TablePlan, engine: any DatabaseEngine, columns: [Column]) {
+    init(plan: TablePlan, engine: any DatabaseEngine, keyColumns: [String], columns: [Column]) {
         self.plan = plan
         self.engine = engine
-        self.columns = columns
+        self.keyColumns = keyColumns
+        self.columns = columns.filter { !$0.originals.isEmpty || !$0.values.isEmpty }
     }
 
     func inspect(_ batch: RowBatch) throws {
-        for column in columns where !column.originals.isEmpty {
-            let found = try engine.fieldValues(in: batch, plan: plan, column: column.name)
-                .reduce(0) { $0 + ($1.map { column.originals.contains($0) ? 1 : 0 } ?? 0) }
-            if found > 0 {
-                lock.lock()
-                hits[column.name, default: 0] += found
-                lock.unlock()
+        guard !columns.isEmpty else { return }
+        let found = try engine.keyedValues(in: batch, plan: plan, keyColumns: keyColumns, columns: columns.map(\.name))
+        var batchHits: [String: Int] = [:], batchCompared: [String: Int] = [:]
+        for column in columns {
+            for row in found[column.name] ?? [] {
+                switch column.method {
+                case .byKey:
+                    guard let original = column.originals[row.key] else { continue }
+                    batchCompared[column.name, default: 0] += 1
+                    if original == row.value { batchHits[column.name, default: 0] += 1 }
+                case .byValue:
+                    if column.values.contains(row.value) { batchHits[column.name, default: 0] += 1 }
+                }
             }
         }
+        lock.lock()
+        hits.merge(batchHits, uniquingKeysWith: +)
+        compared.merge(batchCompared, uniquingKeysWith: +)
+        lock.unlock()
     }
 
     var results: [LeakCheckResult] {
         lock.lock()
         defer { lock.unlock() }
         return columns.map {
-            LeakCheckResult(table: plan.name, column: $0.name, transformer: $0.transformer, method: .byValue,
-                            sampled: $0.sampled, leaks: hits[$0.name] ?? 0)
+            LeakCheckResult(table: plan.name, column: $0.name, transformer: $0.transformer, method: $0.method,
+                            sampled: $0.method == .byKey ? compared[$0.name] ?? 0 : $0.values.count,
+                            leaks: hits[$0.name] ?? 0)
         }
     }
 }

@@ -45,6 +45,9 @@ import Testing
                                            options: RestoreOptions(jobs: 2), observer: RecordingObserver())
             .create(name: "messages-1")
         #expect(manifest.rows == 90 && manifest.encrypted && manifest.leakChecks.allSatisfy { $0.leaks == 0 })
+        // Documents are compared by _id and position: the sampled ones were found and compared.
+        #expect(manifest.leakChecks.count == 3 && manifest.leakChecks.allSatisfy { $0.method == .byKey && $0.sampled > 0 },
+                "\(manifest.leakChecks)")
         for object in try catalog.store.list(prefix: "") {
             #expect(try catalog.store.get(object.key).range(of: Data("corp.example.org".utf8)) == nil)
         }

@@ -70,7 +70,8 @@ import Testing
 
         let (catalog, manifest) = try Self.snapshot(job, into: store)
         #expect(manifest.rows == 3000 + 500 + 500 + 400 + 2 && manifest.encrypted)
-        #expect(manifest.leakChecks.allSatisfy { $0.leaks == 0 } && !manifest.leakChecks.isEmpty)
+        #expect(manifest.leakChecks.allSatisfy { $0.leaks == 0 && $0.sampled > 0 } && manifest.leakChecks.count >= 5,
+                "\(manifest.leakChecks)")
         for object in try catalog.store.list(prefix: "") {
             #expect(try catalog.store.get(object.key).range(of: Data("corp.example.org".utf8)) == nil)
         }

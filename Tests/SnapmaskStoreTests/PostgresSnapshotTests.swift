@@ -239,4 +239,56 @@ import Testing
         #expect(try catalog.entries().map(\.name) == ["app-3"])
         #expect(try catalog.manifest(named: "latest", database: "app").name == "app-3")
     }
+
+    /// Real data repeats: many people share a birthday month or a city, so one row's masked date
+    /// or city is often another row's original. The snapshot's leak check compares the same rows
+    /// (by the kept primary key), as the restore's does, and a table without one is searched by
+    /// value only for transformers whose outputs cannot coincide with real values.
+    @Test func repeatingValuesAreComparedRowByRow() throws {
+        let setup = try Self.setup("snaprepeat")
+        defer { Self.cleanup(setup) }
+        let source = try PostgresConnection(url: try setup.scratch.url("src"))
+        try source.execute("""
+            CREATE TABLE people (id int PRIMARY KEY, born date, city text);
+            INSERT INTO people SELECT g, DATE '1990-01-01' + g % 20, (ARRAY['Oslo', 'Paris', 'Lima', 'Cairo'])[1 + g % 4]
+              FROM generate_series(1, 2000) g;
+            CREATE TABLE visits (city text, token text);
+            INSERT INTO visits SELECT (ARRAY['Oslo', 'Paris'])[1 + g % 2], 'token-' || g FROM generate_series(1, 500) g;
+            """)
+        try setup.job.write("rules.yaml", Self.rules + """
+
+              people:
+                columns: { id: keep, born: { transform: date_shift, max_days: 30 }, city: city }
+              visits:
+                columns: { city: city, token: hash }
+            """)
+        let manifest = try Self.create(setup, name: "repeating")
+        let checks = Dictionary(manifest.leakChecks.map { ("\($0.table).\($0.column)", $0) }, uniquingKeysWith: { first, _ in first })
+        for column in ["public.people.born", "public.people.city"] {
+            #expect(checks[column]?.method == .byKey && checks[column]?.leaks == 0, "\(column): \(String(describing: checks[column]))")
+            #expect((checks[column]?.sampled ?? 0) > 50, "the sampled rows were found in the snapshot and compared")
+        }
+        #expect(checks["public.visits.token"]?.method == .byValue && checks["public.visits.token"]?.sampled == 100)
+        #expect(checks["public.visits.city"] == nil, "a dictionary value without a key proves nothing either way")
+    }
+
+    /// The probe itself: an original in its own row is a leak, the same value in another row is not.
+    @Test func theProbeFindsAnOriginalInItsOwnRow() throws {
+        let setup = try Self.setup("snapprobe")
+        defer { Self.cleanup(setup) }
+        let (database, rules) = try setup.job.database("app")
+        let engine = PostgresEngine(job: database)
+        let source = try engine.openSource(readers: 1)
+        defer { source.close() }
+        let plan = try RestorePlan.make(rules: rules, schema: source.schema)
+        let users = try #require(plan.table(named: "users"))
+        let probe = LeakProbe(plan: users, engine: engine, keyColumns: ["id"], columns: [
+            .init(name: "name", transformer: "full_name", method: .byKey,
+                  originals: [["1"]: "First1 Last1", ["2"]: "First2 Last2"], values: []),
+        ])
+        // Columns as COPY sends them: id, email, name, notes, profile.
+        let rows = "1\tmasked@example.com\tFirst1 Last1\t\\N\t\\N\n2\tm2@example.com\tFirst1 Last1\t\\N\t\\N\n"
+        try probe.inspect(RowBatch(data: Array(rows.utf8), rowCount: 2, firstRow: 0))
+        #expect(probe.results.map(\.leaks) == [1] && probe.results.map(\.sampled) == [2])
+    }
 }

@@ -107,6 +107,25 @@ public enum DelimitedText {
         }
     }
 
+    /// The non-null values of `columns` in a batch, each with its row's `keyColumns` (the
+    /// fields as the reader sent them), decoding the batch once.
+    public static func keyedValues(of data: [UInt8], dialect: Dialect, plan: TablePlan, keyColumns: [String],
+                                   columns: [String]) -> [String: [SampledRow]] {
+        func positions(_ names: [String]) -> [Int] {
+            names.compactMap { name in plan.columns.firstIndex { $0.name == name } }
+        }
+        let keyPositions = positions(keyColumns)
+        let wanted = columns.compactMap { name in plan.columns.firstIndex { $0.name == name }.map { (name, $0) } }
+        var result: [String: [SampledRow]] = [:]
+        for row in rows(of: data, dialect: dialect) {
+            let key = keyPositions.map { $0 < row.count ? row[$0] : nil }
+            for (name, position) in wanted where position < row.count {
+                if let value = row[position] { result[name, default: []].append(SampledRow(key: key, value: value)) }
+            }
+        }
+        return result
+    }
+
     private static func hexValue(_ byte: UInt8) -> Int? {
         switch byte {
         case 48...57: return Int(byte - 48)

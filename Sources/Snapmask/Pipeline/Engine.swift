@@ -17,9 +17,10 @@ public protocol DatabaseEngine: Sendable {
     func previewRows(_ plan: TablePlan, limit: Int) throws -> [[String?]]
     /// The first rows before and after masking, as `restore` would mask them.
     func preview(_ plan: TablePlan, limit: Int) throws -> [PreviewRow]
-    /// One column's values in a batch of the engine's wire format (a snapshot's leak check looks
-    /// at the masked output this way).
-    func fieldValues(in batch: RowBatch, plan: TablePlan, column: String) throws -> [String?]
+    /// The non-null values of `columns` in a batch of the engine's wire format, per column, each
+    /// with its row's `keyColumns` as `SourceSession.sampleRows` gives them (a snapshot's leak
+    /// check looks at the masked output this way).
+    func keyedValues(in batch: RowBatch, plan: TablePlan, keyColumns: [String], columns: [String]) throws -> [String: [SampledRow]]
 }
 
 /// What an engine cannot do (yet): named, so a DBA knows it is not a data problem.
@@ -47,7 +48,8 @@ public struct PreviewRow: Sendable {
 }
 
 extension DatabaseEngine {
-    public func fieldValues(in batch: RowBatch, plan: TablePlan, column: String) throws -> [String?] {
+    public func keyedValues(in batch: RowBatch, plan: TablePlan, keyColumns: [String],
+                            columns: [String]) throws -> [String: [SampledRow]] {
         throw EngineUnsupported(engine: "\(Self.self)", feature: "snapshots")
     }
 
