@@ -276,34 +276,18 @@ final class MySQLTarget: TargetSession, @unchecked Sendable {
 
     /// Runs work on up to `parallelism` shadow connections at once.
     private func runInParallel(_ items: [(what: String, work: @Sendable (MySQLConnection) throws -> Void)]) throws {
-        guard !items.isEmpty else { return }
-        let work = WorkItems(items)
-        let failure = FirstError()
-        let group = DispatchGroup()
         let url = self.url, shadow = shadowName, database = self.database
-        for index in 0..<min(parallelism, items.count) {
-            group.enter()
-            let thread = Thread {
-                defer { group.leave() }
-                do {
-                    let connection = try MySQLConnection(url: url, database: .named(shadow), purpose: "snapmask schema \(database)")
-                    try connection.query("SET SESSION foreign_key_checks = 0, SESSION sql_mode = '\(Self.loadSQLMode)'")
-                    while failure.error == nil, let (what, body) = work.next() {
-                        do {
-                            try body(connection)
-                        } catch let error as MySQLError {
-                            throw error.adding(context: "\(what) in the shadow copy")
-                        }
-                    }
-                } catch {
-                    failure.record(error)
-                }
+        try BlockingThreads.forEach(items, threads: parallelism, name: "schema", makeContext: {
+            let connection = try MySQLConnection(url: url, database: .named(shadow), purpose: "snapmask schema \(database)")
+            try connection.query("SET SESSION foreign_key_checks = 0, SESSION sql_mode = '\(Self.loadSQLMode)'")
+            return connection
+        }) { item, connection in
+            do {
+                try item.work(connection)
+            } catch let error as MySQLError {
+                throw error.adding(context: "\(item.what) in the shadow copy")
             }
-            thread.name = "schema-\(index)"
-            thread.start()
         }
-        group.wait()
-        if let error = failure.error { throw error }
     }
 
     private func verifierConnection() throws -> MySQLConnection {
@@ -490,38 +474,5 @@ enum MySQLServerIdentity {
             ?? "\(variables["hostname"] ?? "?"):\(variables["port"] ?? "?"):\(variables["datadir"] ?? "?")"
         let name = (variables["lower_case_table_names"] ?? "0") == "0" ? database : database.lowercased()
         return server + "/" + name
-    }
-}
-
-/// Hands out work to threads, one item at a time.
-final class WorkItems: @unchecked Sendable {
-    private let lock = NSLock()
-    private var remaining: [(what: String, work: @Sendable (MySQLConnection) throws -> Void)]
-
-    init(_ items: [(what: String, work: @Sendable (MySQLConnection) throws -> Void)]) {
-        remaining = items.reversed()
-    }
-
-    func next() -> (what: String, work: @Sendable (MySQLConnection) throws -> Void)? {
-        lock.lock()
-        defer { lock.unlock() }
-        return remaining.popLast()
-    }
-}
-
-final class FirstError: @unchecked Sendable {
-    private let lock = NSLock()
-    private var stored: Error?
-
-    func record(_ error: Error) {
-        lock.lock()
-        if stored == nil { stored = error }
-        lock.unlock()
-    }
-
-    var error: Error? {
-        lock.lock()
-        defer { lock.unlock() }
-        return stored
     }
 }
