@@ -226,10 +226,11 @@ final class DocumentDBTarget: TargetSession, @unchecked Sendable {
                     try Self.rename(admin, database: database, from: Self.shadowName(name), to: name)
                     swapped.append(name)
                 } catch let error as DocumentDBError {
+                    guard !swapped.isEmpty else { throw error.adding(context: "swapping \(name) in") }
                     let left = collections.filter { !swapped.contains($0) }
-                    throw error.adding(context: "swapping \(name) in: staging now holds the new copy of "
-                                           + "[\(swapped.joined(separator: ", "))] and its previous data in "
-                                           + "[\(left.joined(separator: ", "))]; run the restore again")
+                    let failed = error.adding(context: "swapping \(name) in")
+                    throw SwapInterrupted("\(failed); staging now holds the new copy of [\(swapped.joined(separator: ", "))] "
+                                              + "and its previous data in [\(left.joined(separator: ", "))]")
                 }
             }
             let keep = Set(collections)

@@ -422,8 +422,9 @@ final class MySQLTarget: TargetSession, @unchecked Sendable {
                     try admin.query("DROP VIEW IF EXISTS \(MySQLIdentifier.quoted(name))")
                 }
             } catch let error as MySQLError {
-                throw error.adding(context: "staging \(database) already holds the new tables, but recreating its views, "
-                                       + "routines and triggers failed; the previous tables are kept in \(oldName)")
+                let context = "staging \(database) already holds the new tables, but recreating its views, routines and "
+                    + "triggers failed; the previous tables are kept in \(oldName)"
+                throw SwapInterrupted("\(error.adding(context: context))")
             }
             try admin.query("USE information_schema")
             try admin.query("DROP DATABASE \(old)")

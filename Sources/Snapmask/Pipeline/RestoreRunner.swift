@@ -34,9 +34,23 @@ public struct RestoreFailed: Error, Sendable, CustomStringConvertible {
     public var step: String
     public var underlying: String
     public var report: RestoreReport
+    /// The swap had begun to change staging (the underlying message says how far it got).
+    public var stagingChanged = false
 
     public var description: String {
-        "restore of \(database) failed while \(step): \(underlying)\nstaging is unchanged; the shadow copy was removed"
+        "restore of \(database) failed while \(step): \(underlying)\n"
+            + (stagingChanged ? "staging was partly replaced; run the restore again to replace it completely"
+                              : "staging is unchanged; the shadow copy was removed")
+    }
+}
+
+/// A swap that failed after staging had begun to change, where the engine cannot swap in one
+/// step; the message says what staging holds now.
+public struct SwapInterrupted: Error, Sendable, CustomStringConvertible {
+    public var description: String
+
+    public init(_ description: String) {
+        self.description = description
     }
 }
 
@@ -100,7 +114,8 @@ public struct RestoreRunner: Sendable {
             report.finishedAt = Date()
             report.outcome = "failed: \(error)"
             if error is CheckFailed { return error }
-            return RestoreFailed(database: database.name, step: step, underlying: "\(error)", report: report)
+            return RestoreFailed(database: database.name, step: step, underlying: "\(error)", report: report,
+                                 stagingChanged: error is SwapInterrupted)
         }
         let (plan, source): (RestorePlan, any SourceSession)
         do { (plan, source) = try self.plan() } catch { throw fail(error) }
