@@ -80,6 +80,8 @@ import Testing
         try scratch.connect("stage").query("DROP TABLE contacts, users")
         let report = try Self.restore(job, from: catalog)
         #expect(report.snapshot == "app-1" && report.rowCountsVerified && report.outcome == "swapped")
+        #expect(report.tables.first { $0.name == "users" }?.maskedColumns == ["email", "name", "phone", "profile"],
+                "the report names the columns masked when the snapshot was made")
         for (sql, expected) in zip(comparisons, direct) {
             #expect(try scratch.rows("stage", sql) == expected, "\(sql)")
         }

@@ -157,6 +157,14 @@ public struct RestoreRunner: Sendable {
             }
             report.tables = try TableCopier(database: database.name, options: options, observer: observer)
                 .copy(plan.tables, source: source, makeWriter: { try target.makeWriter(for: $0) }, makeMasker: makeMasker)
+            if let snapshot {
+                // Masked when the snapshot was made: the report says which columns were.
+                for index in report.tables.indices {
+                    let masked = snapshot.definition.maskedColumns(of: report.tables[index].name)
+                    let columns = plan.table(named: report.tables[index].name)?.columns.map(\.name) ?? []
+                    report.tables[index].maskedColumns = columns.filter { masked[$0] != nil }
+                }
+            }
 
             step = "creating indexes, constraints and triggers"
             observer.phase(database.name, "creating indexes, constraints, foreign keys and triggers; analyzing")
