@@ -12,13 +12,9 @@ struct MySQLCopyChanges: Sendable {
     init() {}
 
     init(plan: RestorePlan) {
-        for table in plan.tables {
-            if !table.masks.isEmpty {
-                maskedColumns[table.name] = Dictionary(table.maskedColumns.map { ($0.name, $0.transformer.name) },
-                                                       uniquingKeysWith: { first, _ in first })
-            }
-            if table.skipData || table.whereClause != nil { leftOutRows.insert(table.name) }
-        }
+        var recorded = SchemaDefinition(engine: MySQLSchemaObjects.engine)
+        recorded.record(plan)
+        self.init(definition: recorded, plan: plan)
     }
 
     init(definition: SchemaDefinition, plan: RestorePlan) {
