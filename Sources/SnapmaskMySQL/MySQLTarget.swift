@@ -177,7 +177,7 @@ final class MySQLTarget: TargetSession, @unchecked Sendable {
         // MariaDB evaluates CHECK constraints (json_valid for its JSON type among them) for every
         // row; where the copied rows satisfy them by construction, that work is skipped.
         let masked = changes.maskedColumns[plan.name] ?? [:]
-        if !table.checks.isEmpty, table.checks.allSatisfy({ $0.holds(maskedColumns: masked) }) {
+        if connection.isMariaDB, !table.checks.isEmpty, table.checks.allSatisfy({ $0.holds(maskedColumns: masked) }) {
             try connection.query("SET SESSION check_constraint_checks = 0")
         }
         return try MySQLLoadWriter(connection: connection, plan: plan, maskedColumns: Set(masked.keys))
