@@ -326,23 +326,3 @@ import Testing
         }
     }
 }
-
-/// The outcome of work on another thread.
-final class ResultBox: @unchecked Sendable {
-    private let condition = NSCondition()
-    private var result: Result<RestoreReport, Error>?
-
-    func set(_ value: Result<RestoreReport, Error>) {
-        condition.lock()
-        result = value
-        condition.broadcast()
-        condition.unlock()
-    }
-
-    func wait() -> Result<RestoreReport, Error> {
-        condition.lock()
-        defer { condition.unlock() }
-        while result == nil { condition.wait() }
-        return result!
-    }
-}
