@@ -50,7 +50,7 @@ enum DocumentDBCatalog {
         var tables: [TableShape] = []
         for info in collections {
             let rule = rules.table(named: info.name)
-            var discovery = PathDiscovery()
+            var discovery = BSONPathDiscovery()
             if rule?.skipData != true {
                 let filter = try rule?.filter.map { try BSONValue.from($0).document ?? [:] } ?? [:]
                 try sample(client, database: database, collection: info.name, filter: filter, sampling: sampling) {
@@ -58,11 +58,10 @@ enum DocumentDBCatalog {
                 }
             }
             let columns = discovery.columns
-            let paths = Set(columns.map(\.name))
             var uniqueKeys: [[String]] = [["_id"]]
             for index in info.indexes where index["unique"]?.bool == true {
                 guard let key = index["key"]?.document else { continue }
-                uniqueKeys.append(key.keys.flatMap { field in discovery.paths(forIndexKey: field, among: paths) })
+                uniqueKeys.append(key.keys.flatMap { field in BSONPathDiscovery.paths(forIndexKey: field, among: columns) })
             }
             tables.append(TableShape(name: info.name, columns: columns, primaryKey: ["_id"], uniqueKeys: uniqueKeys,
                                      estimatedRows: info.estimatedCount))
@@ -96,64 +95,31 @@ enum DocumentDBCatalog {
     }
 }
 
-/// Collects the leaf paths of documents and the value types seen at each. Arrays add `[]` to the
-/// path (`recipients[].email`); null, `{}` and `[]` are leaves that hold nothing.
-struct PathDiscovery {
-    private var order: [String] = []
-    private var types: [String: [(name: String, category: ValueCategory?)]] = [:]
-    private(set) var documents = 0
+/// Feeds the field paths of BSON documents into the core's `PathDiscovery` (which also finds
+/// the levels that look like maps keyed by data).
+struct BSONPathDiscovery {
+    private var discovery = PathDiscovery()
 
     mutating func add(document: UnsafeRawBufferPointer) throws {
-        documents += 1
-        let reader = BSONReader(document)
-        try walk(reader, start: 0, prefix: "", isArray: false)
+        discovery.beginDocument()
+        try walk(BSONReader(document), start: 0, at: PathDiscovery.root, isArray: false)
     }
 
-    private mutating func walk(_ reader: BSONReader, start: Int, prefix: String, isArray: Bool) throws {
-        // A field name no rule can spell (it holds '.', '[' or ']', or is empty) makes the enclosing
-        // value one opaque leaf: only a rule on it (keep, null) can cover it.
-        if !prefix.isEmpty && !isArray {
-            var opaque = false
-            try reader.forEachElement(ofDocumentAt: start) { element in
-                if Self.unnameable(reader.key(element)) { opaque = true }
-            }
-            if opaque {
-                record(prefix, ("object with field names holding '.', '[' or ']'", .other))
-                return
-            }
-        }
+    private mutating func walk(_ reader: BSONReader, start: Int, at cursor: PathDiscovery.Cursor, isArray: Bool) throws {
+        if !isArray { discovery.object(at: cursor) }
+        let elements = isArray ? discovery.elements(cursor) : cursor
         try reader.forEachElement(ofDocumentAt: start) { element in
-            let key = reader.key(element)
-            let path: String
-            if isArray {
-                path = prefix + "[]"
-            } else if prefix.isEmpty {
-                path = Self.unnameable(key) ? "[\(key)]" : key
-            } else {
-                path = prefix + "." + key
-            }
+            let here = isArray ? elements : discovery.child(cursor, key: reader.key(element))
             let empty = element.end - element.valueStart == 5
             switch element.type {
             case BSONType.document where !empty:
-                try walk(reader, start: element.valueStart, prefix: path, isArray: false)
+                try walk(reader, start: element.valueStart, at: here, isArray: false)
             case BSONType.array where !empty:
-                try walk(reader, start: element.valueStart, prefix: path, isArray: true)
+                try walk(reader, start: element.valueStart, at: here, isArray: true)
             default:
-                record(path, Self.typeOf(element, reader))
+                let type = Self.typeOf(element, reader)
+                discovery.leaf(here, type: type.name, category: type.category)
             }
-        }
-    }
-
-    static func unnameable(_ key: String) -> Bool {
-        key.isEmpty || key.contains(".") || key.contains("[") || key.contains("]")
-    }
-
-    private mutating func record(_ path: String, _ type: (name: String, category: ValueCategory?)) {
-        if types[path] == nil {
-            order.append(path)
-            types[path] = [type]
-        } else if !types[path]!.contains(where: { $0.name == type.name }) {
-            types[path]!.append(type)
         }
     }
 
@@ -178,13 +144,11 @@ struct PathDiscovery {
     }
 
     /// The discovered paths as columns, in the order first seen.
-    var columns: [ColumnShape] {
-        order.map { DocumentPathShape.column(path: $0, types: types[$0]!, required: $0 == "_id") }
-    }
+    var columns: [ColumnShape] { discovery.columns(required: ["_id"], topMayBeMap: false) }
 
     /// The discovered paths an index key (`recipients.email`, arrays implicit) stands for.
-    func paths(forIndexKey key: String, among paths: Set<String>) -> [String] {
-        let matches = order.filter { $0.replacingOccurrences(of: "[]", with: "") == key }
+    static func paths(forIndexKey key: String, among columns: [ColumnShape]) -> [String] {
+        let matches = columns.map(\.name).filter { $0.replacingOccurrences(of: "[]", with: "") == key }
         return matches.isEmpty ? [key] : matches
     }
 }

@@ -77,6 +77,7 @@ final class DocumentDBSource: SourceSession, @unchecked Sendable {
     /// Values at `column` (a path) in documents of the collection: one row per value, keyed by the
     /// document's `_id` and the value's position, so arrays are compared element by element.
     func sampleRows(_ plan: TablePlan, keyColumns: [String], column: String, limit: Int) throws -> [SampledRow] {
+        if column == LeakCheck.wholeDocument { return try sampleDocuments(plan, limit: limit) }
         guard let path = try? FieldPath(column) else { return [] }
         var filter = try Self.filter(of: plan)
         let dotted = column.replacingOccurrences(of: "[]", with: "")
@@ -96,6 +97,26 @@ final class DocumentDBSource: SourceSession, @unchecked Sendable {
                     rows.append(SampledRow(key: keyColumns.isEmpty ? [] : [found.id, found.position], value: found.text!))
                     if rows.count == limit { break }
                 }
+            }
+            return rows
+        }
+    }
+
+    /// Documents picked at random (`$sample`, after the rule's filter), each keyed by its `_id`
+    /// and given as relaxed extended JSON: the leak check compares them path by path with their
+    /// copies.
+    func sampleDocuments(_ plan: TablePlan, limit: Int) throws -> [SampledRow] {
+        let filter = try Self.filter(of: plan)
+        var pipeline: [BSONValue] = []
+        if !filter.fields.isEmpty { pipeline.append(.document(["$match": .document(filter)])) }
+        pipeline.append(.document(["$sample": .document(["size": .int32(Int32(clamping: limit))])]))
+        return try withCoordinator { client in
+            let cursor = try client.collection(database, plan.name).aggregate(
+                pipeline, context: "sampling documents of \(plan.name) for the leak check")
+            var rows: [SampledRow] = []
+            while let document = try cursor.next() {
+                guard let row = DocumentJSON.keyed(document) else { continue }
+                rows.append(row)
             }
             return rows
         }
@@ -197,7 +218,11 @@ enum PathValues {
                 let key = reader.key(element)
                 let here = position.isEmpty ? key : position + "." + key
                 if !isArray {
-                    guard case let .key(wanted)? = segments.first, wanted == key else { return }
+                    switch segments.first {
+                    case let .key(wanted)?: guard wanted == key else { return }
+                    case .anyKey?: break
+                    default: return
+                    }
                 } else if segments.first != .elements {
                     return
                 }
@@ -243,5 +268,19 @@ enum PathValues {
             start = element.valueStart
         }
         return .none
+    }
+}
+
+/// A whole document as the leak check compares it: keyed by its `_id` (canonical extended JSON,
+/// as `PathValues` keys it), its content as relaxed extended JSON.
+enum DocumentJSON {
+    static func keyed(_ document: UnsafeRawBufferPointer) -> SampledRow? {
+        let reader = BSONReader(document)
+        var id: String?
+        try? reader.forEachElement(ofDocumentAt: 0) { element in
+            if id == nil && reader.key(element) == "_id" { id = PathValues.idKey(reader, element) }
+        }
+        guard let id, let json = try? BSONDocument(bytes: Array(document)).json else { return nil }
+        return SampledRow(key: [id], value: json)
     }
 }

@@ -164,6 +164,7 @@ final class DocumentDBTarget: TargetSession, @unchecked Sendable {
 
     /// Values at the keyed positions (`[_id, position]` as `sampleRows` made them) in the shadow.
     func values(_ plan: TablePlan, keyColumns: [String], column: String, keys: [[String?]]) throws -> [[String?]: String?] {
+        if column == LeakCheck.wholeDocument { return try documents(plan, keys: keys) }
         var wanted: [String: [[String?]]] = [:]
         var ids: [BSONValue] = []
         for key in keys {
@@ -189,6 +190,24 @@ final class DocumentDBTarget: TargetSession, @unchecked Sendable {
                     }
                     result[key] = value
                 }
+            }
+        }
+        return result
+    }
+
+    /// The shadow's documents with these `_id`s (keys as `DocumentJSON` makes them), as relaxed
+    /// extended JSON.
+    private func documents(_ plan: TablePlan, keys: [[String?]]) throws -> [[String?]: String?] {
+        let ids = keys.compactMap { key in
+            key.first.flatMap { $0 }.flatMap { try? BSONDoc(bytes: try BSONDocument(json: $0).bytes)["_id"] }
+        }
+        var result: [[String?]: String?] = [:]
+        guard !ids.isEmpty else { return result }
+        try withAdmin { admin in
+            let cursor = try admin.collection(database, Self.shadowName(plan.name)).find(
+                ["_id": .document(["$in": .array(ids)])], options: [:], context: "reading back \(plan.name) for the leak check")
+            while let document = try cursor.next() {
+                if let row = DocumentJSON.keyed(document) { result[row.key] = row.value }
             }
         }
         return result

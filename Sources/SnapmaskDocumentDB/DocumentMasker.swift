@@ -26,6 +26,7 @@ final class MaskRule: Sendable {
     let transformer: CompiledTransformer
     let isKeep: Bool
     let isNull: Bool
+    let isConstant: Bool
     let acceptsNumbers: Bool
     let acceptsDates: Bool
     let acceptsUUIDs: Bool
@@ -33,12 +34,26 @@ final class MaskRule: Sendable {
     init(_ column: CompiledColumn) {
         self.column = column
         transformer = column.transformer
-        let name = column.transformer.name
-        isKeep = name == "keep"
-        isNull = name == "null"
-        acceptsNumbers = SchemaCheck.accepts(transformer: name, category: .number)
-        acceptsDates = SchemaCheck.accepts(transformer: name, category: .timestamp)
-        acceptsUUIDs = SchemaCheck.accepts(transformer: name, category: .uuid)
+        isKeep = transformer.isKeep
+        isNull = transformer.isNull
+        isConstant = transformer.role == .constant
+        acceptsNumbers = transformer.descriptor.accepts(.number)
+        acceptsDates = transformer.descriptor.accepts(.timestamp)
+        acceptsUUIDs = transformer.descriptor.accepts(.uuid)
+    }
+
+    /// A field name through a `keys:` rule, as BSON can hold it: no NUL, no `.`, no leading `$`
+    /// (the server would refuse or misread such a name).
+    func maskKey(_ name: String) throws -> [UInt8] {
+        guard let masked = try transformer.mask(name) else {
+            throw ValueMasking.TypeFailure(reason: "the keys: rule wrote NULL for a field name")
+        }
+        let bytes = Array(masked.utf8)
+        guard !bytes.isEmpty, !bytes.contains(0), !bytes.contains(UInt8(ascii: ".")), bytes.first != UInt8(ascii: "$") else {
+            throw ValueMasking.TypeFailure(reason: "the keys: rule (\(transformer.name)) wrote a field name that is empty or "
+                                               + "holds '.', '$' or NUL; use hash")
+        }
+        return bytes
     }
 }
 
@@ -48,6 +63,10 @@ final class MaskTree: @unchecked Sendable {
     // Immutable after init; the raw storage is freed in deinit.
     struct Node {
         var rule: Int32 = -1
+        /// The rule for the field names of the object here (`keys:`), -1 for none.
+        var keysRule: Int32 = -1
+        /// The child for any field name (`*`), -1 for none.
+        var anyKeyChild: Int32 = -1
         var elementsChild: Int32 = -1
         var elementsRule: Int32 = -1
         var hasRulesBelow = false
@@ -73,9 +92,10 @@ final class MaskTree: @unchecked Sendable {
         var rules: [MaskRule] = []
         func index(of column: CompiledColumn?) -> Int32 {
             guard let column else { return -1 }
-            if let known = ruleIndex[column.name] { return known }
+            let slot = (column.transformer.spec.appliesToKeys ? "keys:" : "") + column.name
+            if let known = ruleIndex[slot] { return known }
             rules.append(MaskRule(column))
-            ruleIndex[column.name] = Int32(rules.count - 1)
+            ruleIndex[slot] = Int32(rules.count - 1)
             return Int32(rules.count - 1)
         }
         var nodes = [Node](repeating: Node(), count: paths.nodes.count)
@@ -88,6 +108,8 @@ final class MaskTree: @unchecked Sendable {
         for (position, node) in paths.nodes.enumerated() {
             var info = Node()
             info.rule = index(of: node.rule)
+            info.keysRule = index(of: node.keysRule)
+            info.anyKeyChild = node.anyKey.map(Int32.init) ?? -1
             info.elementsChild = node.elements.map(Int32.init) ?? -1
             info.elementsRule = index(of: node.elementsRule)
             info.hasRulesBelow = node.hasRulesBelow
@@ -112,6 +134,7 @@ final class MaskTree: @unchecked Sendable {
         }
         for position in nodes.indices where nodes[position].rule >= 0 {
             nodes[position].keepsAll = rules[Int(nodes[position].rule)].isKeep && !nodes[position].hasRulesBelow
+                && nodes[position].keysRule < 0
         }
         self.rules = rules
         nodeCount = nodes.count
@@ -121,7 +144,7 @@ final class MaskTree: @unchecked Sendable {
         self.table.initialize(from: table, count: table.count)
         self.keys = .allocate(capacity: max(1, keys.count))
         self.keys.initialize(from: keys, count: keys.count)
-        keepsEverything = rules.allSatisfy(\.isKeep)
+        keepsEverything = rules.allSatisfy { $0.isKeep && !$0.transformer.spec.appliesToKeys }
     }
 
     deinit {
@@ -154,15 +177,16 @@ final class MaskTree: @unchecked Sendable {
         return true
     }
 
-    /// The child of `node` named by the key at `key` (length `length`, first bytes `word`), or -1.
+    /// The child of `node` named by the key at `key` (length `length`, first bytes `word`), else
+    /// its `*` child, or -1.
     @inline(__always)
     func child(of node: Int32, key: UnsafeRawPointer, length: Int, word: UInt64) -> Int32 {
         let info = nodes[Int(node)]
-        if info.tableMask < 0 { return -1 }
+        if info.tableMask < 0 { return info.anyKeyChild }
         var slot = Self.slot(word, length, mask: Int(info.tableMask))
         while true {
             let candidate = table[Int(info.tableOffset) + slot]
-            if candidate < 0 { return -1 }
+            if candidate < 0 { return info.anyKeyChild }
             let child = nodes[Int(candidate)]
             if child.word == word && Int(child.keyLength) == length
                 && (length <= 8 || Self.equal(keys + Int(child.keyOffset) + 8, key + 8, length - 8)) {
@@ -372,13 +396,26 @@ public struct DocumentMasker: BatchMasker {
                     child = -1
                 }
                 let childRule = child >= 0 && tree.nodes[Int(child)].rule >= 0 ? tree.nodes[Int(child)].rule : rule
+                // Under a map rule the field name itself goes through its `keys:` transformer.
+                var renamed: [UInt8]?
+                if !isArray && node >= 0 && tree.nodes[Int(node)].keysRule >= 0 {
+                    let keysRule = tree.rules[Int(tree.nodes[Int(node)].keysRule)]
+                    if !keysRule.isKeep {
+                        do {
+                            renamed = try keysRule.maskKey(reader.string(keyStart..<keyEnd))
+                        } catch let error as MaskingError {
+                            throw failure(keyStart..<keyEnd, isArray, "\(error)")
+                        } catch let error as ValueMasking.TypeFailure {
+                            throw failure(keyStart..<keyEnd, isArray, error.reason)
+                        }
+                    }
+                }
 
                 if type == BSONType.document || type == BSONType.array {
                     if childRule >= 0 && tree.rules[Int(childRule)].isNull {
                         materialize(into: &output)
                         output.append(reader.bytes(levels[level].pending..<position))
-                        output.bytes.append(BSONType.null)
-                        output.append(reader.bytes(keyStart..<valueStart))
+                        appendKey(type: BSONType.null, keyStart..<keyEnd, renamed, into: &output)
                         levels[level].pending = elementEnd
                     } else if elementEnd - valueStart == 5 {
                         // Empty: holds nothing, but off every rule path it is still an unruled field.
@@ -386,18 +423,24 @@ public struct DocumentMasker: BatchMasker {
                             throw failure(keyStart..<keyEnd, isArray, "field path has no rule (an empty "
                                             + (type == BSONType.array ? "array" : "document") + "); add a rule for it")
                         }
+                        if let renamed { rename(position, type, renamed, valueStart: valueStart, level, into: &output) }
                     } else if childRule >= 0 && (child < 0 || tree.nodes[Int(child)].keepsAll)
                                 && tree.rules[Int(childRule)].isKeep {
                         // Kept whole.
+                        if let renamed { rename(position, type, renamed, valueStart: valueStart, level, into: &output) }
                     } else if child < 0 && childRule < 0 {
                         if !unlistedKeep {
                             throw failure(keyStart..<keyEnd, isArray, "field path has no rule (\(BSONType.name(type))); "
                                             + "add a rule for it or for the fields inside it")
                         }
-                    } else if try container(start: valueStart, end: elementEnd, node: child, rule: childRule,
-                                            isArray: type == BSONType.array, key: keyStart..<keyEnd, inArray: isArray,
-                                            into: &output) {
-                        levels[level].pending = elementEnd
+                        if let renamed { rename(position, type, renamed, valueStart: valueStart, level, into: &output) }
+                    } else {
+                        if let renamed { rename(position, type, renamed, valueStart: valueStart, level, into: &output) }
+                        if try container(start: valueStart, end: elementEnd, node: child, rule: childRule,
+                                         isArray: type == BSONType.array, key: keyStart..<keyEnd, inArray: isArray,
+                                         into: &output) {
+                            levels[level].pending = elementEnd
+                        }
                     }
                 } else {
                     var applied = childRule
@@ -418,13 +461,22 @@ public struct DocumentMasker: BatchMasker {
                         let element = BSONElement(type: type, start: position, keyStart: keyStart, keyEnd: keyEnd,
                                                   valueStart: valueStart, end: elementEnd)
                         do {
-                            try ValueMasking.mask(element, reader, tree.rules[Int(applied)], into: &output)
+                            if let renamed {
+                                try renamed.withUnsafeBytes { key in
+                                    try ValueMasking.mask(element, reader, tree.rules[Int(applied)], key: key, into: &output)
+                                }
+                            } else {
+                                try ValueMasking.mask(element, reader, tree.rules[Int(applied)],
+                                                      key: reader.bytes(keyStart..<keyEnd), into: &output)
+                            }
                         } catch let error as MaskingError {
                             throw failure(keyStart..<keyEnd, isArray, "\(error)")
                         } catch let error as ValueMasking.TypeFailure {
                             throw failure(keyStart..<keyEnd, isArray, error.reason)
                         }
                         levels[level].pending = elementEnd
+                    } else if let renamed {
+                        rename(position, type, renamed, valueStart: valueStart, level, into: &output)
                     }
                 }
                 position = elementEnd
@@ -434,6 +486,23 @@ public struct DocumentMasker: BatchMasker {
             output.append(reader.bytes(finished.pending..<limit))
             output.endDocument(finished.begin)
             return true
+        }
+
+        /// Writes the element's type and its masked field name; its value follows from the input.
+        mutating func rename(_ position: Int, _ type: UInt8, _ renamed: [UInt8], valueStart: Int, _ level: Int,
+                             into output: inout BSONWriter) {
+            materialize(into: &output)
+            output.append(reader.bytes(levels[level].pending..<position))
+            output.bytes.append(type)
+            output.bytes.append(contentsOf: renamed)
+            output.bytes.append(0)
+            levels[level].pending = valueStart
+        }
+
+        func appendKey(type: UInt8, _ key: Range<Int>, _ renamed: [UInt8]?, into output: inout BSONWriter) {
+            output.bytes.append(type)
+            if let renamed { output.bytes.append(contentsOf: renamed) } else { output.append(reader.bytes(key)) }
+            output.bytes.append(0)
         }
 
         static func expected(_ tree: MaskTree, _ node: Int32) -> String {

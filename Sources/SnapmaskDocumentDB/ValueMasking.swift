@@ -11,7 +11,8 @@ import Snapmask
 /// | int, long, double, decimal | decimal text (`5551234`, `12.5`, `1.20E+3` for decimal) | the same type, if the output parses as it |
 /// | date | `YYYY-MM-DDTHH:MM:SS.mmmZ` (UTC) | date, if the output parses in that form |
 /// | binData subtype 4 (UUID) | `xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx` | binData subtype 4 |
-/// | bool, objectId | `true`/`false`, 24 hex digits | the same type (only `constant` can produce one) |
+/// | bool | kept (a boolean carries no text to mask) | bool; `constant` must write `true` or `false` |
+/// | objectId | 24 hex digits | objectId (only `constant` can produce one) |
 /// | null | NULL | null, or a string when the transformer writes a value for NULL (`constant` with `replace_null`) |
 ///
 /// Numbers are masked only by transformers that take numbers (phone, digits, ssn, credit_card,
@@ -24,10 +25,10 @@ enum ValueMasking {
         var reason: String
     }
 
-    static func mask(_ element: BSONElement, _ reader: BSONReader, _ rule: MaskRule,
+    /// `key`: the field name to write (the element's own, or its masked name under a map rule).
+    static func mask(_ element: BSONElement, _ reader: BSONReader, _ rule: MaskRule, key: UnsafeRawBufferPointer,
                      into output: inout BSONWriter) throws {
         let type = element.type
-        let key = reader.bytes(element.keyStart..<element.keyEnd)
         let start = element.valueStart
 
         func writeNull() {
@@ -102,7 +103,7 @@ enum ValueMasking {
             let subtype = reader.byte(at: start + 4)
             let length = Int(reader.int32(at: start))
             guard subtype == 4 && length == 16 else {
-                guard rule.transformer.name == "constant" else { throw refuse("binData") }
+                guard rule.isConstant else { throw refuse("binData") }
                 throw unfit("binData")
             }
             guard rule.acceptsUUIDs else { throw refuse("UUID (binData subtype 4)") }
@@ -115,14 +116,20 @@ enum ValueMasking {
             output.bytes.append(contentsOf: parsed)
 
         case BSONType.bool:
-            guard rule.transformer.name == "constant" else { throw refuse("bool") }
+            // A masking transformer has nothing to do with true/false: under a rule on an
+            // enclosing path a boolean is kept (check refuses a masking rule on the boolean itself).
+            guard rule.isConstant else {
+                output.appendKey(type: type, key: key)
+                output.bytes.append(reader.byte(at: start))
+                return
+            }
             guard let masked = try rule.transformer.mask(reader.byte(at: start) != 0 ? "true" : "false") else { return writeNull() }
             guard masked == "true" || masked == "false" else { throw unfit("bool") }
             output.appendKey(type: type, key: key)
             output.bytes.append(masked == "true" ? 1 : 0)
 
         case BSONType.objectId:
-            guard rule.transformer.name == "constant" else { throw refuse("objectId") }
+            guard rule.isConstant else { throw refuse("objectId") }
             let hex = reader.bytes(start..<(start + 12)).map { String(format: "%02x", $0) }.joined()
             guard let masked = try rule.transformer.mask(hex) else { return writeNull() }
             guard let bytes = hexBytes(masked), bytes.count == 12 else { throw unfit("objectId") }

@@ -51,7 +51,7 @@ public struct SnapshotCreator: Sendable {
         let source = try engine.openSource(readers: options.jobs)
         defer { source.close() }
         for notice in source.notices { observer.phase(database.name, notice) }
-        let plan = try RestorePlan.make(rules: rules, schema: source.schema)
+        let plan = try RestorePlan.make(rules: rules, source: source)
         var definition = try source.schemaDefinition()
         definition.record(plan)
         let rulesDigest = try RulesDigest.of(rulesFile: database.rules.path, overridesFile: database.overrides.path)

@@ -185,6 +185,8 @@ final class LeakProbe: @unchecked Sendable {
                     if original == row.value { batchHits[column.name, default: 0] += 1 }
                 case .byValue:
                     if column.values.contains(row.value) { batchHits[column.name, default: 0] += 1 }
+                case .notCheckable:
+                    continue
                 }
             }
         }

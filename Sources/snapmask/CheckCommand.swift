@@ -13,7 +13,10 @@ struct CheckCommand: ParsableCommand {
             a rule (while unlisted: fail), a rule for a table or column that does not exist, a transformer that \
             cannot write the column's type, the null transformer on a NOT NULL column, a transformer that cannot \
             promise distinct outputs on a column under a primary key or unique index, and output longer than a \
-            varchar(n). `restore` runs the same check first. --offline skips the connection.
+            varchar(n), a path inside a JSON column or a document that no rule covers (found in a sample of \
+            values), and a level of a document or JSON value that looks like a map keyed by data without a keys: \
+            rule. `restore` runs the same check first; the maskers check every value again while streaming. \
+            --offline skips the connection.
             """)
 
     @Option(name: .shortAndLong, help: "The job file (YAML).")
@@ -55,7 +58,9 @@ struct CheckCommand: ParsableCommand {
                 continue
             }
             do {
-                let schema = try Engines.engine(for: database, sampling: SchemaSampling(documents: sampleDocuments)).inspectSource()
+                let engine = try Engines.engine(for: database, sampling: SchemaSampling(documents: sampleDocuments))
+                var schema = try engine.inspectSource()
+                try JSONColumnSampling.discover(in: &schema, rules: rules, sample: engine.sampleValues)
                 let problems = SchemaCheck.problems(rules: rules, schema: schema)
                 if problems.isEmpty {
                     print("ok: \(database.name) (\(database.engine.rawValue)): \(summary); matches the source's "

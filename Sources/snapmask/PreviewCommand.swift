@@ -28,19 +28,34 @@ struct PreviewCommand: ParsableCommand {
             printError("warning: \(shape.name) has no rule; restore would \(rules.rules.unlisted == .keep ? "copy it as is" : "refuse it")")
         }
         let width = plan.columns.map(\.name.count).max() ?? 0
+        let notes = plan.columns.map { Self.note(for: $0, in: plan) }
         for (index, row) in try engine.preview(plan, limit: rows).enumerated() {
             print("row \(index + 1)")
             for (position, column) in plan.columns.enumerated() {
-                var note = ""
-                if let rule = plan.masks[position] {
-                    note = "  (\(rule.transformer.name))"
-                } else if plan.rule != nil && plan.rule?.column(named: column.name) == nil {
-                    note = "  (no rule)"
-                }
                 let name = column.name.padding(toLength: width, withPad: " ", startingAt: 0)
-                print("  \(name)  \(Self.show(row.original[position]))  →  \(Self.show(row.masked[position]))\(note)")
+                print("  \(name)  \(Self.show(row.original[position]))  →  \(Self.show(row.masked[position]))  (\(notes[position]))")
             }
         }
+    }
+
+    /// Which rule covers a column or path: its own, or for a document path the one on an
+    /// enclosing path (`email, by contact`); `keys:` rules on the way are named too.
+    static func note(for column: ColumnShape, in plan: TablePlan) -> String {
+        guard let rule = plan.rule else { return "no rule" }
+        guard rule.kind == .collections else { return rule.column(named: column.name)?.transformer.name ?? "no rule" }
+        guard let path = try? FieldPath(column.name) else { return "no rule can name this path" }
+        let tree = FieldPathRules(rule)
+        var note: String
+        switch tree.coverage(of: path, holdsNothing: DocumentPathShape.holdsNothing(column)) {
+        case let .rule(covering):
+            note = covering.transformer.name + (covering.name == column.name ? "" : ", by \(covering.name)")
+        case .holdsNothing: note = "holds nothing"
+        case .unruled: note = "no rule"
+        }
+        if column.distinctKeys != nil {
+            note = tree.keysRule(at: path).map { "field names: \($0.transformer.name)" } ?? "field names: no keys: rule"
+        }
+        return note
     }
 
     static func show(_ value: String?) -> String {

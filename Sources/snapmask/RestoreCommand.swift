@@ -96,7 +96,7 @@ enum PlanDescription {
             if table.skipData {
                 line += ", schema only (data: skip)"
             } else {
-                let masked = table.maskedColumns.map { "\($0.name) (\($0.transformer.name))" }
+                let masked = table.maskedColumns.map { "\($0.displayName) (\($0.transformer.name))" }
                 line += masked.isEmpty ? ", copied as is" : ", masks \(masked.joined(separator: ", "))"
                 if let condition = table.whereClause { line += ", where \(condition)" }
             }

@@ -25,7 +25,7 @@ struct TransformersCommand: ParsableCommand {
         for (index, descriptor) in selected.enumerated() {
             if index > 0 { print("") }
             print("\(descriptor.name) — \(descriptor.summary)")
-            print("  unique: \(descriptor.uniqueness)")
+            print("  unique: \(descriptor.uniqueness.text)")
             if descriptor.allOptions.isEmpty {
                 print("  options: none")
             } else {

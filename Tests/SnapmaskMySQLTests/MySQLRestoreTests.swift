@@ -112,7 +112,7 @@ import Testing
               email: { transform: email, unique: true }
               name: full_name
               phone: { transform: phone, keep_last: 2 }
-              profile: { transform: json, paths: { contact.email: email, "contact.phones[]": phone } }
+              profile: { transform: json, paths: { contact.email: email, "contact.phones[]": phone, theme: keep } }
               label: keep
           contacts:
             columns: { id: keep, user_id: keep, email: email, touched: keep }

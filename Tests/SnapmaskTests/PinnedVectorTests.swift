@@ -80,7 +80,7 @@ import Testing
         Vector("lorem", [], #"Call me at 5pm, Anna!"#, #"Cond mo cu 4vo, Veri!"#),
         Vector("uuid", [], #"6f1c2a8e-1b7d-4c55-9d1e-3f0a2b4c6d8e"#, #"fb0591c5-6ed0-4741-b58d-43d0a9db20a0"#),
         Vector("uuid", [], #"customer-1"#, #"1a28c707-7118-488a-a54d-7b53a21f7721"#),
-        Vector("json", [#"paths=contact.email=email,contact.phones[]=phone"#], #"{"contact": {"email": "ann@corp.io", "phones": ["555-0100"]}, "theme": "dark"}"#, #"{"contact": {"email": "elif.nasser.o36a6ppdig@example.com", "phones": ["955-4472"]}, "theme": "dark"}"#),
+        Vector("json", [#"paths=contact.email=email,contact.phones[]=phone,theme=keep"#], #"{"contact": {"email": "ann@corp.io", "phones": ["555-0100"]}, "theme": "dark"}"#, #"{"contact": {"email": "elif.nasser.o36a6ppdig@example.com", "phones": ["955-4472"]}, "theme": "dark"}"#),
     ]
 
     @Test(arguments: vectors)

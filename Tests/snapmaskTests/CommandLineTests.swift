@@ -64,6 +64,32 @@ import Testing
         #expect(try CommandRunner.run(["bogus"]).status == 2)
     }
 
+    /// `try json` gives exactly what a restore writes into a JSON column: subtrees keep their
+    /// structure, and a key no path covers is refused.
+    @Test func tryJSONKeepsTheStructureOfSubtrees() throws {
+        let env: [String: String?] = ["SNAPMASK_MASKING_KEY": Self.key]
+        let key = try MaskingKey(Self.key)
+        let email = try TransformerCatalog.compile(TransformSpec(name: "email"), key: key)
+        let cases: [(paths: String, input: String, output: String)] = [
+            ("list=keep", #"{"list":[1,2,"x"]}"#, #"{"list":[1,2,"x"]}"#),
+            ("tags[]=keep", #"{"tags":[{"a":1},[2]]}"#, #"{"tags":[{"a":1},[2]]}"#),
+            ("contact=email", #"{"contact":{"email":"a@b.io","work":"c@d.io"}}"#,
+             #"{"contact":{"email":"\#(try email.mask("a@b.io")!)","work":"\#(try email.mask("c@d.io")!)"}}"#),
+        ]
+        for (paths, input, output) in cases {
+            let result = try CommandRunner.run(["try", "json", "--option", "paths=\(paths)", input], environment: env)
+            #expect(result.status == 0, "\(result.stderr)")
+            #expect(result.stdout == output + "\n", "\(paths)")
+        }
+        let unruled = try CommandRunner.run(["try", "json", "--option", "paths=a=keep", #"{"a":1,"ssn":"123-45-6789"}"#],
+                                            environment: env)
+        #expect(unruled.status == 1)
+        #expect(unruled.stderr.contains("path ssn has no rule") && !unruled.stderr.contains("123-45"), "\(unruled.stderr)")
+        let unique = try CommandRunner.run(["try", "email", "--option", "unique=true", "x"], environment: env)
+        #expect(unique.status == 2)
+        #expect(unique.stderr.contains("unique is not a transformer option; use --unique"), "\(unique.stderr)")
+    }
+
     @Test func checkValidatesAJobFileOffline() throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent(TestServers.uniqueName("check"))
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)

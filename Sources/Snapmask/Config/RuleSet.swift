@@ -133,8 +133,16 @@ public struct RuleSet: Sendable {
         if let items = fields[kind.itemKey] {
             for item in try items.entries("the \(kind.itemKey) of '\(entry.key)'") {
                 errors.collect {
-                    if kind == .collections { _ = try FieldPathParse.check(item.key, at: item.keyLocation) }
-                    rule.columns.append(try parseColumn(item, owner: entry.key, kind: kind))
+                    if kind == .collections {
+                        _ = try FieldPathParse.check(item.key, at: item.keyLocation)
+                        for path in try TransformSpecParser.parsePathRule(item, what: "field path '\(item.key)' of '\(entry.key)'") {
+                            _ = try FieldPathParse.check(path.path, at: item.keyLocation)
+                            rule.columns.append(ColumnRule(name: path.path, spec: path.spec, perElement: false,
+                                                           location: item.keyLocation))
+                        }
+                    } else {
+                        rule.columns.append(try parseColumn(item, owner: entry.key, kind: kind))
+                    }
                 }
             }
         } else if !rule.skipData {
@@ -159,6 +167,29 @@ enum FieldPathParse {
 
 /// Reads `email`, `null`, or `{ transform: phone, keep_last: 2, unique: true }` into a spec.
 enum TransformSpecParser {
+    /// A document or JSON path's rule: a transformer, or a map rule `{ keys: hash, values: keep }`
+    /// for an object whose field names are data. A map rule becomes a rule on the field names at
+    /// the path and, with `values:`, a rule on every field there (`path.*`).
+    static func parsePathRule(_ entry: YAMLNode.Entry, what: String) throws -> [(path: String, spec: TransformSpec)] {
+        let node = entry.value
+        guard node.isMapping, let keys = try node.entries(what).first(where: { $0.key == "keys" }) else {
+            var spec = try parse(node, what: what, allowArray: false).spec
+            if spec.location == nil { spec.location = entry.keyLocation }
+            return [(entry.key, spec)]
+        }
+        let fields = try node.fields("the map rule of \(what)", allowed: ["keys", "values"])
+        var keysSpec = try parse(keys.value, what: "keys: of \(what)", allowArray: false).spec
+        keysSpec.appliesToKeys = true
+        if keysSpec.location == nil { keysSpec.location = keys.keyLocation }
+        var rules = [(entry.key, keysSpec)]
+        if let values = fields["values"] {
+            var valuesSpec = try parse(values, what: "values: of \(what)", allowArray: false).spec
+            if valuesSpec.location == nil { valuesSpec.location = values.location }
+            rules.append((entry.key + ".*", valuesSpec))
+        }
+        return rules
+    }
+
     static func parse(_ node: YAMLNode, what: String, allowArray: Bool) throws -> (spec: TransformSpec, perElement: Bool) {
         if node.isNull { return (TransformSpec(name: "null", location: node.location), false) }
         if node.isEmpty {
@@ -186,10 +217,7 @@ enum TransformSpecParser {
             case "paths":
                 var paths: [(path: String, spec: TransformSpec)] = []
                 for path in try entry.value.entries("the paths of \(what)") {
-                    let nested = try parse(path.value, what: "path '\(path.key)' of \(what)", allowArray: false)
-                    var spec = nested.spec
-                    if spec.location == nil { spec.location = path.keyLocation }
-                    paths.append((path.key, spec))
+                    paths += try parsePathRule(path, what: "path '\(path.key)' of \(what)")
                 }
                 options[entry.key] = OptionValue(.paths(paths), location: entry.keyLocation)
                 order.append(entry.key)

@@ -11,6 +11,10 @@ extension TransformSpec {
             }
             let key = String(option[..<equals])
             let value = String(option[option.index(after: equals)...])
+            if key == "unique" {
+                throw ConfigError("unique is not a transformer option; use --unique (it asks the transformer to promise "
+                                      + "distinct outputs, as unique: true does in a rule file)")
+            }
             let kind = descriptor?.allOptions.first { $0.name == key }?.kind
             if kind == .paths {
                 var paths: [(path: String, spec: TransformSpec)] = []

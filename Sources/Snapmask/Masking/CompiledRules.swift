@@ -5,13 +5,19 @@ public struct CompiledColumn: Sendable {
 
     public var name: String { rule.name }
     /// `keep` columns pass through as raw bytes, never decoded.
-    public var isKeep: Bool { transformer.name == "keep" }
+    public var isKeep: Bool { transformer.isKeep }
+    /// A map rule's `keys:` part: it masks the field names at its path, not the values.
+    public var masksFieldNames: Bool { transformer.spec.appliesToKeys }
+    /// As reports and messages name it: `read_by (field names)` for a `keys:` rule.
+    public var displayName: String { masksFieldNames ? "\(name.isEmpty ? "(top)" : name) (field names)" : name }
 }
 
 /// A table's rules with every transformer built once, shared by every batch of the table.
 public struct CompiledTable: Sendable {
     public let rule: TableRule
     public let columns: [CompiledColumn]
+    /// Collections name field paths (a rule covers everything below its path); tables name columns.
+    public let kind: RuleSet.Kind
 
     public var name: String { rule.name }
 
@@ -36,7 +42,13 @@ public struct CompiledRules: Sendable {
                     columns.append(CompiledColumn(rule: column, transformer: try TransformerCatalog.compile(column.spec, key: key)))
                 }
             }
-            tables.append(CompiledTable(rule: table, columns: columns))
+            if rules.kind == .collections {
+                let entries = columns.compactMap { column in
+                    (try? FieldPath(column.name)).map { PathRuleCheck.Entry(path: $0, column: column) }
+                }
+                for problem in PathRuleCheck.problems(entries, owner: "collection '\(table.name)'") { errors.append(problem) }
+            }
+            tables.append(CompiledTable(rule: table, columns: columns, kind: rules.kind))
         }
         try errors.throwIfAny()
         return CompiledRules(rules: rules, tables: tables)

@@ -5,14 +5,18 @@ public struct TransformSpec: Sendable, Hashable {
     /// Keys in the order written, for messages and for the option pass.
     public var optionOrder: [String]
     public var unique: Bool
+    /// For a document or JSON path: the transformer masks the field names of the object there
+    /// (`keys:` of a map rule), not the values.
+    public var appliesToKeys: Bool
     public var location: SourceLocation?
 
     public init(name: String, options: [String: OptionValue] = [:], optionOrder: [String]? = nil,
-                unique: Bool = false, location: SourceLocation? = nil) {
+                unique: Bool = false, appliesToKeys: Bool = false, location: SourceLocation? = nil) {
         self.name = name
         self.options = options
         self.optionOrder = optionOrder ?? options.keys.sorted()
         self.unique = unique
+        self.appliesToKeys = appliesToKeys
         self.location = location
     }
 

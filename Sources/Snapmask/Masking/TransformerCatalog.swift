@@ -21,13 +21,52 @@ public struct OptionInfo: Sendable {
     }
 }
 
-/// A transformer as the catalog knows it: documentation, options, uniqueness, and how to build it.
+/// What a transformer does with a value, as far as the rest of snapmask cares: `keep` copies,
+/// `null` and `constant` replace whatever they are given, the others mask.
+public enum TransformerRole: Sendable {
+    case keep, null, constant, masking
+}
+
+/// Whether a transformer can promise distinct outputs for distinct inputs (`unique: true`).
+public enum Uniqueness: Sendable {
+    case never
+    /// Always, for this reason.
+    case always(String)
+    /// Only with some options (the build decides); says which.
+    case withOptions(String)
+
+    public var canPromise: Bool {
+        if case .never = self { return false }
+        return true
+    }
+
+    /// As `snapmask transformers` prints it.
+    public var text: String {
+        switch self {
+        case .never: return "no"
+        case let .always(why): return "yes (\(why))"
+        case let .withOptions(when): return "yes, \(when)"
+        }
+    }
+}
+
+/// A transformer as the catalog knows it: documentation, options, what it accepts, uniqueness,
+/// and how to build it. Everything the rest of snapmask asks about a transformer is here, so a
+/// new transformer touches one file.
 public struct TransformerDescriptor: Sendable {
     public let name: String
     public let summary: String
     public let options: [OptionInfo]
-    /// Whether `unique: true` can be promised, in words (`snapmask transformers` prints it).
-    public let uniqueness: String
+    public let role: TransformerRole
+    /// The kinds of values it can mask and write back as the same kind (`keep`, `null` and
+    /// `constant`: every kind).
+    public let accepts: Set<ValueCategory>
+    public let uniqueness: Uniqueness
+    /// Whether finding an original value anywhere in a masked column proves a leak: true when
+    /// outputs cannot coincide with real values (60+ bits of HMAC, free text, NULL, one
+    /// constant); false for dictionaries and format-preserving transformers, where another
+    /// row's fake may be this row's original.
+    public let searchableByValue: Bool
     /// An input and options that show what the transformer does.
     public let example: (input: String, options: [String: String])
     /// Whether the generic `max_length` option applies (truncating the output).
@@ -54,13 +93,18 @@ public struct TransformerDescriptor: Sendable {
         }
     }
 
-    init(name: String, summary: String, options: [OptionInfo] = [], uniqueness: String = "no",
+    init(name: String, summary: String, options: [OptionInfo] = [], role: TransformerRole = .masking,
+         accepts: Set<ValueCategory> = [.text], uniqueness: Uniqueness = .never, searchableByValue: Bool = false,
          example: (String, [String: String]), acceptsMaxLength: Bool = true, masksEmptyValues: Bool = false,
          build: @escaping @Sendable (OptionReader, MaskingKey) throws -> Built) {
         self.name = name
         self.summary = summary
         self.options = options
+        self.role = role
+        self.accepts = role == .masking ? accepts : Set(ValueCategory.allCases)
         self.uniqueness = uniqueness
+        // NULL and a constant can never be mistaken for an original value.
+        self.searchableByValue = searchableByValue || role == .null || role == .constant
         self.example = example
         self.acceptsMaxLength = acceptsMaxLength
         self.masksEmptyValues = masksEmptyValues
@@ -71,12 +115,16 @@ public struct TransformerDescriptor: Sendable {
     public var allOptions: [OptionInfo] {
         options + (acceptsMaxLength ? [TransformerCatalog.maxLengthOption] : [])
     }
+
+    /// Whether it can mask values of `category` and write them back as that kind.
+    public func accepts(_ category: ValueCategory) -> Bool { accepts.contains(category) }
 }
 
 /// A rule's transformer, compiled once per column and shared by every batch.
 public struct CompiledTransformer: Sendable {
     public let spec: TransformSpec
     public let transformer: any Transformer
+    public let descriptor: TransformerDescriptor
     /// Distinct inputs give distinct outputs (the transformer can promise `unique: true`).
     public let isUnique: Bool
     /// The longest output in characters, when the transformer bounds it.
@@ -84,6 +132,9 @@ public struct CompiledTransformer: Sendable {
     let masksEmptyValues: Bool
 
     public var name: String { spec.name }
+    public var role: TransformerRole { descriptor.role }
+    public var isKeep: Bool { descriptor.role == .keep }
+    public var isNull: Bool { descriptor.role == .null }
 
     @inline(__always)
     public func mask(_ value: String?) throws(MaskingError) -> String? {
@@ -142,10 +193,10 @@ public enum TransformerCatalog {
             let why = built.uniqueProblem ?? "its outputs come from a small set of values"
             throw ConfigError(
                 "transformer '\(spec.name)' cannot promise unique: true here: \(why). Use a transformer that can "
-                    + "(\(all.filter { $0.uniqueness.hasPrefix("yes") }.map(\.name).joined(separator: ", "))) or drop unique.",
+                    + "(\(all.filter(\.uniqueness.canPromise).map(\.name).joined(separator: ", "))) or drop unique.",
                 at: spec.location)
         }
-        return CompiledTransformer(spec: spec, transformer: built.transformer, isUnique: built.unique,
+        return CompiledTransformer(spec: spec, transformer: built.transformer, descriptor: descriptor, isUnique: built.unique,
                                    maxOutputLength: built.maxOutputLength, masksEmptyValues: descriptor.masksEmptyValues)
     }
 }

@@ -21,6 +21,9 @@ public protocol DatabaseEngine: Sendable {
     /// with its row's `keyColumns` as `SourceSession.sampleRows` gives them (a snapshot's leak
     /// check looks at the masked output this way).
     func keyedValues(in batch: RowBatch, plan: TablePlan, keyColumns: [String], columns: [String]) throws -> [String: [SampledRow]]
+    /// Up to `limit` non-empty values of `column` as text, picked at random among the rows the
+    /// plan copies (for `check` to find the paths inside JSON columns). Connects read-only.
+    func sampleValues(_ plan: TablePlan, column: String, limit: Int) throws -> [String]
 }
 
 /// What an engine cannot do (yet): named, so a DBA knows it is not a data problem.
@@ -48,6 +51,10 @@ public struct PreviewRow: Sendable {
 }
 
 extension DatabaseEngine {
+    public func sampleValues(_ plan: TablePlan, column: String, limit: Int) throws -> [String] {
+        throw EngineUnsupported(engine: "\(Self.self)", feature: "sampling column values")
+    }
+
     public func keyedValues(in batch: RowBatch, plan: TablePlan, keyColumns: [String],
                             columns: [String]) throws -> [String: [SampledRow]] {
         throw EngineUnsupported(engine: "\(Self.self)", feature: "snapshots")

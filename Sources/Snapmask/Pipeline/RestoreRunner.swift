@@ -97,7 +97,7 @@ public struct RestoreRunner: Sendable {
         observer.phase(database.name, "opening the source snapshot (\(database.source))")
         let source = try engine.openSource(readers: options.jobs)
         do {
-            return (try RestorePlan.make(rules: rules, schema: source.schema), source)
+            return (try RestorePlan.make(rules: rules, source: source), source)
         } catch {
             source.close()
             throw error

@@ -40,7 +40,7 @@ public struct TableCopier: Sendable {
                       makeWriter: (TablePlan) throws -> any BatchWriter, makeMasker: (TablePlan) -> any BatchMasker,
                       cancelled: ErrorBox) throws -> RestoreReport.Table {
         let started = Date()
-        let masked = table.maskedColumns.map(\.name)
+        let masked = table.maskedColumns.map(\.displayName)
         if table.skipData {
             return .init(name: table.name, rowsRead: 0, rowsWritten: 0, maskedColumns: [], dataSkipped: true, seconds: 0)
         }
@@ -55,8 +55,11 @@ public struct TableCopier: Sendable {
         }
         let masker = makeMasker(table)
         // reader → raw → maskers → ready → writer. Several maskers per table, because masking is
-        // the step that costs CPU; COPY and LOAD DATA accept rows in any order.
-        let maskers = table.masks.isEmpty ? 0 : options.maskThreads
+        // the step that costs CPU; COPY and LOAD DATA accept rows in any order. Every batch goes
+        // through the masker, whether or not the table has a masked column: the masker is what
+        // checks each row and document against the rules (a field the sample missed, a JSON key
+        // no rule names), so no path skips it.
+        let maskers = options.maskThreads
         let raw = BoundedQueue<RowBatch>(capacity: options.queueDepth)
         let ready = BoundedQueue<RowBatch>(capacity: options.queueDepth)
         let rowsRead = Counter()
@@ -83,9 +86,9 @@ public struct TableCopier: Sendable {
             while let batch = try reader.value.next() {
                 if let error = cancelled.first { throw error }
                 rowsRead.add(batch.rowCount)
-                if maskers == 0 { try ready.put(batch) } else { try raw.put(batch) }
+                try raw.put(batch)
             }
-            if maskers == 0 { ready.close() } else { raw.close() }
+            raw.close()
         }
         for index in 0..<maskers {
             start("mask-\(index)-\(table.name)") {

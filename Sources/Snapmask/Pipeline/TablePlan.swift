@@ -4,17 +4,35 @@ public struct TablePlan: Sendable {
     /// The rule the table follows (its own or its partitioned parent's); nil under `unlisted: keep`.
     public let rule: CompiledTable?
     /// The columns read and written, in order (generated columns are computed by the target).
+    /// For a collection: the field paths found in the sample.
     public let columns: [ColumnShape]
-    /// Position in `columns` → the masked column's rule (`keep` columns are absent).
+    /// Position in `columns` → the rule that masks it (`keep` columns are absent). For a
+    /// collection, a path's rule may be the one on an enclosing path.
     public let masks: [Int: CompiledColumn]
+    /// Every rule that changes data: masked columns, or for a collection every non-`keep` path
+    /// rule (rules on subtrees and `keys:` rules included), whether or not the sample showed
+    /// values there.
+    public let maskedColumns: [CompiledColumn]
 
     public init(table: TableShape, rule: CompiledTable?) {
         self.table = table
         self.rule = rule
         columns = table.copiedColumns
         var masks: [Int: CompiledColumn] = [:]
-        for (index, column) in columns.enumerated() {
-            if let compiled = rule?.column(named: column.name), !compiled.isKeep { masks[index] = compiled }
+        if let rule, rule.kind == .collections {
+            let tree = FieldPathRules(rule)
+            for (index, column) in columns.enumerated() {
+                guard let path = try? FieldPath(column.name),
+                      case let .rule(covering) = tree.coverage(of: path, holdsNothing: DocumentPathShape.holdsNothing(column)),
+                      !covering.isKeep else { continue }
+                masks[index] = covering
+            }
+            maskedColumns = rule.columns.filter { !$0.isKeep }
+        } else {
+            for (index, column) in columns.enumerated() {
+                if let compiled = rule?.column(named: column.name), !compiled.isKeep { masks[index] = compiled }
+            }
+            maskedColumns = masks.sorted { $0.key < $1.key }.map(\.value)
         }
         self.masks = masks
     }
@@ -22,7 +40,6 @@ public struct TablePlan: Sendable {
     public var name: String { table.name }
     public var skipData: Bool { rule?.rule.skipData ?? false }
     public var whereClause: String? { rule?.rule.whereClause }
-    public var maskedColumns: [CompiledColumn] { masks.sorted { $0.key < $1.key }.map(\.value) }
 }
 
 /// Every table of a restore, after the rules passed the check against the source's schema.
@@ -40,6 +57,16 @@ public struct RestorePlan: Sendable {
         let tables = schema.tables.filter(\.holdsRows).map { TablePlan(table: $0, rule: schema.rule(for: $0, in: rules)) }
         return RestorePlan(schema: schema, rules: rules,
                            tables: tables.sorted { $0.table.estimatedRows > $1.table.estimatedRows })
+    }
+
+    /// The plan for a source session: the values of its JSON columns are sampled first so the
+    /// check sees the paths inside them.
+    public static func make(rules: CompiledRules, source: any SourceSession) throws -> RestorePlan {
+        var schema = source.schema
+        try JSONColumnSampling.discover(in: &schema, rules: rules) { plan, column, limit in
+            try source.sampleRows(plan, keyColumns: [], column: column, limit: limit).map(\.value)
+        }
+        return try make(rules: rules, schema: schema)
     }
 
     /// For rows masked already (a sanitized snapshot): every table copied as it is stored.

@@ -52,7 +52,9 @@ public struct RestoreReport: Codable, Sendable {
         if !leakChecks.isEmpty {
             let sampled = leakChecks.reduce(0) { $0 + $1.sampled }
             let leaks = leakChecks.reduce(0) { $0 + $1.leaks }
-            lines.append("  leak check: \(sampled) original values sampled in \(leakChecks.count) columns, \(leaks) found in staging")
+            let unchecked = leakChecks.filter { $0.method == .notCheckable }.count
+            lines.append("  leak check: \(sampled) original values searched for \(leakChecks.count - unchecked) rules, \(leaks) "
+                             + "found in staging" + (unchecked > 0 ? "; \(unchecked) not checkable (no kept key)" : ""))
         }
         return lines.joined(separator: "\n")
     }
@@ -72,18 +74,25 @@ public struct LeakCheckResult: Codable, Sendable {
         case byKey = "by key"
         /// The sampled values searched for anywhere in the shadow column.
         case byValue = "by value"
+        /// Neither works: no kept key to match rows, and the transformer's outputs may equal
+        /// other rows' originals.
+        case notCheckable = "not checkable"
     }
 
     public var table: String
     public var column: String
+    /// For a JSON column: the rule's path inside it.
+    public var path: String?
     public var transformer: String
     public var method: Method
     public var sampled: Int
     public var leaks: Int
 
-    public init(table: String, column: String, transformer: String, method: Method, sampled: Int, leaks: Int) {
+    public init(table: String, column: String, path: String? = nil, transformer: String, method: Method, sampled: Int,
+                leaks: Int) {
         self.table = table
         self.column = column
+        self.path = path
         self.transformer = transformer
         self.method = method
         self.sampled = sampled

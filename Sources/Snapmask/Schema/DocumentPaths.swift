@@ -1,154 +1,9 @@
-/// Document databases (DocumentDB, MongoDB) have no fixed columns: the engine discovers the
-/// field paths that exist by sampling documents, and each discovered leaf path becomes a
-/// `ColumnShape` whose name is the path text (`sender.email`, `recipients[].email`). Rules name
-/// paths too, and a rule covers the path it names and everything below it (`profile: keep`).
-///
-/// `FieldPathRules` is the one place that decides which rule applies where, so `check` (which
-/// sees sampled paths) and the engine's masker (which sees every document while streaming)
-/// cannot disagree:
-///
-/// - the most specific rule wins: with `profile: keep` and `profile.email: email`, the email is
-///   masked and every other value under `profile` is kept;
-/// - a rule on a path applies to every value at and below it; `null` there replaces the whole
-///   value (document or array) with null;
-/// - a single value where a rule expects an array of them (`phones` holding one string under a
-///   `phones[]` rule) is masked by that rule, as the JSON masker does;
-/// - null, an empty document and an empty array hold nothing: on the way to a ruled path
-///   (`contact: null` under a `contact.email` rule) they need no rule of their own;
-/// - anything else without a rule is unruled: it fails the check, and stops the run if it
-///   only shows up while streaming (while `unlisted: fail`).
-public final class FieldPathRules: Sendable {
-    public struct Node: Sendable {
-        /// The rule named exactly by the path to this node.
-        public let rule: CompiledColumn?
-        /// Child nodes by field name.
-        public let keys: [String: Int]
-        /// The child node for the elements of an array (`[]`).
-        public let elements: Int?
-        /// The rule reached from here through `[]` segments only: it masks a single value found
-        /// where it expects an array of them.
-        public let elementsRule: CompiledColumn?
-        /// Whether some rule lies strictly below this node.
-        public let hasRulesBelow: Bool
-    }
-
-    /// Where a value stands with respect to the rules.
-    public enum Coverage: Sendable {
-        /// This rule masks (or keeps) the value.
-        case rule(CompiledColumn)
-        /// The value lies on the way to a ruled path and holds nothing (null, `{}`, `[]`).
-        case holdsNothing
-        /// No rule applies.
-        case unruled
-    }
-
-    /// `nodes[0]` is the document itself.
-    public let nodes: [Node]
-
-    public static let root = 0
-
-    /// The tree of a collection's rules; an empty tree (every path unruled) when there is no rule.
-    public init(_ table: CompiledTable?) {
-        final class Building {
-            var rule: CompiledColumn?
-            var keys: [String: Building] = [:]
-            var keyOrder: [String] = []
-            var elements: Building?
-        }
-        let root = Building()
-        for column in table?.columns ?? [] {
-            // Rule paths were validated when the rule file was read; a path that still does not
-            // parse names nothing and covers nothing.
-            guard let path = try? FieldPath(column.name) else { continue }
-            var node = root
-            for segment in path.segments {
-                switch segment {
-                case let .key(name):
-                    if let next = node.keys[name] {
-                        node = next
-                    } else {
-                        let next = Building()
-                        node.keys[name] = next
-                        node.keyOrder.append(name)
-                        node = next
-                    }
-                case .elements:
-                    if let next = node.elements {
-                        node = next
-                    } else {
-                        let next = Building()
-                        node.elements = next
-                        node = next
-                    }
-                }
-            }
-            node.rule = column
-        }
-        // Flatten breadth-first so the root is node 0.
-        var flat: [Building] = [root]
-        var index = 0
-        var indices: [ObjectIdentifier: Int] = [ObjectIdentifier(root): 0]
-        while index < flat.count {
-            let node = flat[index]
-            for name in node.keyOrder {
-                let child = node.keys[name]!
-                indices[ObjectIdentifier(child)] = flat.count
-                flat.append(child)
-            }
-            if let child = node.elements {
-                indices[ObjectIdentifier(child)] = flat.count
-                flat.append(child)
-            }
-            index += 1
-        }
-        func elementsRule(_ node: Building) -> CompiledColumn? {
-            var current = node.elements
-            while let next = current {
-                if let rule = next.rule { return rule }
-                current = next.elements
-            }
-            return nil
-        }
-        func hasRules(below node: Building) -> Bool {
-            node.keys.values.contains { $0.rule != nil || hasRules(below: $0) }
-                || node.elements.map { $0.rule != nil || hasRules(below: $0) } ?? false
-        }
-        nodes = flat.map { node in
-            Node(rule: node.rule, keys: node.keys.mapValues { indices[ObjectIdentifier($0)]! },
-                 elements: node.elements.map { indices[ObjectIdentifier($0)]! }, elementsRule: elementsRule(node),
-                 hasRulesBelow: hasRules(below: node))
-        }
-    }
-
-    public var isEmpty: Bool { nodes.count == 1 && nodes[0].rule == nil }
-
-    /// Which rule applies to a leaf value at `path` (a scalar, or a null or empty container when
-    /// `holdsNothing`). The engine's masker walks the same tree node by node and must decide the
-    /// same way; this is the reference.
-    public func coverage(of path: FieldPath, holdsNothing: Bool) -> Coverage {
-        var node: Int? = Self.root
-        var inherited: CompiledColumn?
-        for segment in path.segments {
-            guard let current = node else { break }
-            if let rule = nodes[current].rule { inherited = rule }
-            switch segment {
-            case let .key(name): node = nodes[current].keys[name]
-            case .elements: node = nodes[current].elements
-            }
-        }
-        guard let node else { return inherited.map(Coverage.rule) ?? .unruled }
-        if let rule = nodes[node].rule ?? inherited { return .rule(rule) }
-        if let rule = nodes[node].elementsRule { return .rule(rule) }
-        return holdsNothing ? .holdsNothing : .unruled
-    }
-}
-
 /// How a document engine describes a discovered path as a `ColumnShape`, so `check` can read it
 /// back: the type name lists the value types seen at the path (`string, null`), and the
 /// category is the one that decides which transformers fit all of them.
 public enum DocumentPathShape {
     /// Type names of values that hold nothing.
-    public static let nothingTypes: Set<String> = ["null", "empty array", "empty document"]
+    public static let nothingTypes: Set<String> = ["null", "empty array", "empty document", "empty object"]
 
     /// `types` are the engine's names for the value types seen at the path, with the category
     /// each can be masked as (nil for the types in `nothingTypes`). `required` paths (`_id`)
@@ -170,16 +25,13 @@ public enum DocumentPathShape {
         return rest.count == 1 ? rest.first! : .other
     }
 
+    /// An object whose field names no rule can spell, seen as one value.
+    static func isOpaqueObject(_ shape: ColumnShape) -> Bool {
+        shape.category == .other && shape.typeName.hasPrefix("object with field names")
+    }
+
     public static func holdsNothing(_ shape: ColumnShape) -> Bool {
         shape.typeName.split(separator: ",").allSatisfy { nothingTypes.contains(String($0.drop { $0 == " " })) }
-    }
-}
-
-extension SchemaCheck {
-    /// Whether `transformer` can mask values of `category` (keep, null and constant fit any).
-    public static func accepts(transformer: String, category: ValueCategory) -> Bool {
-        if ["keep", "null", "constant"].contains(transformer) { return true }
-        return accepts[transformer]?.contains(category) ?? false
     }
 }
 
@@ -214,16 +66,42 @@ enum DocumentPathCheck {
     }
 
     private static func pathProblems(table: TableShape, rule: CompiledTable, failUnlisted: Bool) -> [CheckProblem] {
-        var problems: [CheckProblem] = []
-        func problem(_ path: String, _ message: String) {
-            problems.append(CheckProblem(table: table.name, column: path, message: message))
+        PathCheck.problems(tree: FieldPathRules(rule), shapes: table.columns, keepUnruled: !failUnlisted,
+                           uniqueKeys: table.uniqueKeys, primaryKey: table.primaryKey, noun: "field path") { path, message in
+            CheckProblem(table: table.name, column: path, message: message)
+        } advice: { path in
+            "add `\"\(path)\": keep` if it holds no personal data, a transformer, or a rule on an enclosing path"
         }
-        let tree = FieldPathRules(rule)
-        for shape in table.columns {
-            guard let path = try? FieldPath(shape.name) else {
-                if failUnlisted {
-                    problem(shape.name, "a field name holds '.', '[' or ']', so no rule can name this path (\(shape.typeName)); "
-                                + "cover it with a rule on an enclosing path")
+    }
+}
+
+/// The checks shared by document collections and JSON columns: every discovered path needs a rule
+/// covering it (unless unruled values are explicitly kept), the rule's transformer must fit the
+/// values seen there, a level that looks like a map keyed by data needs a `keys:` rule, and paths
+/// under a unique index need a transformer that promises distinct outputs.
+enum PathCheck {
+    static func problems(tree: FieldPathRules, shapes: [ColumnShape], keepUnruled: Bool, uniqueKeys: [[String]] = [],
+                         primaryKey: [String] = [], noun: String = "path", problem: (String, String) -> CheckProblem,
+                         advice: (String) -> String) -> [CheckProblem] {
+        var problems: [CheckProblem] = []
+        for shape in shapes {
+            if let names = shape.distinctKeys {
+                let path = FieldPath.of(rule: shape.name)
+                if keepUnruled || tree.keysRule(at: path) != nil || tree.locate(path).inherited?.transformer.isNull == true {
+                    continue
+                }
+                let name = shape.name.isEmpty ? "the top-level object" : "'\(shape.name)'"
+                let fix = shape.name.isEmpty ? "the json option keys: hash (or keys: keep)"
+                    : "`\"\(shape.name)\": { keys: hash, values: keep }` (keys: keep if the names hold no personal data)"
+                problems.append(problem(shape.name, "\(name) looks like a map keyed by data (\(names) distinct field names "
+                                            + "in the sample): its field names would be copied as they are; say what happens "
+                                            + "to them with \(fix)"))
+                continue
+            }
+            guard let path = shape.name.isEmpty ? FieldPath.of(rule: "") : try? FieldPath(shape.name) else {
+                if !keepUnruled {
+                    problems.append(problem(shape.name, "a field name holds '.', '[' or ']', so no rule can name this path "
+                                                + "(\(shape.typeName)); cover it with a rule on an enclosing path"))
                 }
                 continue
             }
@@ -232,30 +110,34 @@ enum DocumentPathCheck {
             case .holdsNothing:
                 continue
             case .unruled:
-                if failUnlisted {
-                    problem(shape.name, "field path has no rule (\(shape.typeName)); add `\"\(shape.name)\": keep` if it holds "
-                                + "no personal data, a transformer, or a rule on an enclosing path")
+                if !keepUnruled {
+                    problems.append(problem(shape.name, "\(noun) has no rule (\(shape.typeName)); \(advice(shape.name))"))
                 }
                 continue
             case let .rule(found):
                 column = found
             }
-            let name = column.transformer.name
-            let via = column.name == shape.name ? "" : " (by the rule on \(column.name))"
-            if !SchemaCheck.accepts(transformer: name, category: shape.category) {
-                let fitting = SchemaCheck.accepts.filter { $0.value.contains(shape.category) }.map(\.key).sorted()
-                problem(shape.name, "\(name)\(via) cannot mask the values found here (\(shape.typeName)); use "
-                            + (["keep", "null", "constant"] + fitting).joined(separator: ", "))
+            let transformer = column.transformer
+            let exact = column.name == shape.name
+            let via = exact ? "" : " (by the rule on \(column.name))"
+            // Under an enclosing rule, booleans are kept and objects are walked into; a rule on
+            // the path itself must fit what is there.
+            var category = shape.category
+            if !exact && category == .boolean { category = .text }
+            if DocumentPathShape.isOpaqueObject(shape) { category = .text }
+            if !transformer.descriptor.accepts(category) {
+                problems.append(problem(shape.name, "\(transformer.name)\(via) cannot mask the values found here "
+                                            + "(\(shape.typeName)); use \(SchemaCheck.fitting(shape.category).joined(separator: ", "))"))
             }
-            if name == "null" && !shape.nullable {
-                problem(shape.name, "the null transformer\(via) cannot write this path: every document needs it; "
-                            + "use keep or a transformer that promises distinct outputs")
+            if transformer.isNull && !shape.nullable {
+                problems.append(problem(shape.name, "the null transformer\(via) cannot write this path: every document needs "
+                                            + "it; use keep or a transformer that promises distinct outputs"))
             }
-            if !column.transformer.isUnique, let key = table.uniqueKeys.first(where: { $0.contains(shape.name) }) {
-                let what = key == table.primaryKey ? "the document key" : "a unique index on (\(key.joined(separator: ", ")))"
-                problem(shape.name, "path is under \(what) but \(name)\(via) cannot promise distinct outputs (a unique index "
-                            + "counts null as a value too); use a transformer that can (email, hash, uuid, username, phone, "
-                            + "digits, ...)")
+            if !transformer.isUnique, let key = uniqueKeys.first(where: { $0.contains(shape.name) }) {
+                let what = key == primaryKey ? "the document key" : "a unique index on (\(key.joined(separator: ", ")))"
+                problems.append(problem(shape.name, "path is under \(what) but \(transformer.name)\(via) cannot promise "
+                                            + "distinct outputs (a unique index counts null as a value too); use a transformer "
+                                            + "that can (email, hash, uuid, username, phone, digits, ...)"))
             }
         }
         return problems

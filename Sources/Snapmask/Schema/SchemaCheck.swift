@@ -68,13 +68,14 @@ public enum SchemaCheck {
                 continue
             }
             if let message = typeProblem(column, shape) { problem(shape.name, message) }
-            if column.transformer.name == "null" && !shape.nullable {
+            problems += jsonPathProblems(table: table, column: column, shape: shape)
+            if column.transformer.isNull && !shape.nullable {
                 problem(shape.name, "the null transformer cannot write NOT NULL column (\(shape.typeName)); use constant "
                             + "or another transformer")
             }
             // NULLs never collide in a unique index, so `null` is fine there (not in a primary key,
             // which is NOT NULL and caught above).
-            if !column.transformer.isUnique, column.transformer.name != "null",
+            if !column.transformer.isUnique, !column.transformer.isNull,
                let key = table.uniqueKeys.first(where: { $0.contains(shape.name) }) {
                 let what = key == table.primaryKey ? "the primary key" : "a unique index on (\(key.joined(separator: ", ")))"
                 problem(shape.name, "column is under \(what) but \(column.transformer.name) cannot promise distinct "
@@ -88,27 +89,28 @@ public enum SchemaCheck {
         return problems
     }
 
-    /// Which value categories a transformer can write. `keep`, `null` and `constant` fit any column.
-    static let accepts: [String: Set<ValueCategory>] = {
-        let text: Set<ValueCategory> = [.text]
-        var table: [String: Set<ValueCategory>] = [:]
-        for name in ["hash", "email", "first_name", "last_name", "full_name", "username", "iban", "street", "city", "zip",
-                     "address", "company", "partial", "regex", "lorem"] {
-            table[name] = text
+    /// A `json` rule against the paths found in a sample of the column's values: every path
+    /// needs a rule (unless the rule says `unlisted: keep`), and each rule must fit its values.
+    static func jsonPathProblems(table: TableShape, column: CompiledColumn, shape: ColumnShape) -> [CheckProblem] {
+        guard let tree = column.transformer.jsonRules, let paths = shape.paths else { return [] }
+        let location = column.transformer.spec.location ?? column.rule.location
+        return PathCheck.problems(tree: tree, shapes: paths, keepUnruled: column.transformer.jsonKeepsUnruled) { path, message in
+            CheckProblem(table: table.name, column: shape.name, message: "JSON path \(path.isEmpty ? "(top)" : path): \(message)")
+        } advice: { path in
+            "add `\"\(path)\": keep` (or a transformer) to the paths: of \(shape.name) (\(location))"
         }
-        for name in ["phone", "digits", "ssn", "credit_card"] { table[name] = [.text, .number] }
-        table["date_shift"] = [.text, .date, .timestamp]
-        table["year_only"] = [.text, .date, .timestamp]
-        table["number_noise"] = [.text, .number]
-        table["uuid"] = [.text, .uuid]
-        table["ip"] = [.text, .network]
-        table["json"] = [.text, .json]
-        return table
-    }()
+    }
+
+    /// The transformers that can mask values of `category`, for messages: keep, null and constant
+    /// first, then the masking ones.
+    static func fitting(_ category: ValueCategory) -> [String] {
+        ["keep", "null", "constant"]
+            + TransformerCatalog.all.filter { $0.role == .masking && $0.accepts(category) }.map(\.name).sorted()
+    }
 
     static func typeProblem(_ column: CompiledColumn, _ shape: ColumnShape) -> String? {
         let name = column.transformer.name
-        if ["keep", "null", "constant"].contains(name) { return nil }
+        if column.transformer.role != .masking { return nil }
         if shape.isArray && !column.rule.perElement {
             return "column is an array (\(shape.typeName)); add array: true to mask each element, or use keep/null/constant"
         }
@@ -116,9 +118,9 @@ public enum SchemaCheck {
             return "array: true is for array columns, but the column is \(shape.typeName)"
         }
         let category = shape.elementCategory ?? shape.category
-        guard let accepted = accepts[name], !accepted.contains(category) else { return nil }
-        let fitting = accepts.filter { $0.value.contains(category) }.map(\.key).sorted()
+        let accepted = column.transformer.descriptor.accepts
+        guard !accepted.contains(category) else { return nil }
         return "\(name) writes \(accepted.map(\.rawValue).sorted().joined(separator: " or ")) values and cannot fill a "
-            + "\(shape.typeName) column; use \((["keep", "null", "constant"] + fitting).joined(separator: ", "))"
+            + "\(shape.typeName) column; use \(fitting(category).joined(separator: ", "))"
     }
 }

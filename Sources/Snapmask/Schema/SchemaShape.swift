@@ -1,5 +1,5 @@
 /// What kind of values a column holds, as far as masking cares.
-public enum ValueCategory: String, Sendable, Codable {
+public enum ValueCategory: String, Sendable, Codable, CaseIterable {
     case text, number, date, timestamp, time, boolean, uuid, json, network, binary, enumeration, other
 }
 
@@ -16,9 +16,15 @@ public struct ColumnShape: Sendable, Hashable, Codable {
     public var nullable: Bool
     /// Computed by the database (generated columns): never copied, so never masked.
     public var isGenerated: Bool
+    /// A document or JSON path whose object looks like a map keyed by data (many distinct field
+    /// names, each in few objects): how many names the sample held. Its field names need a
+    /// `keys:` rule.
+    public var distinctKeys: Int?
+    /// For a JSON column that a `json` rule masks: the paths found in a sample of its values.
+    public var paths: [ColumnShape]?
 
     public init(name: String, typeName: String, category: ValueCategory, elementCategory: ValueCategory? = nil,
-                maxLength: Int? = nil, nullable: Bool = true, isGenerated: Bool = false) {
+                maxLength: Int? = nil, nullable: Bool = true, isGenerated: Bool = false, distinctKeys: Int? = nil) {
         self.name = name
         self.typeName = typeName
         self.category = category
@@ -26,6 +32,7 @@ public struct ColumnShape: Sendable, Hashable, Codable {
         self.maxLength = maxLength
         self.nullable = nullable
         self.isGenerated = isGenerated
+        self.distinctKeys = distinctKeys
     }
 
     public var isArray: Bool { elementCategory != nil }

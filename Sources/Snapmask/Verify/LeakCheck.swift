@@ -1,42 +1,69 @@
-/// Looks for original values of masked columns in the shadow copy. A sample of non-empty
+/// Looks for original values of masked columns in the shadow copy. A random sample of non-empty
 /// originals is taken from the source snapshot; each must be absent from the shadow, unless the
-/// transformer itself maps that value to itself.
+/// transformer itself maps that value to itself. JSON columns and documents are compared value by
+/// value inside them (`PathLeakCheck`), one result per rule.
 ///
 /// With a primary key made of kept columns the same rows are compared (exact, whatever the
 /// transformer). Without one the sampled values are searched in the whole column; that is only
-/// conclusive for transformers whose outputs cannot coincide with real values (addresses with
-/// 60+ hash bits, UUIDs, hashes, free text, JSON): for a dictionary or format-preserving
-/// transformer another row's fake can legitimately equal this row's original.
+/// conclusive for transformers whose outputs cannot coincide with real values
+/// (`searchableByValue`): for a dictionary or format-preserving transformer another row's fake
+/// can legitimately equal this row's original. A column that cannot be checked is reported as
+/// such, never left out.
 public enum LeakCheck {
-    static let conclusiveByValue: Set<String> = ["email", "username", "uuid", "hash", "json", "lorem", "null", "constant"]
-
     /// The table's primary key when every column of it is kept (the same rows can then be found
     /// in source and copy); empty otherwise.
     public static func keptKey(of table: TablePlan) -> [String] {
         let primaryKey = table.table.primaryKey
-        let kept = !primaryKey.isEmpty && primaryKey.allSatisfy { key in table.rule?.column(named: key)?.isKeep ?? true }
+        let kept = !primaryKey.isEmpty && primaryKey.allSatisfy { key in
+            guard let rule = table.rule else { return true }
+            return rule.kind == .collections ? FieldPathRules(rule).coverage(of: FieldPath.of(rule: key), holdsNothing: false)
+                .isKeep : rule.column(named: key)?.isKeep ?? true
+        }
         return kept ? primaryKey : []
     }
 
     /// How a masked column can be checked conclusively; nil when it cannot.
     public static func method(for column: CompiledColumn, keyColumns: [String]) -> LeakCheckResult.Method? {
         if !keyColumns.isEmpty { return .byKey }
-        return conclusiveByValue.contains(column.transformer.name) ? .byValue : nil
+        return column.transformer.descriptor.searchableByValue && column.transformer.jsonRules == nil ? .byValue : nil
     }
 
     /// Whether finding this original in the copy would be a leak: not when the column's
     /// transformer maps it to itself.
     public static func canLeak(_ original: String, column: CompiledColumn) -> Bool {
-        column.rule.perElement || (try? column.transformer.mask(original)) != original
+        column.rule.perElement || canLeak(original, transformer: column)
     }
+
+    static func canLeak(_ original: String, transformer column: CompiledColumn) -> Bool {
+        (try? column.transformer.mask(original)) != original
+    }
+
+    /// The name a whole document goes by in `sampleRows` and `values`: its relaxed extended JSON.
+    public static let wholeDocument = ""
 
     static func run(plan: RestorePlan, source: any SourceSession, target: any TargetSession,
                     sampleSize: Int) throws -> [LeakCheckResult] {
         var results: [LeakCheckResult] = []
-        for table in plan.tables where !table.skipData && !table.masks.isEmpty {
+        for table in plan.tables where !table.skipData && !table.maskedColumns.isEmpty {
             let keys = keptKey(of: table)
+            if let rule = table.rule, rule.kind == .collections {
+                results += try pathResults(table, column: wholeDocument, rules: table.maskedColumns, tree: FieldPathRules(rule),
+                                           keys: keys, source: source, target: target, sampleSize: sampleSize)
+                continue
+            }
             for column in table.maskedColumns {
-                guard let method = method(for: column, keyColumns: keys) else { continue }
+                if let tree = column.transformer.jsonRules {
+                    results += try pathResults(table, column: column.name, rules: tree.rules.filter { !$0.isKeep },
+                                               tree: tree, keys: keys, source: source, target: target,
+                                               sampleSize: sampleSize)
+                    continue
+                }
+                guard let method = method(for: column, keyColumns: keys) else {
+                    results.append(LeakCheckResult(table: table.name, column: column.name,
+                                                   transformer: column.transformer.name, method: .notCheckable,
+                                                   sampled: 0, leaks: 0))
+                    continue
+                }
                 let sample = try source.sampleRows(table, keyColumns: keys, column: column.name, limit: sampleSize)
                     .filter { canLeak($0.value, column: column) }
                 var leaks = 0
@@ -51,6 +78,34 @@ public enum LeakCheck {
             }
         }
         return results
+    }
+
+    /// JSON columns and documents: the sampled rows are compared with their copies path by path,
+    /// one result per rule. Without a kept key no row can be matched, and the result says so.
+    static func pathResults(_ table: TablePlan, column: String, rules: [CompiledColumn], tree: FieldPathRules,
+                            keys: [String], source: any SourceSession, target: any TargetSession,
+                            sampleSize: Int) throws -> [LeakCheckResult] {
+        var tally: [String: PathLeakCheck.Tally] = [:]
+        if !keys.isEmpty {
+            let sample = try source.sampleRows(table, keyColumns: keys, column: column, limit: sampleSize)
+            let copies = try target.values(table, keyColumns: keys, column: column, keys: sample.map(\.key))
+            for row in sample {
+                PathLeakCheck.compare(original: row.value, copy: copies[row.key] ?? nil, tree: tree, into: &tally)
+            }
+        }
+        return rules.map { rule in
+            let found = tally[PathLeakCheck.slot(rule)] ?? PathLeakCheck.Tally()
+            return LeakCheckResult(table: table.name, column: column.isEmpty ? rule.displayName : column,
+                                   path: column.isEmpty ? nil : rule.displayName, transformer: rule.transformer.name,
+                                   method: keys.isEmpty ? .notCheckable : .byKey, sampled: found.searched, leaks: found.leaks)
+        }
+    }
+}
+
+extension FieldPathRules.Coverage {
+    var isKeep: Bool {
+        if case let .rule(rule) = self { return rule.isKeep }
+        return false
     }
 }
 
@@ -71,7 +126,8 @@ public struct LeakFound: Error, Sendable, CustomStringConvertible {
     public var description: String {
         let found = results.filter { $0.leaks > 0 }
         return "original values found in \(place) after masking (\(found.count) column\(found.count == 1 ? "" : "s")): "
-            + found.map { "\($0.table).\($0.column) (\($0.leaks) of \($0.sampled) sampled, \($0.method.rawValue))" }
+            + found.map { "\($0.table).\($0.column)\($0.path.map { " path \($0)" } ?? "") (\($0.leaks) of \($0.sampled) sampled, "
+                + "\($0.method.rawValue))" }
                 .joined(separator: ", ")
             + "; \(consequence). Check the rules and overrides of these columns"
     }

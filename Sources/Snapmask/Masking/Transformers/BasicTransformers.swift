@@ -18,12 +18,13 @@ enum BasicTransformers {
 
     static let keep = TransformerDescriptor(
         name: "keep", summary: "copies the value unchanged (for columns that hold no personal data)",
-        uniqueness: "yes (the value itself)", example: ("order-1042", [:]), acceptsMaxLength: false
+        role: .keep, uniqueness: .always("the value itself"), example: ("order-1042", [:]),
+        acceptsMaxLength: false
     ) { _, _ throws in .init(Keep(), unique: true) }
 
     static let null = TransformerDescriptor(
         name: "null", summary: "writes NULL whatever the value (the column must allow NULL)",
-        example: ("123-45-6789", [:]), acceptsMaxLength: false, masksEmptyValues: true
+        role: .null, example: ("123-45-6789", [:]), acceptsMaxLength: false, masksEmptyValues: true
     ) { _, _ throws in .init(Null(), unique: false, uniqueProblem: "every value becomes NULL") }
 
     static let constant = TransformerDescriptor(
@@ -32,6 +33,7 @@ enum BasicTransformers {
             OptionInfo("value", .text, required: true, "the value to write (null writes NULL)"),
             OptionInfo("replace_null", .boolean, default: "false", "also replace NULLs with the value"),
         ],
+        role: .constant,
         example: ("s3cr3t-hash", ["value": "$2b$12$staging"]), acceptsMaxLength: false, masksEmptyValues: true
     ) { options, _ throws in
         .init(Constant(value: try options.optionalString("value"), replaceNull: try options.bool("replace_null")),

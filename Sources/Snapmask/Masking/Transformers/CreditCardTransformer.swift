@@ -65,7 +65,7 @@ struct CreditCardTransformer: Transformer {
     static let descriptor = TransformerDescriptor(
         name: "credit_card", summary: "a Luhn-valid card number of the same length and format; the first digit stays",
         options: [OptionInfo("keep_last", .integer, default: "0", "trailing digits to keep (4 shows the usual last four)")],
-        example: ("4111 1111 1111 1111", ["keep_last": "4"]), acceptsMaxLength: false
+        accepts: [.text, .number], example: ("4111 1111 1111 1111", ["keep_last": "4"]), acceptsMaxLength: false
     ) { options, key throws in
         .init(CreditCardTransformer(permutation: FormatPreservingPermutation(key: key.sipKey("credit_card")),
                                     keepLast: try options.int("keep_last", in: 0...8)),

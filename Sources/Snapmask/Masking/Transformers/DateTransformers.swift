@@ -126,13 +126,13 @@ enum DateTransformers {
     static let dateShift = TransformerDescriptor(
         name: "date_shift", summary: "moves a date or timestamp by a fixed-per-value number of days, keeping its format",
         options: [OptionInfo("max_days", .integer, default: "30", "largest shift, in days, earlier or later")],
-        example: ("1984-07-19", ["max_days": "180"]), acceptsMaxLength: false
+        accepts: [.text, .date, .timestamp], example: ("1984-07-19", ["max_days": "180"]), acceptsMaxLength: false
     ) { options, key throws in
         .init(Shift(hasher: key.hasher("date_shift"), maxDays: try options.int("max_days", in: 1...36_500)), unique: false)
     }
 
     static let yearOnly = TransformerDescriptor(
         name: "year_only", summary: "keeps the year, sets the date to January 1st and any time to midnight",
-        example: ("1984-07-19 08:15:00+02", [:]), acceptsMaxLength: false
+        accepts: [.text, .date, .timestamp], example: ("1984-07-19 08:15:00+02", [:]), acceptsMaxLength: false
     ) { _, _ throws in .init(YearOnly(), unique: false) }
 }

@@ -131,7 +131,7 @@ enum DigitTransformers {
 
     static let digits = TransformerDescriptor(
         name: "digits", summary: "replaces every digit, keeping all other characters and the length (format-preserving)",
-        options: keepOptions, uniqueness: "yes (a keyed permutation of the digits)",
+        options: keepOptions, accepts: [.text, .number], uniqueness: .always("a keyed permutation of the digits"),
         example: ("ACC-0042-7731", ["keep_last": "2"]), acceptsMaxLength: false
     ) { options, key throws in
         .init(Digits(masker: try masker(options, key, domain: "digits", countryCode: false)), unique: true)
@@ -142,7 +142,7 @@ enum DigitTransformers {
         options: keepOptions + [
             OptionInfo("keep_country_code", .boolean, default: "true", "keep a leading +CC (as in +44 20 ...)"),
         ],
-        uniqueness: "yes (a keyed permutation of the digits)",
+        accepts: [.text, .number], uniqueness: .always("a keyed permutation of the digits"),
         example: ("+1 (415) 555-0132", ["keep_last": "2"]), acceptsMaxLength: false
     ) { options, key throws in
         .init(Digits(masker: try masker(options, key, domain: "phone", countryCode: try options.bool("keep_country_code"))),
@@ -157,7 +157,7 @@ enum DigitTransformers {
 
     static let ssn = TransformerDescriptor(
         name: "ssn", summary: "a US social security number in the same format, with a plausible area/group/serial",
-        options: keepOptions, uniqueness: "yes (a keyed permutation of the digits)",
+        options: keepOptions, accepts: [.text, .number], uniqueness: .always("a keyed permutation of the digits"),
         example: ("123-45-6789", [:]), acceptsMaxLength: false
     ) { options, key throws in
         .init(Digits(masker: try masker(options, key, domain: "ssn", countryCode: false, accept: isPlausibleSSN)),

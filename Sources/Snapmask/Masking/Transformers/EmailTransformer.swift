@@ -65,7 +65,8 @@ struct EmailTransformer: Transformer {
                        "domain of the fake addresses (keep to reserved ones: example.com, *.example, *.test, *.invalid)"),
             OptionInfo("keep_domain", .boolean, default: "false", "keep the original domain instead"),
         ],
-        uniqueness: "yes, for addresses that differ other than in case (60+ bits of the HMAC in every address)",
+        uniqueness: .always("for addresses that differ other than in case; 60+ bits of the HMAC in every address"),
+        searchableByValue: true,
         example: ("Jane.Doe@acme.io", [:])
     ) { options, key throws in
         let domain = try options.string("domain")

@@ -23,7 +23,7 @@ struct HashTransformer: Transformer {
             OptionInfo("length", .integer, default: "32", "characters of output (hex: up to 64, base32: up to 51)"),
             OptionInfo("encoding", .text, default: "hex", "hex or base32 (lowercase, no padding)"),
         ],
-        uniqueness: "yes, when length carries at least 64 bits (hex ≥ 16, base32 ≥ 13)",
+        uniqueness: .withOptions("when length carries at least 64 bits (hex ≥ 16, base32 ≥ 13)"), searchableByValue: true,
         example: ("customer-88213", ["length": "16"]), acceptsMaxLength: false
     ) { options, key throws in
         let encoding = Encoding(rawValue: try options.choice("encoding", ["hex", "base32"]))!

@@ -62,7 +62,7 @@ struct IPTransformer: Transformer {
 
     static let descriptor = TransformerDescriptor(
         name: "ip", summary: "an address of the same family; with /prefix only the network part changes",
-        uniqueness: "yes (a keyed permutation of the address bits)",
+        accepts: [.text, .network], uniqueness: .always("a keyed permutation of the address bits"),
         example: ("192.168.10.24", [:]), acceptsMaxLength: false
     ) { _, key throws in
         .init(IPTransformer(permutation: FormatPreservingPermutation(key: key.sipKey("ip"))), unique: true)

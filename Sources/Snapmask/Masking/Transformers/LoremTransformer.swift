@@ -31,6 +31,6 @@ struct LoremTransformer: Transformer {
 
     static let descriptor = TransformerDescriptor(
         name: "lorem", summary: "lorem ipsum text of the same length and layout (letters, digits, punctuation kept in place)",
-        example: ("Call me at 5pm, Anna!", [:]), acceptsMaxLength: false
+        searchableByValue: true, example: ("Call me at 5pm, Anna!", [:]), acceptsMaxLength: false
     ) { _, key throws in .init(LoremTransformer(hasher: key.hasher("lorem")), unique: false) }
 }

@@ -82,7 +82,7 @@ enum NameTransformers {
 
     static let username = TransformerDescriptor(
         name: "username", summary: "a login name firstlast_xxxxxxxxxx (lowercase letters, digits, _)",
-        uniqueness: "yes (60+ bits of the HMAC in every name)",
+        uniqueness: .always("60+ bits of the HMAC in every name"), searchableByValue: true,
         example: ("mike_the_dev", [:])
     ) { _, key throws in
         .init(Username(hasher: key.hasher("username")), unique: true,

@@ -43,7 +43,7 @@ struct NumberNoiseTransformer: Transformer {
     static let descriptor = TransformerDescriptor(
         name: "number_noise", summary: "adds deterministic noise of up to ± percent to a number, keeping its decimals",
         options: [OptionInfo("percent", .integer, default: "10", "largest change, in percent (1–99)")],
-        example: ("1249.90", ["percent": "5"]), acceptsMaxLength: false
+        accepts: [.text, .number], example: ("1249.90", ["percent": "5"]), acceptsMaxLength: false
     ) { options, key throws in
         .init(NumberNoiseTransformer(hasher: key.hasher("number_noise"), percent: try options.int("percent", in: 1...99)),
               unique: false)

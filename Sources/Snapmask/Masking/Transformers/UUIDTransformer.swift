@@ -27,7 +27,7 @@ struct UUIDTransformer: Transformer {
 
     static let descriptor = TransformerDescriptor(
         name: "uuid", summary: "a valid UUID (version 4 layout) derived from the value",
-        uniqueness: "yes (122 bits of the HMAC)",
+        accepts: [.text, .uuid], uniqueness: .always("122 bits of the HMAC"), searchableByValue: true,
         example: ("6f1c2a8e-1b7d-4c55-9d1e-3f0a2b4c6d8e", [:]), acceptsMaxLength: false
     ) { _, key throws in .init(UUIDTransformer(hasher: key.hasher("uuid")), unique: true) }
 }
