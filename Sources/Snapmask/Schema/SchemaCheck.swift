@@ -69,8 +69,9 @@ public enum SchemaCheck {
             }
             if let message = typeProblem(column, shape) { problem(shape.name, message) }
             if column.transformer.name == "null" && !shape.nullable {
-                problem(shape.name, "the null transformer cannot write NOT NULL column (\(shape.typeName)); use constant "
-                            + "or another transformer")
+                problem(shape.name, "the null transformer cannot write NOT NULL column (\(shape.typeName)); "
+                            + (shape.category == .spatial ? "use keep (a spatial column takes only keep or null)"
+                                                          : "use constant or another transformer"))
             }
             // NULLs never collide in a unique index, so `null` is fine there (not in a primary key,
             // which is NOT NULL and caught above).
@@ -88,7 +89,8 @@ public enum SchemaCheck {
         return problems
     }
 
-    /// Which value categories a transformer can write. `keep`, `null` and `constant` fit any column.
+    /// Which value categories a transformer can write. `keep`, `null` and `constant` fit any column
+    /// but a spatial one.
     static let accepts: [String: Set<ValueCategory>] = {
         let text: Set<ValueCategory> = [.text]
         var table: [String: Set<ValueCategory>] = [:]
@@ -108,6 +110,11 @@ public enum SchemaCheck {
 
     static func typeProblem(_ column: CompiledColumn, _ shape: ColumnShape) -> String? {
         let name = column.transformer.name
+        // Checked before constant's pass: the server refuses text in a geometry column, so a
+        // constant would pass here and fail the load.
+        if shape.category == .spatial && !["keep", "null"].contains(name) {
+            return "\(name) writes text, which a spatial column (\(shape.typeName)) does not accept; use keep or null"
+        }
         if ["keep", "null", "constant"].contains(name) { return nil }
         if shape.isArray && !column.rule.perElement {
             return "column is an array (\(shape.typeName)); add array: true to mask each element, or use keep/null/constant"
