@@ -90,6 +90,9 @@ enum MySQLCatalog {
         case "enum", "set": return .enumeration
         case "uuid": return .uuid
         case "inet4", "inet6": return .network
+        case "geometry", "point", "linestring", "polygon", "multipoint", "multilinestring", "multipolygon",
+             "geometrycollection", "geomcollection":
+            return .spatial
         default: return .other
         }
     }

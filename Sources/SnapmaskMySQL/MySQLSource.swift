@@ -222,7 +222,8 @@ final class MySQLSource: SourceSession, @unchecked Sendable {
         let keys = keyColumns.map { key in
             MySQLTarget.keyExpression(key, plan: plan)
         }
-        var condition = "\(value) IS NOT NULL AND CAST(\(value) AS CHAR) <> ''"
+        // OCTET_LENGTH rather than CAST(... AS CHAR): MariaDB refuses to cast a geometry to text.
+        var condition = "OCTET_LENGTH(\(value)) > 0"
         if let filter = plan.whereClause { condition += " AND (\(filter))" }
         let sql = "SELECT \((keys + [value]).joined(separator: ", ")) FROM \(MySQLIdentifier.qualified(database, plan.name)) "
             + "WHERE \(condition) LIMIT \(limit)"
