@@ -191,6 +191,9 @@ public final class MySQLConnection {
         let length = bytes.withUnsafeBufferPointer { source in
             source.withMemoryRebound(to: CChar.self) { mysql_real_escape_string(handle, &output, $0.baseAddress, UInt(bytes.count)) }
         }
+        // MySQL 8's client refuses (returns -1) while the session has NO_BACKSLASH_ESCAPES (a
+        // server's default, or a restored object's sql_mode); then a doubled quote is the only escape.
+        guard length != UInt.max else { return "'" + value.replacingOccurrences(of: "'", with: "''") + "'" }
         return "'" + String(decoding: output.prefix(Int(length)).map { UInt8(bitPattern: $0) }, as: UTF8.self) + "'"
     }
 

@@ -15,6 +15,9 @@ import Testing
         let connection = try MySQLConnection(url: try TestServers.mysql())
         let awkward = "it's a \"test\"\\ with\ttab\nnewline and 😀"
         #expect(try connection.scalar("SELECT \(connection.literal(awkward))") == awkward)
+        // A session where backslashes are plain characters (a server default, or an object's sql_mode).
+        try connection.query("SET SESSION sql_mode = 'NO_BACKSLASH_ESCAPES'")
+        #expect(try connection.scalar("SELECT \(connection.literal(awkward))") == awkward)
     }
 
     @Test func refusedConnectionDoesNotShowThePassword() throws {
