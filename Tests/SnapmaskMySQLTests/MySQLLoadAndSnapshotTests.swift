@@ -217,6 +217,19 @@ import Testing
         #expect(MySQLSQLText.orReplace("CREATE VIEW v AS SELECT 1") == "CREATE OR REPLACE VIEW v AS SELECT 1")
     }
 
+    @Test func scriptsSplitAsTheMySQLClientSplitsThem() {
+        let script = "-- only a comment;\n# and another;\n/* and a block; */\n\nSELECT 'a;b'  ;\n"
+            + "/*!40101 SET NAMES utf8mb4 */;\ndelimiter $$\nCREATE TRIGGER t BEFORE INSERT ON x FOR EACH ROW BEGIN SET @a = 1; END$$\n"
+            + "DELIMITER ;\nSELECT `we;ird` FROM x --no comment without a space\n;SELECT 1"
+        let statements = MySQLSQLText.statements(script)
+        #expect(statements.map(\.text) == [
+            "SELECT 'a;b'", "/*!40101 SET NAMES utf8mb4 */", "CREATE TRIGGER t BEFORE INSERT ON x FOR EACH ROW BEGIN SET @a = 1; END",
+            "SELECT `we;ird` FROM x --no comment without a space", "SELECT 1",
+        ])
+        #expect(statements.map(\.line) == [5, 6, 8, 10, 11])
+        #expect(MySQLSQLText.statements("-- nothing; here\n /* at all; */ ;; ").isEmpty)
+    }
+
     @Test func secondaryIndexesAndForeignKeysWaitForTheData() {
         let create = """
             CREATE TABLE `orders` (
