@@ -80,11 +80,12 @@ final class MySQLSource: SourceSession, @unchecked Sendable {
         idle = connections
     }
 
-    /// A read-only session on the source.
     func schemaDefinition() throws -> SchemaDefinition {
         try objects.definition(database: database)
     }
 
+    /// A read-only session on the source: every transaction it starts, explicit or not, is READ
+    /// ONLY, so neither a where: condition nor a function it calls can write.
     static func connect(_ url: ConnectionString, purpose: String) throws -> MySQLConnection {
         let connection = try MySQLConnection(url: url, purpose: purpose)
         try connection.query("SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ")
@@ -269,6 +270,10 @@ final class MySQLBatchReader: BatchReader {
             guard let result = mysql_use_result(connection.handle) else { throw connection.lastError }
             self.result = result
         } catch let error as MySQLError {
+            // makeReader gives the connection back (it is still in its snapshot); without this, deinit
+            // would report the read abandoned and mark the whole snapshot unusable, and a waiting
+            // table could report that instead of this error.
+            self.connection = nil
             throw error.adding(context: "reading \(plan.name) from the source"
                                    + (plan.whereClause != nil ? " (check its where: condition)" : ""))
         }
