@@ -68,7 +68,7 @@ public struct MySQLEngine: DatabaseEngine {
             }
         }
         var sql = "SELECT \(columns.joined(separator: ", ")) FROM \(MySQLIdentifier.qualified(database, plan.name))"
-        if let condition = plan.whereClause { sql += " WHERE (\(condition))" }
+        if let condition = try MySQLSource.whereSQL(of: plan) { sql += " WHERE \(condition)" }
         // An explicit READ ONLY transaction as well as the session's: the where: condition runs here.
         try connection.query("START TRANSACTION READ ONLY")
         defer { _ = try? connection.query("ROLLBACK") }

@@ -242,6 +242,72 @@ enum MySQLSQLText {
         return statements
     }
 
+    /// Why a `where:` condition is not one condition that stays inside the parentheses it is put
+    /// in, or nil when it is. A condition that closes a parenthesis it did not open could end the
+    /// WHERE and append rows of any other table (`...) UNION SELECT ...`) under the columns of a
+    /// table whose rules keep them. Backslashes in strings mean something else under
+    /// NO_BACKSLASH_ESCAPES and ANSI_QUOTES, so the condition must be safe read every way.
+    static func conditionProblem(_ condition: String) -> String? {
+        let bytes = Array(condition.utf8)
+        for escapesInSingle in [true, false] {
+            for escapesInDouble in [true, false] {
+                if let problem = conditionProblem(bytes, escapesInSingle: escapesInSingle, escapesInDouble: escapesInDouble) {
+                    return problem
+                }
+            }
+        }
+        return nil
+    }
+
+    private static func conditionProblem(_ bytes: [UInt8], escapesInSingle: Bool, escapesInDouble: Bool) -> String? {
+        let count = bytes.count
+        var depth = 0
+        var index = 0
+        while index < count {
+            let byte = bytes[index]
+            switch byte {
+            case UInt8(ascii: "'"), UInt8(ascii: "\""), UInt8(ascii: "`"):
+                let escapes = byte == UInt8(ascii: "'") ? escapesInSingle : byte == UInt8(ascii: "\"") ? escapesInDouble : false
+                var next = index + 1
+                var closed = false
+                while next < count {
+                    if escapes && bytes[next] == UInt8(ascii: "\\") { next += 2; continue }
+                    if bytes[next] == byte {
+                        if next + 1 < count && bytes[next + 1] == byte { next += 2; continue }
+                        closed = true
+                        break
+                    }
+                    next += 1
+                }
+                if !closed { return "it leaves a string or quoted name open" }
+                index = next + 1
+            case UInt8(ascii: "#"):
+                while index < count && bytes[index] != 0x0a { index += 1 }
+            case UInt8(ascii: "-") where index + 1 < count && bytes[index + 1] == UInt8(ascii: "-")
+                && (index + 2 == count || bytes[index + 2] <= 0x20):
+                while index < count && bytes[index] != 0x0a { index += 1 }
+            case UInt8(ascii: "/") where index + 1 < count && bytes[index + 1] == UInt8(ascii: "*"):
+                if isExecutableComment(bytes, at: index) { return "it holds a /*! ... */ comment, which the server runs" }
+                var next = index + 2
+                while next + 1 < count && !(bytes[next] == UInt8(ascii: "*") && bytes[next + 1] == UInt8(ascii: "/")) { next += 1 }
+                if next + 1 >= count { return "it leaves a comment open" }
+                index = next + 2
+            case UInt8(ascii: "("):
+                depth += 1
+                index += 1
+            case UInt8(ascii: ")"):
+                depth -= 1
+                if depth < 0 { return "it closes a parenthesis it did not open" }
+                index += 1
+            case UInt8(ascii: ";"):
+                return "it holds a ; (a second statement)"
+            default:
+                index += 1
+            }
+        }
+        return depth > 0 ? "it leaves a parenthesis open" : nil
+    }
+
     /// Whether the comment opening at `index` is `/*!` or `/*M!`, whose text the server runs.
     static func isExecutableComment(_ bytes: [UInt8], at index: Int) -> Bool {
         let rest = bytes[(index + 2)...]

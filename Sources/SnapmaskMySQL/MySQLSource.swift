@@ -93,6 +93,19 @@ final class MySQLSource: SourceSession, @unchecked Sendable {
         return connection
     }
 
+    /// A table's where: condition as it goes into a WHERE: inside parentheses of its own and on
+    /// lines of its own (so a trailing `--` comment cannot swallow the closing parenthesis);
+    /// refused when it is not one condition.
+    static func whereSQL(of plan: TablePlan) throws -> String? {
+        guard let condition = plan.whereClause else { return nil }
+        if let problem = MySQLSQLText.conditionProblem(condition) {
+            throw MySQLError("the where: condition of \(plan.name) is not one condition (\(problem)); nothing was read. "
+                                 + "Write a single condition in \(plan.rule.map { "\($0.rule.location)" } ?? "the rules"): "
+                                 + "subqueries and parentheses that balance are fine")
+        }
+        return "(\n\(condition)\n)"
+    }
+
     static func tableNames(_ connection: MySQLConnection, _ database: String) throws -> [String] {
         try connection.query("""
             SELECT TABLE_NAME FROM information_schema.TABLES
@@ -225,7 +238,7 @@ final class MySQLSource: SourceSession, @unchecked Sendable {
         }
         // OCTET_LENGTH rather than CAST(... AS CHAR): MariaDB refuses to cast a geometry to text.
         var condition = "OCTET_LENGTH(\(value)) > 0"
-        if let filter = plan.whereClause { condition += " AND (\(filter))" }
+        if let filter = try Self.whereSQL(of: plan) { condition += " AND \(filter)" }
         let sql = "SELECT \((keys + [value]).joined(separator: ", ")) FROM \(MySQLIdentifier.qualified(database, plan.name)) "
             + "WHERE \(condition) LIMIT \(limit)"
         let rows = try withConnection { try $0.query(sql) }
@@ -259,12 +272,12 @@ final class MySQLBatchReader: BatchReader {
     private var failed = false
 
     init(connection: MySQLConnection, source: MySQLSource, plan: TablePlan) throws {
+        var sql = "SELECT \(MySQLValueTransport.selectList(plan)) FROM \(MySQLIdentifier.qualified(source.database, plan.name))"
+        if let condition = try MySQLSource.whereSQL(of: plan) { sql += " WHERE \(condition)" }
         self.connection = connection
         self.source = source
         table = plan.name
         columnCount = plan.columns.count
-        var sql = "SELECT \(MySQLValueTransport.selectList(plan)) FROM \(MySQLIdentifier.qualified(source.database, plan.name))"
-        if let condition = plan.whereClause { sql += " WHERE (\(condition))" }
         do {
             try connection.send(sql)
             guard let result = mysql_use_result(connection.handle) else { throw connection.lastError }

@@ -230,6 +230,28 @@ import Testing
         #expect(MySQLSQLText.statements("-- nothing; here\n /* at all; */ ;; ").isEmpty)
     }
 
+    @Test func aWhereMustStayOneConditionHoweverBackslashesAreRead() {
+        for fine in ["created_at > now() - interval 180 day", #"note LIKE '%\_%' AND name <> "it''s""#,
+                     "id IN (SELECT user_id FROM orders WHERE (total > 10)) -- recent (", "`we)ird` = ')' /* ( */"] {
+            #expect(MySQLSQLText.conditionProblem(fine) == nil, "\(fine)")
+        }
+        let refused = [
+            "id > 0) UNION SELECT 1, 2 FROM accounts WHERE (1": "it closes a parenthesis it did not open",
+            "id > 0; DROP TABLE x": "it holds a ; (a second statement)",
+            "id > 0 /*!) UNION SELECT 1, 2 FROM accounts WHERE (1 */": "it holds a /*! ... */ comment, which the server runs",
+            "(id > 0": "it leaves a parenthesis open",
+            "note = 'open": "it leaves a string or quoted name open",
+            "id > 0 /* open": "it leaves a comment open",
+            // One string where backslashes escape; under NO_BACKSLASH_ESCAPES the quote ends it early.
+            #"note = 'a\') UNION SELECT 1, 2 FROM accounts -- '"#: "it closes a parenthesis it did not open",
+            // The same with double quotes, which ANSI_QUOTES turns into names without escapes.
+            #"note = "a\") UNION SELECT 1, 2 FROM accounts -- ""#: "it closes a parenthesis it did not open",
+        ]
+        for (condition, problem) in refused {
+            #expect(MySQLSQLText.conditionProblem(condition) == problem, "\(condition)")
+        }
+    }
+
     @Test func secondaryIndexesAndForeignKeysWaitForTheData() {
         let create = """
             CREATE TABLE `orders` (

@@ -40,13 +40,13 @@ import Testing
           written_myisam: { columns: { v: keep } }
         """
 
-    /// The job's rules with `condition` as the where: of people, compiled without going through
+    /// The job's rules with `condition` as the where: of `table`, compiled without going through
     /// the rule file's reader: the driver has to be safe by itself.
-    static func rules(_ job: TestJob, where condition: String) throws -> (DatabaseJob, CompiledRules) {
+    static func rules(_ job: TestJob, where condition: String, table: String = "people") throws -> (DatabaseJob, CompiledRules) {
         let file = try job.load()
         let database = try file.database(named: "app")
         var rules = database.rules
-        let index = try #require(rules.tables.firstIndex { $0.name == "people" })
+        let index = try #require(rules.tables.firstIndex { $0.name == table })
         rules.tables[index].whereClause = condition
         return (database, try CompiledRules.compile(rules, key: file.maskingKey))
     }
@@ -126,6 +126,56 @@ import Testing
         #expect(try scratch.rows("src", "SELECT (SELECT COUNT(*) FROM written), (SELECT COUNT(*) FROM written_myisam)")
                     == [["0", "0"]])
         #expect(try scratch.databases() == [scratch.name("src")])
+    }
+
+    /// A where: that closes the SELECT's parenthesis could append rows of another table (UNION) to a
+    /// table whose columns are kept, past that table's own rules: it is refused before it runs.
+    @Test func aWhereCannotAddRowsFromAnotherTable() throws {
+        let scratch = try MySQLScratch("myunion")
+        defer { scratch.drop() }
+        _ = try scratch.url("src", create: true, sql: """
+            CREATE TABLE notes (id int PRIMARY KEY, note varchar(200));
+            INSERT INTO notes VALUES (1, 'a public note');
+            CREATE TABLE accounts (id int PRIMARY KEY, ssn varchar(20));
+            INSERT INTO accounts VALUES (7, '078-05-1120');
+            """)
+        let rules = """
+            tables:
+              notes: { where: "id > 0", columns: { id: keep, note: keep } }
+              accounts: { columns: { id: keep, ssn: ssn } }
+            """
+        let job = try MySQLRestoreTests.job(scratch, rules: rules)
+        defer { job.remove() }
+        let attempts = [
+            "id > 0) UNION ALL SELECT id, ssn FROM accounts WHERE (1",
+            "id > 0) UNION ALL SELECT id, ssn FROM accounts -- the closing parenthesis is commented out",
+            "id > 0) UNION ALL SELECT id, ssn FROM accounts #",
+            "id > 0 /*!) UNION ALL SELECT id, ssn FROM accounts WHERE (1 */",
+            "id > 0 /*M!) UNION ALL SELECT id, ssn FROM accounts WHERE (1 */",
+        ]
+        for condition in attempts {
+            let (database, compiled) = try Self.rules(job, where: condition, table: "notes")
+            #expect {
+                try RestoreRunner(database: database, engine: MySQLEngine(job: database), rules: compiled,
+                                  options: RestoreOptions(jobs: 2), observer: RecordingObserver()).run()
+            } throws: { error in
+                "\(error)".contains("the where: condition of notes is not one condition")
+            }
+            let source = try MySQLSource(url: database.source, readers: 1)
+            defer { source.close() }
+            let plan = try #require(RestorePlan.make(rules: compiled, schema: source.schema).table(named: "notes"))
+            #expect(throws: MySQLError.self) { try source.sampleRows(plan, keyColumns: ["id"], column: "note", limit: 5) }
+            #expect(throws: MySQLError.self) { try MySQLEngine(job: database).previewRows(plan, limit: 5) }
+            #expect(try scratch.databases() == [scratch.name("src")], "nothing reached staging")
+        }
+        // Parentheses that balance, subqueries, strings and comments holding parentheses are one condition.
+        let (database, fine) = try Self.rules(job, where: """
+            (id > 0 AND note <> ')') OR id IN (SELECT a.id FROM accounts a WHERE a.ssn LIKE '%(%') -- (
+            """, table: "notes")
+        let report = try RestoreRunner(database: database, engine: MySQLEngine(job: database), rules: fine,
+                                       options: RestoreOptions(jobs: 2), observer: RecordingObserver()).run()
+        #expect(report.outcome == "swapped")
+        #expect(try scratch.rows("stage", "SELECT id, note FROM notes") == [["1", "a public note"]])
     }
 
     /// Multi-statement mode is off on every connection, and running an SQL file does not turn it on.
