@@ -231,6 +231,11 @@ final class MySQLSource: SourceSession, @unchecked Sendable {
         }
     }
 
+    /// Originals for the leak check, drawn at random from every row the copy read (where: honoured):
+    /// a table's first rows are often its oldest or its test accounts and say little about the
+    /// rest. `RAND() < p`, sized from the table's row estimate to keep about four times `limit`
+    /// rows, keeps the sort small; when it keeps too few (a stale estimate, a where: that keeps few
+    /// rows), all matching rows are shuffled instead.
     func sampleRows(_ plan: TablePlan, keyColumns: [String], column: String, limit: Int) throws -> [SampledRow] {
         let value = MySQLIdentifier.quoted(column)
         let keys = keyColumns.map { key in
@@ -239,9 +244,17 @@ final class MySQLSource: SourceSession, @unchecked Sendable {
         // OCTET_LENGTH rather than CAST(... AS CHAR): MariaDB refuses to cast a geometry to text.
         var condition = "OCTET_LENGTH(\(value)) > 0"
         if let filter = try Self.whereSQL(of: plan) { condition += " AND \(filter)" }
-        let sql = "SELECT \((keys + [value]).joined(separator: ", ")) FROM \(MySQLIdentifier.qualified(database, plan.name)) "
-            + "WHERE \(condition) LIMIT \(limit)"
-        let rows = try withConnection { try $0.query(sql) }
+        let select = "SELECT \((keys + [value]).joined(separator: ", ")) FROM \(MySQLIdentifier.qualified(database, plan.name)) "
+            + "WHERE \(condition)"
+        let estimate = plan.table.estimatedRows
+        let rows = try withConnection { connection -> [[String?]] in
+            if limit > 0 && estimate > limit * 4 {
+                let fraction = String(format: "%.9f", Double(limit * 4) / Double(estimate))
+                let picked = try connection.query(select + " AND RAND() < \(fraction) ORDER BY RAND() LIMIT \(limit)")
+                if picked.count >= limit { return picked }
+            }
+            return try connection.query(select + " ORDER BY RAND() LIMIT \(limit)")
+        }
         return rows.map { SampledRow(key: Array($0.dropLast()), value: $0.last!!) }
     }
 

@@ -129,7 +129,43 @@ import Testing
         readers.forEach { $0.close() }
         // The pool's connections are back and still in the snapshot.
         let sample = try source.sampleRows(plan, keyColumns: ["id"], column: "id", limit: 10)
-        #expect(sample.map(\.value) == ["1", "2"])
+        #expect(sample.map(\.value).sorted() == ["1", "2"])
+    }
+
+    /// The leak check's originals come from anywhere in the table, differ from run to run, and
+    /// honour where:, also when it keeps fewer rows than the table's estimate suggests.
+    @Test func leakCheckSamplesAreDrawnAtRandomFromTheWholeTable() throws {
+        let scratch = try MySQLScratch("mysample")
+        defer { scratch.drop() }
+        let url = try scratch.url("src", create: true, sql: "CREATE TABLE people (id int PRIMARY KEY, email varchar(100));\n"
+            + "INSERT INTO people VALUES " + (1...10_000).map { "(\($0), 'person\($0)@corp.example.org')" }.joined(separator: ", ")
+            + ";\nANALYZE TABLE people;")
+        let source = try MySQLSource(url: url, readers: 1)
+        defer { source.close() }
+        // Large enough an estimate that the estimate-sized pick is tried before the full shuffle.
+        #expect(try #require(source.schema.table(named: "people")).estimatedRows > 400)
+        func sample(where condition: String? = nil) throws -> [Int] {
+            let job = try MySQLRestoreTests.job(scratch, rules: """
+                tables:
+                  people:
+                    \(condition.map { "where: \"\($0)\"" } ?? "")
+                    columns: { id: keep, email: { transform: email, unique: true } }
+                """, source: url)
+            defer { job.remove() }
+            let plan = try #require(RestorePlan.make(rules: try job.database("app").rules, schema: source.schema)
+                                        .table(named: "people"))
+            let rows = try source.sampleRows(plan, keyColumns: ["id"], column: "email", limit: 100)
+            #expect(rows.allSatisfy { $0.value == "person\($0.key[0] ?? "?")@corp.example.org" })
+            return rows.compactMap { $0.key[0].flatMap { Int($0) } }
+        }
+        let first = try sample(), second = try sample()
+        #expect(first.count == 100 && Set(first).count == 100)
+        #expect(Set(first) != Set(second), "two samples differ")
+        #expect(first.contains { $0 > 1000 } && second.contains { $0 > 1000 }, "rows beyond the first 1,000 are reached")
+        let even = try sample(where: "id % 2 = 0")
+        #expect(even.count == 100 && even.allSatisfy { $0 % 2 == 0 } && even.contains { $0 > 1000 })
+        let few = try sample(where: "id <= 150")
+        #expect(few.count == 100 && few.allSatisfy { $0 <= 150 }, "\(few.count) rows")
     }
 
     @Test func withoutLockPrivilegesTablesAreReadOneAfterAnotherInOneSnapshot() throws {
