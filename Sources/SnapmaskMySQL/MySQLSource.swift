@@ -106,6 +106,28 @@ final class MySQLSource: SourceSession, @unchecked Sendable {
         return "(\n\(condition)\n)"
     }
 
+    /// Takes the table's metadata lock on `connection`, which holds it until it rolls back to its
+    /// savepoint, so no DDL can change the table while it is read; then makes sure its columns are
+    /// still those the rules were checked against. The snapshot does not cover the definition: a
+    /// column renamed since (email and notes swapped, an instant change that raises no "Table
+    /// definition has changed") would be read under the rule of another column.
+    static func verifyColumns(_ plan: TablePlan, on connection: MySQLConnection, database: String) throws {
+        try connection.query("SELECT 1 FROM \(MySQLIdentifier.qualified(database, plan.name)) LIMIT 0")
+        let checked = plan.table.columns
+        let now = try MySQLCatalog.columns(connection, database: database, table: plan.name)[plan.name] ?? []
+        guard now != checked else { return }
+        let before = Set(checked.map(\.name)), after = Set(now.map(\.name))
+        let added = now.map(\.name).filter { !before.contains($0) }
+        let dropped = checked.map(\.name).filter { !after.contains($0) }
+        let changed = now.enumerated().filter { index, column in
+            before.contains(column.name) && (index >= checked.count || checked[index] != column)
+        }.map(\.element.name)
+        let what = [("added", added), ("dropped", dropped), ("moved or changed", changed)].filter { !$0.1.isEmpty }
+            .map { "\($0.0): \($0.1.joined(separator: ", "))" }.joined(separator: "; ")
+        throw MySQLError("the columns of \(plan.name) changed after the rules were checked against them (\(what)); none of "
+                             + "its rows were read. Run the restore again: the rules are then checked against its new columns")
+    }
+
     static func tableNames(_ connection: MySQLConnection, _ database: String) throws -> [String] {
         try connection.query("""
             SELECT TABLE_NAME FROM information_schema.TABLES
@@ -248,6 +270,7 @@ final class MySQLSource: SourceSession, @unchecked Sendable {
             + "WHERE \(condition)"
         let estimate = plan.table.estimatedRows
         let rows = try withConnection { connection -> [[String?]] in
+            try Self.verifyColumns(plan, on: connection, database: database)
             if limit > 0 && estimate > limit * 4 {
                 let fraction = String(format: "%.9f", Double(limit * 4) / Double(estimate))
                 let picked = try connection.query(select + " AND RAND() < \(fraction) ORDER BY RAND() LIMIT \(limit)")
@@ -291,6 +314,12 @@ final class MySQLBatchReader: BatchReader {
         self.source = source
         table = plan.name
         columnCount = plan.columns.count
+        do {
+            try MySQLSource.verifyColumns(plan, on: connection, database: source.database)
+        } catch let error as MySQLError {
+            self.connection = nil
+            throw error.adding(context: "reading \(plan.name) from the source")
+        }
         do {
             try connection.send(sql)
             guard let result = mysql_use_result(connection.handle) else { throw connection.lastError }

@@ -168,6 +168,53 @@ import Testing
         #expect(few.count == 100 && few.allSatisfy { $0 <= 150 }, "\(few.count) rows")
     }
 
+    /// The snapshot keeps the rows, not the definition: columns renamed after the rules were
+    /// checked (email and notes swapped, an instant change) would put emails under notes' keep.
+    /// Every read and sample first locks the table and compares its columns with the checked ones.
+    @Test func aTableAlteredAfterTheCheckIsNotRead() throws {
+        let scratch = try MySQLScratch("myaltered")
+        defer { scratch.drop() }
+        let url = try scratch.url("src", create: true, sql: """
+            CREATE TABLE people (id int PRIMARY KEY, email varchar(100), notes varchar(100));
+            INSERT INTO people VALUES (1, 'secret@corp.example.org', 'harmless');
+            CREATE TABLE other (id int PRIMARY KEY);
+            """)
+        let job = try MySQLRestoreTests.job(scratch, rules: """
+            tables:
+              people: { columns: { id: keep, email: email, notes: keep } }
+              other: { columns: { id: keep } }
+            """, source: url)
+        defer { job.remove() }
+        let rules = try job.database("app").rules
+        for (readers, change, what) in [
+            (2, "RENAME COLUMN email TO notes, RENAME COLUMN notes TO email", "moved or changed: notes, email"),
+            (1, "ADD COLUMN ssn varchar(20), DROP COLUMN notes", "added: ssn; dropped: notes"),
+        ] {
+            try scratch.connect("src").query("DROP TABLE IF EXISTS people")
+            try scratch.connect("src").executeScript("""
+                CREATE TABLE people (id int PRIMARY KEY, email varchar(100), notes varchar(100));
+                INSERT INTO people VALUES (1, 'secret@corp.example.org', 'harmless');
+                """)
+            let source = try MySQLSource(url: url, readers: readers)
+            defer { source.close() }
+            let plan = try #require(RestorePlan.make(rules: rules, schema: source.schema).table(named: "people"))
+            try scratch.connect("src").query("ALTER TABLE people \(change)")
+            let expected = "reading people from the source: the columns of people changed after the rules were checked "
+                + "against them (\(what)); none of its rows were read"
+            #expect {
+                _ = try source.makeReader(for: plan).next()
+            } throws: { error in
+                "\(error)".hasPrefix(expected)
+            }
+            #expect(throws: MySQLError.self) { try source.sampleRows(plan, keyColumns: ["id"], column: "email", limit: 5) }
+            // The refused read gave its connection back: the snapshot is still usable for other tables.
+            let other = try #require(RestorePlan.make(rules: rules, schema: source.schema).table(named: "other"))
+            let reader = try source.makeReader(for: other)
+            #expect(try reader.next() == nil)
+            reader.close()
+        }
+    }
+
     @Test func withoutLockPrivilegesTablesAreReadOneAfterAnotherInOneSnapshot() throws {
         let scratch = try MySQLScratch("mynolock")
         defer { scratch.drop() }
