@@ -112,6 +112,33 @@ import Testing
                     == scratch.rows("src", "SELECT id, HEX(spot), NULL, HEX(route), NULL FROM places ORDER BY id"))
     }
 
+    /// An invisible column (left out of SELECT *) is a column like any other: it needs a rule,
+    /// and its masked values are what staging gets.
+    @Test func invisibleColumnsNeedARuleAndAreMasked() throws {
+        let scratch = try MySQLScratch("myinvisible")
+        defer { scratch.drop() }
+        _ = try scratch.url("src", create: true, sql: """
+            CREATE TABLE accounts (id int PRIMARY KEY, ssn varchar(20) INVISIBLE);
+            INSERT INTO accounts (id, ssn) VALUES (1, '078-05-1120'), (2, '219-09-9999');
+            """)
+        _ = try scratch.url("stage", create: true)
+        let unruled = try MySQLRestoreTests.job(scratch, rules: "tables:\n  accounts: { columns: { id: keep } }\n")
+        defer { unruled.remove() }
+        #expect {
+            try MySQLRestoreTests.restore(unruled)
+        } throws: { error in
+            (error as? CheckFailed)?.problems.map(\.description) == [
+                "accounts.ssn: column has no rule (varchar(20)); add `ssn: keep` if it holds no personal data, or a transformer"]
+        }
+        let ruled = try MySQLRestoreTests.job(scratch, rules: "tables:\n  accounts: { columns: { id: keep, ssn: ssn } }\n")
+        defer { ruled.remove() }
+        #expect(try MySQLRestoreTests.restore(ruled).outcome == "swapped")
+        let staged = try scratch.rows("stage", "SELECT id, ssn FROM accounts ORDER BY id")
+        #expect(staged.count == 2 && staged.allSatisfy { $0[1] != nil && $0[1] != "078-05-1120" && $0[1] != "219-09-9999" })
+        #expect(try scratch.rows("stage", "SELECT EXTRA FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() "
+                                     + "AND COLUMN_NAME = 'ssn'") == [["INVISIBLE"]])
+    }
+
     @Test func tablesItCannotRestoreAreNamedNotLeftOut() throws {
         let scratch = try MySQLScratch("myseq")
         defer { scratch.drop() }
