@@ -21,31 +21,7 @@ enum MySQLCatalog {
             SELECT TABLE_NAME, COALESCE(TABLE_ROWS, 0) FROM information_schema.TABLES
              WHERE TABLE_SCHEMA = \(db) AND TABLE_TYPE = 'BASE TABLE' ORDER BY TABLE_NAME
             """)
-        // MariaDB's JSON is LONGTEXT with a json_valid() check; MySQL's is a type of its own.
-        var jsonColumns = Set<[String]>()
-        if connection.isMariaDB {
-            for row in try connection.query("""
-                SELECT TABLE_NAME, CONSTRAINT_NAME, CHECK_CLAUSE FROM information_schema.CHECK_CONSTRAINTS
-                 WHERE CONSTRAINT_SCHEMA = \(db) AND LEVEL = 'Column'
-                """) where row[2] == "json_valid(\(MySQLIdentifier.quoted(row[1] ?? "")))" {
-                jsonColumns.insert([row[0] ?? "", row[1] ?? ""])
-            }
-        }
-        var columns: [String: [ColumnShape]] = [:]
-        for row in try connection.query("""
-            SELECT TABLE_NAME, COLUMN_NAME, DATA_TYPE, COLUMN_TYPE, IS_NULLABLE, CHARACTER_MAXIMUM_LENGTH, EXTRA
-              FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = \(db) ORDER BY TABLE_NAME, ORDINAL_POSITION
-            """) {
-            let table = row[0] ?? "", name = row[1] ?? "", dataType = (row[2] ?? "").lowercased()
-            let isJSON = dataType == "json" || jsonColumns.contains([table, name])
-            let extra = (row[6] ?? "").uppercased()
-            let generated = ["VIRTUAL GENERATED", "STORED GENERATED", "PERSISTENT GENERATED"].contains { extra.contains($0) }
-            let maxLength = ["char", "varchar"].contains(dataType) ? row[5].flatMap { Int($0) } : nil
-            columns[table, default: []].append(ColumnShape(
-                name: name, typeName: isJSON ? "json" : (row[3] ?? dataType),
-                category: isJSON ? .json : category(dataType: dataType, columnType: (row[3] ?? "").lowercased()),
-                maxLength: maxLength, nullable: row[4] == "YES", isGenerated: generated))
-        }
+        let columns = try Self.columns(connection, database: database)
         var primaryKeys: [String: [String]] = [:]
         var uniqueKeys: [String: [[String]]] = [:]
         var current: (table: String, index: String, columns: [String], complete: Bool)?
@@ -75,6 +51,38 @@ enum MySQLCatalog {
         return SchemaShape(tables: tables)
     }
 
+    /// The columns of the database's tables (of one table when `table` is given), in order.
+    static func columns(_ connection: MySQLConnection, database: String, table: String? = nil) throws -> [String: [ColumnShape]] {
+        let db = connection.literal(database)
+        let onlyTable = table.map { " AND TABLE_NAME = \(connection.literal($0))" } ?? ""
+        // MariaDB's JSON is LONGTEXT with a json_valid() check; MySQL's is a type of its own.
+        var jsonColumns = Set<[String]>()
+        if connection.isMariaDB {
+            for row in try connection.query("""
+                SELECT TABLE_NAME, CONSTRAINT_NAME, CHECK_CLAUSE FROM information_schema.CHECK_CONSTRAINTS
+                 WHERE CONSTRAINT_SCHEMA = \(db)\(onlyTable) AND LEVEL = 'Column'
+                """) where row[2] == "json_valid(\(MySQLIdentifier.quoted(row[1] ?? "")))" {
+                jsonColumns.insert([row[0] ?? "", row[1] ?? ""])
+            }
+        }
+        var columns: [String: [ColumnShape]] = [:]
+        for row in try connection.query("""
+            SELECT TABLE_NAME, COLUMN_NAME, DATA_TYPE, COLUMN_TYPE, IS_NULLABLE, CHARACTER_MAXIMUM_LENGTH, EXTRA
+              FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = \(db)\(onlyTable) ORDER BY TABLE_NAME, ORDINAL_POSITION
+            """) {
+            let table = row[0] ?? "", name = row[1] ?? "", dataType = (row[2] ?? "").lowercased()
+            let isJSON = dataType == "json" || jsonColumns.contains([table, name])
+            let extra = (row[6] ?? "").uppercased()
+            let generated = ["VIRTUAL GENERATED", "STORED GENERATED", "PERSISTENT GENERATED"].contains { extra.contains($0) }
+            let maxLength = ["char", "varchar"].contains(dataType) ? row[5].flatMap { Int($0) } : nil
+            columns[table, default: []].append(ColumnShape(
+                name: name, typeName: isJSON ? "json" : (row[3] ?? dataType),
+                category: isJSON ? .json : category(dataType: dataType, columnType: (row[3] ?? "").lowercased()),
+                maxLength: maxLength, nullable: row[4] == "YES", isGenerated: generated))
+        }
+        return columns
+    }
+
     static func category(dataType: String, columnType: String) -> ValueCategory {
         switch dataType {
         case "char", "varchar", "tinytext", "text", "mediumtext", "longtext": return .text
@@ -90,6 +98,9 @@ enum MySQLCatalog {
         case "enum", "set": return .enumeration
         case "uuid": return .uuid
         case "inet4", "inet6": return .network
+        case "geometry", "point", "linestring", "polygon", "multipoint", "multilinestring", "multipolygon",
+             "geometrycollection", "geomcollection":
+            return .spatial
         default: return .other
         }
     }

@@ -110,25 +110,33 @@ public final class MySQLConnection {
 
     var warningCount: Int { Int(mysql_warning_count(handle)) }
 
-    /// Runs statements separated by `;` (an SQL file) and returns the rows they changed in total.
-    /// Stops at the first failing statement.
+    /// Runs an SQL file statement by statement (split as the mysql client splits it, `DELIMITER`
+    /// lines included) and returns the rows they changed in total. Stops at the first failing
+    /// statement, naming its number and line. Multi-statement mode is never switched on, on any
+    /// connection: a statement that smuggles a second one in (`...; DROP TABLE x`) stays one
+    /// statement and fails.
     @discardableResult
     public func executeScript(_ sql: String) throws -> Int {
-        guard mysql_set_server_option(handle, MYSQL_OPTION_MULTI_STATEMENTS_ON) == 0 else { throw lastError }
-        defer { mysql_set_server_option(handle, MYSQL_OPTION_MULTI_STATEMENTS_OFF) }
-        try send(sql)
         var affected = 0
-        while true {
-            if let result = mysql_store_result(handle) {
-                mysql_free_result(result)
-            } else if mysql_field_count(handle) != 0 {
-                throw lastError
-            } else {
-                affected += affectedRows
+        for (number, statement) in MySQLSQLText.statements(sql).enumerated() {
+            do {
+                try send(statement.text)
+                // A CALL may answer with several results (each SELECT in the procedure, then its status).
+                while true {
+                    if let result = mysql_store_result(handle) {
+                        mysql_free_result(result)
+                    } else if mysql_field_count(handle) != 0 {
+                        throw lastError
+                    } else {
+                        affected += affectedRows
+                    }
+                    let next = mysql_next_result(handle)
+                    if next == -1 { break }
+                    if next > 0 { throw lastError }
+                }
+            } catch let error as MySQLError {
+                throw error.adding(context: "statement \(number + 1) (line \(statement.line))")
             }
-            let next = mysql_next_result(handle)
-            if next == -1 { break }
-            if next > 0 { throw lastError }
         }
         return affected
     }
@@ -191,6 +199,9 @@ public final class MySQLConnection {
         let length = bytes.withUnsafeBufferPointer { source in
             source.withMemoryRebound(to: CChar.self) { mysql_real_escape_string(handle, &output, $0.baseAddress, UInt(bytes.count)) }
         }
+        // MySQL 8's client refuses (returns -1) while the session has NO_BACKSLASH_ESCAPES (a
+        // server's default, or a restored object's sql_mode); then a doubled quote is the only escape.
+        guard length != UInt.max else { return "'" + value.replacingOccurrences(of: "'", with: "''") + "'" }
         return "'" + String(decoding: output.prefix(Int(length)).map { UInt8(bitPattern: $0) }, as: UTF8.self) + "'"
     }
 

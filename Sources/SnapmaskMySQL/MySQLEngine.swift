@@ -14,6 +14,8 @@ public struct MySQLEngine: DatabaseEngine {
             throw MySQLError("the source URL \(job.source) names no database; end it with /DATABASE")
         }
         let connection = try MySQLSource.connect(job.source, purpose: "snapmask check")
+        try connection.query("START TRANSACTION READ ONLY")
+        defer { _ = try? connection.query("ROLLBACK") }
         return try MySQLCatalog.schema(connection, database: database)
     }
 
@@ -66,7 +68,10 @@ public struct MySQLEngine: DatabaseEngine {
             }
         }
         var sql = "SELECT \(columns.joined(separator: ", ")) FROM \(MySQLIdentifier.qualified(database, plan.name))"
-        if let condition = plan.whereClause { sql += " WHERE (\(condition))" }
+        if let condition = try MySQLSource.whereSQL(of: plan) { sql += " WHERE \(condition)" }
+        // An explicit READ ONLY transaction as well as the session's: the where: condition runs here.
+        try connection.query("START TRANSACTION READ ONLY")
+        defer { _ = try? connection.query("ROLLBACK") }
         return try connection.query(sql + " LIMIT \(limit)")
     }
 

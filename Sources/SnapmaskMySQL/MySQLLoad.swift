@@ -76,7 +76,9 @@ final class MySQLLoadWriter: BatchWriter {
 
     init(connection: MySQLConnection, plan: TablePlan, maskedColumns: Set<String> = []) throws {
         table = plan.name
-        let sql = "LOAD DATA LOCAL INFILE 'snapmask:\(plan.name.replacingOccurrences(of: "'", with: ""))' "
+        // The file name only labels the statement (the handler ignores it), but it is a string
+        // literal: a table name ending in a backslash would otherwise escape its closing quote.
+        let sql = "LOAD DATA LOCAL INFILE \(connection.literal("snapmask:" + plan.name)) "
             + "INTO TABLE \(MySQLIdentifier.quoted(plan.name)) CHARACTER SET utf8mb4 "
             + "FIELDS TERMINATED BY '\\t' ESCAPED BY '\\\\' LINES TERMINATED BY '\\n' "
             + MySQLValueTransport.loadColumns(plan, maskedColumns: maskedColumns)

@@ -80,16 +80,52 @@ final class MySQLSource: SourceSession, @unchecked Sendable {
         idle = connections
     }
 
-    /// A read-only session on the source.
     func schemaDefinition() throws -> SchemaDefinition {
         try objects.definition(database: database)
     }
 
+    /// A read-only session on the source: every transaction it starts, explicit or not, is READ
+    /// ONLY, so neither a where: condition nor a function it calls can write.
     static func connect(_ url: ConnectionString, purpose: String) throws -> MySQLConnection {
         let connection = try MySQLConnection(url: url, purpose: purpose)
         try connection.query("SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ")
         try connection.query("SET SESSION TRANSACTION READ ONLY")
         return connection
+    }
+
+    /// A table's where: condition as it goes into a WHERE: inside parentheses of its own and on
+    /// lines of its own (so a trailing `--` comment cannot swallow the closing parenthesis);
+    /// refused when it is not one condition.
+    static func whereSQL(of plan: TablePlan) throws -> String? {
+        guard let condition = plan.whereClause else { return nil }
+        if let problem = MySQLSQLText.conditionProblem(condition) {
+            throw MySQLError("the where: condition of \(plan.name) is not one condition (\(problem)); nothing was read. "
+                                 + "Write a single condition in \(plan.rule.map { "\($0.rule.location)" } ?? "the rules"): "
+                                 + "subqueries and parentheses that balance are fine")
+        }
+        return "(\n\(condition)\n)"
+    }
+
+    /// Takes the table's metadata lock on `connection`, which holds it until it rolls back to its
+    /// savepoint, so no DDL can change the table while it is read; then makes sure its columns are
+    /// still those the rules were checked against. The snapshot does not cover the definition: a
+    /// column renamed since (email and notes swapped, an instant change that raises no "Table
+    /// definition has changed") would be read under the rule of another column.
+    static func verifyColumns(_ plan: TablePlan, on connection: MySQLConnection, database: String) throws {
+        try connection.query("SELECT 1 FROM \(MySQLIdentifier.qualified(database, plan.name)) LIMIT 0")
+        let checked = plan.table.columns
+        let now = try MySQLCatalog.columns(connection, database: database, table: plan.name)[plan.name] ?? []
+        guard now != checked else { return }
+        let before = Set(checked.map(\.name)), after = Set(now.map(\.name))
+        let added = now.map(\.name).filter { !before.contains($0) }
+        let dropped = checked.map(\.name).filter { !after.contains($0) }
+        let changed = now.enumerated().filter { index, column in
+            before.contains(column.name) && (index >= checked.count || checked[index] != column)
+        }.map(\.element.name)
+        let what = [("added", added), ("dropped", dropped), ("moved or changed", changed)].filter { !$0.1.isEmpty }
+            .map { "\($0.0): \($0.1.joined(separator: ", "))" }.joined(separator: "; ")
+        throw MySQLError("the columns of \(plan.name) changed after the rules were checked against them (\(what)); none of "
+                             + "its rows were read. Run the restore again: the rules are then checked against its new columns")
     }
 
     static func tableNames(_ connection: MySQLConnection, _ database: String) throws -> [String] {
@@ -217,16 +253,31 @@ final class MySQLSource: SourceSession, @unchecked Sendable {
         }
     }
 
+    /// Originals for the leak check, drawn at random from every row the copy read (where: honoured):
+    /// a table's first rows are often its oldest or its test accounts and say little about the
+    /// rest. `RAND() < p`, sized from the table's row estimate to keep about four times `limit`
+    /// rows, keeps the sort small; when it keeps too few (a stale estimate, a where: that keeps few
+    /// rows), all matching rows are shuffled instead.
     func sampleRows(_ plan: TablePlan, keyColumns: [String], column: String, limit: Int) throws -> [SampledRow] {
         let value = MySQLIdentifier.quoted(column)
         let keys = keyColumns.map { key in
             MySQLTarget.keyExpression(key, plan: plan)
         }
-        var condition = "\(value) IS NOT NULL AND CAST(\(value) AS CHAR) <> ''"
-        if let filter = plan.whereClause { condition += " AND (\(filter))" }
-        let sql = "SELECT \((keys + [value]).joined(separator: ", ")) FROM \(MySQLIdentifier.qualified(database, plan.name)) "
-            + "WHERE \(condition) LIMIT \(limit)"
-        let rows = try withConnection { try $0.query(sql) }
+        // OCTET_LENGTH rather than CAST(... AS CHAR): MariaDB refuses to cast a geometry to text.
+        var condition = "OCTET_LENGTH(\(value)) > 0"
+        if let filter = try Self.whereSQL(of: plan) { condition += " AND \(filter)" }
+        let select = "SELECT \((keys + [value]).joined(separator: ", ")) FROM \(MySQLIdentifier.qualified(database, plan.name)) "
+            + "WHERE \(condition)"
+        let estimate = plan.table.estimatedRows
+        let rows = try withConnection { connection -> [[String?]] in
+            try Self.verifyColumns(plan, on: connection, database: database)
+            if limit > 0 && estimate > limit * 4 {
+                let fraction = String(format: "%.9f", Double(limit * 4) / Double(estimate))
+                let picked = try connection.query(select + " AND RAND() < \(fraction) ORDER BY RAND() LIMIT \(limit)")
+                if picked.count >= limit { return picked }
+            }
+            return try connection.query(select + " ORDER BY RAND() LIMIT \(limit)")
+        }
         return rows.map { SampledRow(key: Array($0.dropLast()), value: $0.last!!) }
     }
 
@@ -257,17 +308,27 @@ final class MySQLBatchReader: BatchReader {
     private var failed = false
 
     init(connection: MySQLConnection, source: MySQLSource, plan: TablePlan) throws {
+        var sql = "SELECT \(MySQLValueTransport.selectList(plan)) FROM \(MySQLIdentifier.qualified(source.database, plan.name))"
+        if let condition = try MySQLSource.whereSQL(of: plan) { sql += " WHERE \(condition)" }
         self.connection = connection
         self.source = source
         table = plan.name
         columnCount = plan.columns.count
-        var sql = "SELECT \(MySQLValueTransport.selectList(plan)) FROM \(MySQLIdentifier.qualified(source.database, plan.name))"
-        if let condition = plan.whereClause { sql += " WHERE (\(condition))" }
+        do {
+            try MySQLSource.verifyColumns(plan, on: connection, database: source.database)
+        } catch let error as MySQLError {
+            self.connection = nil
+            throw error.adding(context: "reading \(plan.name) from the source")
+        }
         do {
             try connection.send(sql)
             guard let result = mysql_use_result(connection.handle) else { throw connection.lastError }
             self.result = result
         } catch let error as MySQLError {
+            // makeReader gives the connection back (it is still in its snapshot); without this, deinit
+            // would report the read abandoned and mark the whole snapshot unusable, and a waiting
+            // table could report that instead of this error.
+            self.connection = nil
             throw error.adding(context: "reading \(plan.name) from the source"
                                    + (plan.whereClause != nil ? " (check its where: condition)" : ""))
         }

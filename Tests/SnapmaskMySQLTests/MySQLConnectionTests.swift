@@ -15,6 +15,42 @@ import Testing
         let connection = try MySQLConnection(url: try TestServers.mysql())
         let awkward = "it's a \"test\"\\ with\ttab\nnewline and 😀"
         #expect(try connection.scalar("SELECT \(connection.literal(awkward))") == awkward)
+        // A session where backslashes are plain characters (a server default, or an object's sql_mode).
+        try connection.query("SET SESSION sql_mode = 'NO_BACKSLASH_ESCAPES'")
+        #expect(try connection.scalar("SELECT \(connection.literal(awkward))") == awkward)
+    }
+
+    /// SQL files run statement by statement, split as the mysql client splits them.
+    @Test func scriptsRunStatementByStatement() throws {
+        let scratch = try MySQLScratch("myscript")
+        defer { scratch.drop() }
+        let connection = try MySQLConnection(url: try scratch.url("db", create: true))
+        let changed = try connection.executeScript("""
+            -- a comment; not a statement
+            CREATE TABLE t (id int PRIMARY KEY, note text);  # another; comment
+            INSERT INTO t VALUES (1, 'semi;colon'), (2, "it's -- not a comment"), (3, 'back\\\\'' ; quote');
+            /* a block; comment */
+            DELIMITER //
+            CREATE PROCEDURE grow(n int)
+            BEGIN
+              INSERT INTO t VALUES (n, 'grown; once');
+              UPDATE t SET note = CONCAT(note, '!') WHERE id = n;
+            END//
+            DELIMITER ;
+            SELECT * FROM t;
+            UPDATE t SET note = CONCAT(note, '.') WHERE id < 3
+            """)
+        #expect(changed == 3 + 2)
+        try connection.executeScript("CALL grow(4)")
+        #expect(try connection.query("SELECT id, note FROM t ORDER BY id")
+                    == [["1", "semi;colon."], ["2", "it's -- not a comment."], ["3", "back\\' ; quote"], ["4", "grown; once!"]])
+        // A failing statement is named by number and line; the ones before it ran.
+        #expect {
+            try connection.executeScript("UPDATE t SET note = 'x' WHERE id = 1;\n\nUPDATE t SET missing = 1;\nDELETE FROM t")
+        } throws: { error in
+            "\(error)".hasPrefix("statement 2 (line 3): Unknown column 'missing'")
+        }
+        #expect(try connection.query("SELECT COUNT(*), SUM(note = 'x') FROM t") == [["4", "1"]])
     }
 
     @Test func refusedConnectionDoesNotShowThePassword() throws {

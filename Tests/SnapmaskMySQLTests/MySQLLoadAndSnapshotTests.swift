@@ -129,7 +129,90 @@ import Testing
         readers.forEach { $0.close() }
         // The pool's connections are back and still in the snapshot.
         let sample = try source.sampleRows(plan, keyColumns: ["id"], column: "id", limit: 10)
-        #expect(sample.map(\.value) == ["1", "2"])
+        #expect(sample.map(\.value).sorted() == ["1", "2"])
+    }
+
+    /// The leak check's originals come from anywhere in the table, differ from run to run, and
+    /// honour where:, also when it keeps fewer rows than the table's estimate suggests.
+    @Test func leakCheckSamplesAreDrawnAtRandomFromTheWholeTable() throws {
+        let scratch = try MySQLScratch("mysample")
+        defer { scratch.drop() }
+        let url = try scratch.url("src", create: true, sql: "CREATE TABLE people (id int PRIMARY KEY, email varchar(100));\n"
+            + "INSERT INTO people VALUES " + (1...10_000).map { "(\($0), 'person\($0)@corp.example.org')" }.joined(separator: ", ")
+            + ";\nANALYZE TABLE people;")
+        let source = try MySQLSource(url: url, readers: 1)
+        defer { source.close() }
+        // Large enough an estimate that the estimate-sized pick is tried before the full shuffle.
+        #expect(try #require(source.schema.table(named: "people")).estimatedRows > 400)
+        func sample(where condition: String? = nil) throws -> [Int] {
+            let job = try MySQLRestoreTests.job(scratch, rules: """
+                tables:
+                  people:
+                    \(condition.map { "where: \"\($0)\"" } ?? "")
+                    columns: { id: keep, email: { transform: email, unique: true } }
+                """, source: url)
+            defer { job.remove() }
+            let plan = try #require(RestorePlan.make(rules: try job.database("app").rules, schema: source.schema)
+                                        .table(named: "people"))
+            let rows = try source.sampleRows(plan, keyColumns: ["id"], column: "email", limit: 100)
+            #expect(rows.allSatisfy { $0.value == "person\($0.key[0] ?? "?")@corp.example.org" })
+            return rows.compactMap { $0.key[0].flatMap { Int($0) } }
+        }
+        let first = try sample(), second = try sample()
+        #expect(first.count == 100 && Set(first).count == 100)
+        #expect(Set(first) != Set(second), "two samples differ")
+        #expect(first.contains { $0 > 1000 } && second.contains { $0 > 1000 }, "rows beyond the first 1,000 are reached")
+        let even = try sample(where: "id % 2 = 0")
+        #expect(even.count == 100 && even.allSatisfy { $0 % 2 == 0 } && even.contains { $0 > 1000 })
+        let few = try sample(where: "id <= 150")
+        #expect(few.count == 100 && few.allSatisfy { $0 <= 150 }, "\(few.count) rows")
+    }
+
+    /// The snapshot keeps the rows, not the definition: columns renamed after the rules were
+    /// checked (email and notes swapped, an instant change) would put emails under notes' keep.
+    /// Every read and sample first locks the table and compares its columns with the checked ones.
+    @Test func aTableAlteredAfterTheCheckIsNotRead() throws {
+        let scratch = try MySQLScratch("myaltered")
+        defer { scratch.drop() }
+        let url = try scratch.url("src", create: true, sql: """
+            CREATE TABLE people (id int PRIMARY KEY, email varchar(100), notes varchar(100));
+            INSERT INTO people VALUES (1, 'secret@corp.example.org', 'harmless');
+            CREATE TABLE other (id int PRIMARY KEY);
+            """)
+        let job = try MySQLRestoreTests.job(scratch, rules: """
+            tables:
+              people: { columns: { id: keep, email: email, notes: keep } }
+              other: { columns: { id: keep } }
+            """, source: url)
+        defer { job.remove() }
+        let rules = try job.database("app").rules
+        for (readers, change, what) in [
+            (2, "RENAME COLUMN email TO notes, RENAME COLUMN notes TO email", "moved or changed: notes, email"),
+            (1, "ADD COLUMN ssn varchar(20), DROP COLUMN notes", "added: ssn; dropped: notes"),
+        ] {
+            try scratch.connect("src").query("DROP TABLE IF EXISTS people")
+            try scratch.connect("src").executeScript("""
+                CREATE TABLE people (id int PRIMARY KEY, email varchar(100), notes varchar(100));
+                INSERT INTO people VALUES (1, 'secret@corp.example.org', 'harmless');
+                """)
+            let source = try MySQLSource(url: url, readers: readers)
+            defer { source.close() }
+            let plan = try #require(RestorePlan.make(rules: rules, schema: source.schema).table(named: "people"))
+            try scratch.connect("src").query("ALTER TABLE people \(change)")
+            let expected = "reading people from the source: the columns of people changed after the rules were checked "
+                + "against them (\(what)); none of its rows were read"
+            #expect {
+                _ = try source.makeReader(for: plan).next()
+            } throws: { error in
+                "\(error)".hasPrefix(expected)
+            }
+            #expect(throws: MySQLError.self) { try source.sampleRows(plan, keyColumns: ["id"], column: "email", limit: 5) }
+            // The refused read gave its connection back: the snapshot is still usable for other tables.
+            let other = try #require(RestorePlan.make(rules: rules, schema: source.schema).table(named: "other"))
+            let reader = try source.makeReader(for: other)
+            #expect(try reader.next() == nil)
+            reader.close()
+        }
     }
 
     @Test func withoutLockPrivilegesTablesAreReadOneAfterAnotherInOneSnapshot() throws {
@@ -215,6 +298,41 @@ import Testing
                     == "CREATE TRIGGER t BEFORE INSERT ON users FOR EACH ROW SET NEW.x = (SELECT COUNT(*) FROM app . other) -- app.users\n")
         #expect(MySQLSQLText.withoutDefiner("CREATE DEFINER=CURRENT_USER() PROCEDURE p() SELECT 1") == "CREATE PROCEDURE p() SELECT 1")
         #expect(MySQLSQLText.orReplace("CREATE VIEW v AS SELECT 1") == "CREATE OR REPLACE VIEW v AS SELECT 1")
+    }
+
+    @Test func scriptsSplitAsTheMySQLClientSplitsThem() {
+        let script = "-- only a comment;\n# and another;\n/* and a block; */\n\nSELECT 'a;b'  ;\n"
+            + "/*!40101 SET NAMES utf8mb4 */;\ndelimiter $$\nCREATE TRIGGER t BEFORE INSERT ON x FOR EACH ROW BEGIN SET @a = 1; END$$\n"
+            + "DELIMITER ;\nSELECT `we;ird` FROM x --no comment without a space\n;SELECT 1"
+        let statements = MySQLSQLText.statements(script)
+        #expect(statements.map(\.text) == [
+            "SELECT 'a;b'", "/*!40101 SET NAMES utf8mb4 */", "CREATE TRIGGER t BEFORE INSERT ON x FOR EACH ROW BEGIN SET @a = 1; END",
+            "SELECT `we;ird` FROM x --no comment without a space", "SELECT 1",
+        ])
+        #expect(statements.map(\.line) == [5, 6, 8, 10, 11])
+        #expect(MySQLSQLText.statements("-- nothing; here\n /* at all; */ ;; ").isEmpty)
+    }
+
+    @Test func aWhereMustStayOneConditionHoweverBackslashesAreRead() {
+        for fine in ["created_at > now() - interval 180 day", #"note LIKE '%\_%' AND name <> "it''s""#,
+                     "id IN (SELECT user_id FROM orders WHERE (total > 10)) -- recent (", "`we)ird` = ')' /* ( */"] {
+            #expect(MySQLSQLText.conditionProblem(fine) == nil, "\(fine)")
+        }
+        let refused = [
+            "id > 0) UNION SELECT 1, 2 FROM accounts WHERE (1": "it closes a parenthesis it did not open",
+            "id > 0; DROP TABLE x": "it holds a ; (a second statement)",
+            "id > 0 /*!) UNION SELECT 1, 2 FROM accounts WHERE (1 */": "it holds a /*! ... */ comment, which the server runs",
+            "(id > 0": "it leaves a parenthesis open",
+            "note = 'open": "it leaves a string or quoted name open",
+            "id > 0 /* open": "it leaves a comment open",
+            // One string where backslashes escape; under NO_BACKSLASH_ESCAPES the quote ends it early.
+            #"note = 'a\') UNION SELECT 1, 2 FROM accounts -- '"#: "it closes a parenthesis it did not open",
+            // The same with double quotes, which ANSI_QUOTES turns into names without escapes.
+            #"note = "a\") UNION SELECT 1, 2 FROM accounts -- ""#: "it closes a parenthesis it did not open",
+        ]
+        for (condition, problem) in refused {
+            #expect(MySQLSQLText.conditionProblem(condition) == problem, "\(condition)")
+        }
     }
 
     @Test func secondaryIndexesAndForeignKeysWaitForTheData() {

@@ -289,6 +289,34 @@ import Testing
         #expect(try scratch.databases() == [scratch.name("src"), scratch.name("stage")])
     }
 
+    /// Names are quoted as identifiers everywhere and as a string literal in LOAD DATA's file name,
+    /// where a quote and a trailing backslash (which would escape the closing quote) must survive.
+    @Test func tableNamesWithQuotesAndBackslashesRestore() throws {
+        let scratch = try MySQLScratch("myname")
+        defer { scratch.drop() }
+        let name = #"o'brien \ "x"\"#
+        let quoted = "`" + name + "`"
+        _ = try scratch.url("src", create: true, sql: """
+            CREATE TABLE \(quoted) (id int PRIMARY KEY, email varchar(100), note text);
+            INSERT INTO \(quoted) VALUES (1, 'one@corp.example.org', 'it''s \\\\ fine'), (2, 'two@corp.example.org', NULL);
+            """)
+        _ = try scratch.url("stage", create: true)
+        let job = try Self.job(scratch, rules: """
+            tables:
+              '\(name.replacingOccurrences(of: "'", with: "''"))':
+                columns: { id: keep, email: { transform: email, unique: true }, note: keep }
+            """)
+        defer { job.remove() }
+        let report = try Self.restore(job)
+        #expect(report.outcome == "swapped")
+        #expect(report.tables.map(\.name) == [name])
+        #expect(report.leakChecks.map(\.sampled) == [2])
+        #expect(try scratch.rows("stage", "SELECT id, note FROM \(quoted) ORDER BY id")
+                    == [["1", #"it's \ fine"#], ["2", nil]])
+        let emails = try scratch.rows("stage", "SELECT email FROM \(quoted) ORDER BY id").compactMap { $0[0] }
+        #expect(emails.count == 2 && !emails.contains { $0.hasSuffix("@corp.example.org") }, "\(emails)")
+    }
+
     @Test func theSameEmailMasksTheSameInPostgresAndMySQL() throws {
         let emails = ["ada.lovelace@quikapp.com", "Grace.Hopper@QuikApp.com", "zoë@example.co.uk"]
         let rules = """

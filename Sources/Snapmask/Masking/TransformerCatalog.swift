@@ -101,7 +101,12 @@ public struct TransformerDescriptor: Sendable {
         self.summary = summary
         self.options = options
         self.role = role
-        self.accepts = role == .masking ? accepts : Set(ValueCategory.allCases)
+        // A constant is text, which a spatial column does not take; keep and null fit anything.
+        switch role {
+        case .masking: self.accepts = accepts
+        case .constant: self.accepts = Set(ValueCategory.allCases).subtracting([.spatial])
+        case .keep, .null: self.accepts = Set(ValueCategory.allCases)
+        }
         self.uniqueness = uniqueness
         // NULL and a constant can never be mistaken for an original value.
         self.searchableByValue = searchableByValue || role == .null || role == .constant

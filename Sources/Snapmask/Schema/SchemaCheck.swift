@@ -70,8 +70,9 @@ public enum SchemaCheck {
             if let message = typeProblem(column, shape) { problem(shape.name, message) }
             problems += jsonPathProblems(table: table, column: column, shape: shape)
             if column.transformer.isNull && !shape.nullable {
-                problem(shape.name, "the null transformer cannot write NOT NULL column (\(shape.typeName)); use constant "
-                            + "or another transformer")
+                problem(shape.name, "the null transformer cannot write NOT NULL column (\(shape.typeName)); "
+                            + (shape.category == .spatial ? "use keep (a spatial column takes only keep or null)"
+                                                          : "use constant or another transformer"))
             }
             // NULLs never collide in a unique index, so `null` is fine there (not in a primary key,
             // which is NOT NULL and caught above).
@@ -104,12 +105,17 @@ public enum SchemaCheck {
     /// The transformers that can mask values of `category`, for messages: keep, null and constant
     /// first, then the masking ones.
     static func fitting(_ category: ValueCategory) -> [String] {
-        ["keep", "null", "constant"]
+        (category == .spatial ? ["keep", "null"] : ["keep", "null", "constant"])
             + TransformerCatalog.all.filter { $0.role == .masking && $0.accepts(category) }.map(\.name).sorted()
     }
 
     static func typeProblem(_ column: CompiledColumn, _ shape: ColumnShape) -> String? {
         let name = column.transformer.name
+        // Checked before constant's pass: the server refuses text in a geometry column, so a
+        // constant would pass here and fail the load.
+        if shape.category == .spatial && column.transformer.role != .keep && !column.transformer.isNull {
+            return "\(name) writes text, which a spatial column (\(shape.typeName)) does not accept; use keep or null"
+        }
         if column.transformer.role != .masking { return nil }
         if shape.isArray && !column.rule.perElement {
             return "column is an array (\(shape.typeName)); add array: true to mask each element, or use keep/null/constant"

@@ -1,6 +1,9 @@
 /// What kind of values a column holds, as far as masking cares.
 public enum ValueCategory: String, Sendable, Codable, CaseIterable {
     case text, number, date, timestamp, time, boolean, uuid, json, network, binary, enumeration, other
+    /// Geometries (MySQL's GEOMETRY, POINT, POLYGON, ...): the server accepts them only as geometry
+    /// objects, never as text, so only `keep` and `null` fit (not even `constant`).
+    case spatial
 }
 
 /// One column of a source table, as the engine's catalog describes it.
