@@ -113,7 +113,7 @@ final class MySQLSource: SourceSession, @unchecked Sendable {
     /// definition has changed") would be read under the rule of another column.
     static func verifyColumns(_ plan: TablePlan, on connection: MySQLConnection, database: String) throws {
         try connection.query("SELECT 1 FROM \(MySQLIdentifier.qualified(database, plan.name)) LIMIT 0")
-        let checked = plan.table.columns
+        let checked = plan.table.columns.map(\.definition)
         let now = try MySQLCatalog.columns(connection, database: database, table: plan.name)[plan.name] ?? []
         guard now != checked else { return }
         let before = Set(checked.map(\.name)), after = Set(now.map(\.name))

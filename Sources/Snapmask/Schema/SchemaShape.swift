@@ -39,6 +39,14 @@ public struct ColumnShape: Sendable, Hashable, Codable {
     }
 
     public var isArray: Bool { elementCategory != nil }
+
+    /// The column as the catalog defines it, without what a sample of its values added (the
+    /// paths inside a JSON column), for comparing definitions.
+    public var definition: ColumnShape {
+        var column = self
+        column.paths = nil
+        return column
+    }
 }
 
 /// One source table (or collection) with the keys `check` needs.

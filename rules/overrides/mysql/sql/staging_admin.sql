@@ -1,7 +1,7 @@
 -- rules/overrides/mysql/sql/staging_admin.sql
 -- Runs on the masked shadow copy after the declarative overrides of ../app.yaml, in the same
 -- transaction (keep it to DML: DDL would commit it). Plain statements separated by ';' (no
--- DELIMITER): snapmask sends the file as one multi-statement batch.
+-- DELIMITER): snapmask runs the file statement by statement.
 
 -- Production sessions mean nothing in staging: everyone signs in again.
 DELETE FROM sessions;
