@@ -177,4 +177,32 @@ import Testing
         let (errors, _) = loadErrors(text, files: ["bad-rules.yaml": "unlisted: maybe\ntables:\n  t: { columns: { id: } }\n"])
         #expect(errors.count == 4, "key, variable, unlisted, empty rule: \(errors)")
     }
+
+    /// An override's value is written into staging: it may not expand snapmask's keys or a
+    /// variable that a source URL uses (a production password).
+    @Test func overridesMayNotExpandSecrets() {
+        let job = """
+            masking_key: ${SNAPMASK_MASKING_KEY}
+            databases:
+              app:
+                engine: postgres
+                source: postgres://reader:${PROD_PG_PASSWORD}@prod-db/app
+                target: postgres://writer@staging-db/app
+                rules: rules.yaml
+                overrides: overrides.yaml
+            """
+        let environment = ["SNAPMASK_MASKING_KEY": Self.key, "PROD_PG_PASSWORD": "s3cret-prod", "SNAPMASK_ARCHIVE_KEY": "k",
+                           "STAGING_HASH": "$2b$staging"]
+        for (variable, reason) in [("PROD_PG_PASSWORD", "source URL of database 'app'"), ("SNAPMASK_ARCHIVE_KEY", "snapmask's own keys"),
+                                   ("SNAPMASK_MASKING_KEY", "snapmask's own keys")] {
+            let overrides = "- table: users\n  set: { note: \"${\(variable)}\" }\n"
+            let (errors, _) = loadErrors(job, environment: environment, files: ["overrides.yaml": overrides])
+            #expect(errors.count == 1 && errors[0].message.contains("may not use ${\(variable)}")
+                        && errors[0].message.contains(reason), "\(errors)")
+            #expect(errors[0].location?.file.hasSuffix("overrides.yaml") == true && errors[0].location?.line == 2)
+            #expect(!errors.description.contains("s3cret-prod"))
+        }
+        let allowed = "- table: users\n  set: { password_hash: \"${STAGING_HASH}\" }\n"
+        #expect(throws: Never.self) { try load(job, environment: environment, files: ["overrides.yaml": allowed]) }
+    }
 }

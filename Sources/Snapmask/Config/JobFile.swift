@@ -104,9 +104,12 @@ public struct JobFile: Sendable {
         var databases: [DatabaseJob] = []
         do {
             let databasesNode = try fields.required("databases")
-            for entry in try databasesNode.entries("databases: (name: { engine, source, target, rules })") {
+            let entries = try databasesNode.entries("databases: (name: { engine, source, target, rules })")
+            let sourceVariables = Self.sourceVariables(entries)
+            for entry in entries {
                 do {
-                    databases.append(try loadDatabase(entry, directory: directory, environment: environment))
+                    databases.append(try loadDatabase(entry, directory: directory, environment: environment,
+                                                      sourceVariables: sourceVariables))
                 } catch { errors.append(error) }
             }
             if databases.isEmpty && errors.errors.isEmpty {
@@ -120,8 +123,20 @@ public struct JobFile: Sendable {
                        databases: databases)
     }
 
-    private static func loadDatabase(_ entry: YAMLNode.Entry, directory: String,
-                                     environment: [String: String]) throws -> DatabaseJob {
+    /// The variables every database's `source:` uses (name → database), which override files may
+    /// not expand.
+    private static func sourceVariables(_ entries: [YAMLNode.Entry]) -> [String: String] {
+        var variables: [String: String] = [:]
+        for entry in entries {
+            guard let source = (try? entry.value.fields("", allowed: ["engine", "source", "target", "rules", "overrides"]))?["source"],
+                  let raw = source.rawScalar else { continue }
+            for name in Interpolator.variables(in: raw) where variables[name] == nil { variables[name] = entry.key }
+        }
+        return variables
+    }
+
+    private static func loadDatabase(_ entry: YAMLNode.Entry, directory: String, environment: [String: String],
+                                     sourceVariables: [String: String]) throws -> DatabaseJob {
         var errors = ConfigErrors()
         let fields: YAMLNode.Fields
         do {
@@ -159,7 +174,8 @@ public struct JobFile: Sendable {
             errors.collect {
                 let relative = try node.string("the path of an override file")
                 let full = FilePaths.resolve(relative, against: directory)
-                overrides = try OverrideList.load(path: full, displayPath: full, environment: environment) {
+                overrides = try OverrideList.load(path: full, displayPath: full, environment: environment,
+                                                  sourceVariables: sourceVariables) {
                     try String(contentsOfFile: $0, encoding: .utf8)
                 }
             }

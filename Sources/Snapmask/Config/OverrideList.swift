@@ -51,11 +51,15 @@ public struct OverrideList: Sendable {
         self.steps = steps
     }
 
+    /// `sourceVariables`: the variables the job file's source URLs use (name → database), which
+    /// an override may not expand.
     public static func load(path: String, displayPath: String, environment: [String: String],
+                            sourceVariables: [String: String] = [:],
                             readFile: (String) throws -> String) throws -> OverrideList {
         let root: YAMLNode
         do {
-            root = try YAMLNode.load(path: path, displayPath: displayPath, interpolator: Interpolator(environment: environment))
+            root = try YAMLNode.load(path: path, displayPath: displayPath,
+                                     interpolator: .overrides(environment: environment, sourceVariables: sourceVariables))
         } catch { throw error }
         let directory = FilePaths.directory(of: path)
         let displayDirectory = FilePaths.directory(of: displayPath)

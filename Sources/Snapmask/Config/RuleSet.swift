@@ -55,11 +55,16 @@ public struct RuleSet: Sendable {
 
     public func table(named name: String) -> TableRule? { tables.first { $0.name == name } }
 
+    /// Rule files expand no `${VAR}`: what is masked, and how, is in the reviewed file itself.
+    static let interpolator = Interpolator.none(
+        "rule files take no environment variables (what is masked, and how, must be in the reviewed file); "
+            + "write the value itself")
+
     /// Reads a rule file; every problem found is reported, not only the first.
     public static func load(path: String, displayPath: String, environment: [String: String]) throws -> RuleSet {
         let root: YAMLNode
         do {
-            root = try YAMLNode.load(path: path, displayPath: displayPath, interpolator: Interpolator(environment: environment))
+            root = try YAMLNode.load(path: path, displayPath: displayPath, interpolator: Self.interpolator)
         } catch { throw error }
         return try parse(root, path: displayPath)
     }
@@ -67,7 +72,7 @@ public struct RuleSet: Sendable {
     public static func parse(_ text: String, file: String, environment: [String: String] = [:]) throws -> RuleSet {
         let root: YAMLNode
         do {
-            root = try YAMLNode.parse(text, file: file, interpolator: Interpolator(environment: environment))
+            root = try YAMLNode.parse(text, file: file, interpolator: Self.interpolator)
         } catch { throw error }
         return try parse(root, path: file)
     }
