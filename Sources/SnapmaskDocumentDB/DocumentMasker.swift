@@ -4,18 +4,20 @@ import Snapmask
 
 /// A document holding a value the rules do not allow to be copied: a path without a rule (while
 /// `unlisted: fail`), or a value its transformer cannot mask. The run stops; the message names
-/// the collection, the path, and the document's `_id`, never the value.
+/// the collection, the path and the document's position in the copy. Neither the value nor the
+/// `_id` is printed (an `_id` may be an email or a phone number): only a digest of the `_id`, to
+/// tell documents apart, and field names that may be data appear as digests too.
 public struct DocumentMaskingError: Error, Sendable, CustomStringConvertible {
     public var collection: String
     public var path: String
-    /// The document's `_id` as relaxed extended JSON.
+    /// The document's `_id` as relaxed extended JSON (never printed).
     public var id: String
     public var reason: String
     /// The document's position in the copy (0-based).
     public var document: Int
 
     public var description: String {
-        "\(collection), document _id \(id) (document \(document + 1) of the copy), path \(path): \(reason)"
+        "\(collection), document \(document + 1) of the copy (_id digest \(Fingerprint.hex(id))), path \(path): \(reason)"
     }
 }
 
@@ -517,7 +519,7 @@ public struct DocumentMasker: BatchMasker {
                     text += "[]"
                 } else {
                     if !text.isEmpty { text += "." }
-                    text += reader.string(range)
+                    text += FieldName.display(reader.string(range))
                 }
             }
             return Failure(path: text, reason: reason)

@@ -13,6 +13,9 @@ import Testing
         "mongodb://app:Sup3rS3cret@m1:27017,m2:27017/messages?replicaSet=rs0",
         "postgres://reader@prod-db/app?password=Sup3rS3cret&sslmode=require",
         "postgres://reader:Sup3r%40S3cret@prod-db/app",
+        "mongodb://app@m1/messages?tls=true&tlsCertificateKeyFilePassword=Sup3rS3cret",
+        "postgres://reader@prod-db/app?sslpassword=Sup3rS3cret",
+        "mongodb://m1/messages?authMechanism=MONGODB-AWS&authMechanismProperties=AWS_SESSION_TOKEN:Sup3rS3cret",
     ])
     func descriptionHidesThePassword(url: String) throws {
         let connection = try ConnectionString(url)

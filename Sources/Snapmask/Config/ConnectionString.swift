@@ -95,7 +95,13 @@ public struct ConnectionString: Sendable, Hashable, CustomStringConvertible {
     /// The URL with any password (in the user part or a password-like parameter) replaced by ***.
     public var description: String { Self.redact(raw) }
 
-    private static let secretParameters = ["password", "sslpassword", "secret", "token", "authmechanismproperties"]
+    /// Parameters whose value is hidden: any name holding password, secret or token
+    /// (`password`, `sslpassword`, `tlsCertificateKeyFilePassword`, `aws_session_token`), and
+    /// MongoDB's `authMechanismProperties` (it may carry AWS credentials).
+    static func isSecretParameter(_ name: Substring) -> Bool {
+        let lowered = name.lowercased()
+        return ["password", "secret", "token"].contains { lowered.contains($0) } || lowered == "authmechanismproperties"
+    }
 
     static func redact(_ url: String) -> String {
         guard let parts = split(url) else { return "(not a valid URL)" }
@@ -112,7 +118,7 @@ public struct ConnectionString: Sendable, Hashable, CustomStringConvertible {
         if let query = parts.query {
             text += "?" + query.split(separator: "&").map { pair -> String in
                 let pieces = pair.split(separator: "=", maxSplits: 1)
-                if let name = pieces.first, secretParameters.contains(name.lowercased()) { return "\(name)=***" }
+                if let name = pieces.first, isSecretParameter(name) { return "\(name)=***" }
                 return String(pair)
             }.joined(separator: "&")
         }
