@@ -7,6 +7,7 @@ import Snapmask
 @main
 enum SnapmaskMain {
     static func main() async {
+        SignalHandling.install()
         do {
             var command = try RootCommand.parseAsRoot()
             if var asyncCommand = command as? AsyncParsableCommand {
@@ -14,9 +15,10 @@ enum SnapmaskMain {
             } else {
                 try command.run()
             }
-            exit(0)
+            exit(SignalHandling.interruptedStatus ?? 0)
         } catch {
-            exit(Failure.report(error))
+            let status = Failure.report(error)
+            exit(SignalHandling.interruptedStatus ?? status)
         }
     }
 }

@@ -154,11 +154,25 @@ public protocol TargetSession: AnyObject, Sendable {
     func swap() throws
     /// Removes the shadow copy (after a failure); must not throw.
     func discardShadow()
+    /// After a failure: what staging holds and whether a shadow copy is left, as the server says
+    /// now (reconnecting when the connection was lost). `swapStarted`: the failure came at or
+    /// after the swap's first change. Must not throw: what cannot be found out is `unknown`.
+    func inspectStaging(swapStarted: Bool) -> StagingState
+    /// Asks statements running on the target to stop (a signal arrived); called from another
+    /// thread, must return at once.
+    func interrupt()
     func unlock()
     func close()
 }
 
 extension TargetSession {
+    public func inspectStaging(swapStarted: Bool) -> StagingState {
+        StagingState(data: swapStarted ? .unknown : .previous, shadow: .unknown,
+                     detail: swapStarted ? "this engine cannot tell which data staging holds" : nil)
+    }
+
+    public func interrupt() {}
+
     public func prepareShadow(definition: SchemaDefinition, plan: RestorePlan) throws {
         throw EngineUnsupported(engine: definition.engine, feature: "restoring from snapshots")
     }
@@ -193,5 +207,60 @@ public struct OverrideOutcome: Sendable, Codable {
     public init(step: String, rowsAffected: Int?) {
         self.step = step
         self.rowsAffected = rowsAffected
+    }
+}
+
+/// What staging holds after a run stopped, as the target found it: the message and the report
+/// say exactly this, never a guess.
+public struct StagingState: Sendable, Codable, Equatable, CustomStringConvertible {
+    public enum Data: String, Sendable, Codable {
+        /// The data from before the run: the swap never changed it.
+        case previous
+        /// The new copy: the swap completed before the run stopped.
+        case new
+        /// Some tables or collections new, others old.
+        case partlyReplaced = "partly replaced"
+        /// The server could not be asked.
+        case unknown
+    }
+
+    public enum Shadow: String, Sendable, Codable {
+        /// None was made (the run stopped before it).
+        case none
+        case removed, left, unknown
+    }
+
+    public var data: Data
+    public var shadow: Shadow
+    /// Which parts are new and which old, or why the state is unknown.
+    public var detail: String?
+
+    public init(data: Data, shadow: Shadow, detail: String? = nil) {
+        self.data = data
+        self.shadow = shadow
+        self.detail = detail
+    }
+
+    public var description: String {
+        var text: String
+        switch data {
+        case .previous: text = "staging is unchanged (it holds the data from before this run)"
+        case .new: text = "staging holds the new copy: the swap completed before the run stopped"
+        case .partlyReplaced: text = "staging was partly replaced"
+        case .unknown: text = "what staging holds could not be checked"
+        }
+        if let detail { text += " (\(detail))" }
+        switch shadow {
+        case .none: break
+        case .removed: text += "; the shadow copy was removed"
+        case .left: text += "; the shadow copy is still there (the next run removes it)"
+        case .unknown: text += "; whether the shadow copy is left could not be checked (the next run removes it)"
+        }
+        switch data {
+        case .partlyReplaced: text += "; run the restore again to replace staging completely"
+        case .unknown: text += "; check staging before using it, and run the restore again"
+        case .previous, .new: break
+        }
+        return text
     }
 }

@@ -27,20 +27,81 @@ public struct RestoreOptions: Sendable {
     }
 }
 
-/// A restore that stopped: the step it was in and why. Staging is unchanged and the shadow
-/// copy was removed.
+/// A restore that stopped: the step it was in, why, and what staging holds now (as the target
+/// found it after the failure).
 public struct RestoreFailed: Error, Sendable, CustomStringConvertible {
     public var database: String
     public var step: String
     public var underlying: String
     public var report: RestoreReport
-    /// The swap had begun to change staging (the underlying message says how far it got).
-    public var stagingChanged = false
+    public var staging: StagingState
+
+    /// Whether staging is no longer exactly what it was before the run.
+    public var stagingChanged: Bool { staging.data != .previous }
 
     public var description: String {
-        "restore of \(database) failed while \(step): \(underlying)\n"
-            + (stagingChanged ? "staging was partly replaced; run the restore again to replace it completely"
-                              : "staging is unchanged; the shadow copy was removed")
+        "restore of \(database) failed while \(step): \(underlying)\n\(staging)"
+    }
+}
+
+/// A signal (SIGTERM from Kubernetes, SIGINT from a terminal) asked the run to stop.
+public struct RunInterrupted: Error, Sendable, CustomStringConvertible {
+    public var signal: Int32
+
+    public init(signal: Int32) {
+        self.signal = signal
+    }
+
+    public var description: String {
+        "interrupted by \(signal == 15 ? "SIGTERM" : signal == 2 ? "SIGINT" : "signal \(signal)")"
+    }
+}
+
+/// Signals asking the run to stop. The command line records them here; copy threads and the
+/// runner look between batches and steps, and targets are asked to stop their statements, so a
+/// run stops promptly, cleans up, and says what staging holds.
+public final class RunInterruption: @unchecked Sendable {
+    public static let shared = RunInterruption()
+
+    private let lock = NSLock()
+    private var received: Int32?
+    private var handlers: [Int: @Sendable () -> Void] = [:]
+    private var nextHandler = 0
+
+    /// The signal received, if any.
+    public var signal: Int32? {
+        lock.lock()
+        defer { lock.unlock() }
+        return received
+    }
+
+    /// Throws once a signal arrived.
+    public func check() throws {
+        if let signal { throw RunInterrupted(signal: signal) }
+    }
+
+    /// Called by the signal handler: records the signal and runs the registered handlers.
+    public func request(signal: Int32) {
+        lock.lock()
+        if received == nil { received = signal }
+        let current = Array(handlers.values)
+        lock.unlock()
+        for handler in current { handler() }
+    }
+
+    /// Runs `handler` when a signal arrives while `body` runs.
+    public func whileRunning<T>(onInterrupt handler: @escaping @Sendable () -> Void, _ body: () throws -> T) rethrows -> T {
+        lock.lock()
+        let id = nextHandler
+        nextHandler += 1
+        handlers[id] = handler
+        lock.unlock()
+        defer {
+            lock.lock()
+            handlers[id] = nil
+            lock.unlock()
+        }
+        return try body()
     }
 }
 
@@ -110,12 +171,14 @@ public struct RestoreRunner: Sendable {
         var report = RestoreReport(database: database)
         report.snapshot = snapshot?.name
         var step = snapshot == nil ? "opening the source" : "opening the snapshot"
-        func fail(_ error: Error) -> Error {
+        // Until the shadow copy exists, a failure leaves nothing behind.
+        func fail(_ error: Error, staging: StagingState = StagingState(data: .previous, shadow: .none)) -> Error {
             report.finishedAt = Date()
             report.outcome = "failed: \(error)"
+            report.staging = staging
             if error is CheckFailed { return error }
             return RestoreFailed(database: database.name, step: step, underlying: "\(error)", report: report,
-                                 stagingChanged: error is SwapInterrupted)
+                                 staging: staging)
         }
         let (plan, source): (RestorePlan, any SourceSession)
         do { (plan, source) = try self.plan() } catch { throw fail(error) }
@@ -139,7 +202,10 @@ public struct RestoreRunner: Sendable {
                 target.close()
             }
         }
+        let interruption = RunInterruption.shared
+        var swapStarted = false
         do {
+            try interruption.check()
             step = "creating the shadow copy"
             observer.phase(database.name, "creating the shadow copy on \(database.target)")
             if let snapshot {
@@ -155,8 +221,10 @@ public struct RestoreRunner: Sendable {
             let makeMasker: @Sendable (TablePlan) -> any BatchMasker = { plan in
                 masked ? MaskedAlready() : engine.makeMasker(for: plan)
             }
-            report.tables = try TableCopier(database: database.name, options: options, observer: observer)
-                .copy(plan.tables, source: source, makeWriter: { try target.makeWriter(for: $0) }, makeMasker: makeMasker)
+            report.tables = try interruption.whileRunning(onInterrupt: { target.interrupt() }) {
+                try TableCopier(database: database.name, options: options, observer: observer)
+                    .copy(plan.tables, source: source, makeWriter: { try target.makeWriter(for: $0) }, makeMasker: makeMasker)
+            }
             if let snapshot {
                 // Masked when the snapshot was made: the report says which columns were.
                 for index in report.tables.indices {
@@ -166,13 +234,17 @@ public struct RestoreRunner: Sendable {
                 }
             }
 
+            try interruption.check()
             step = "creating indexes, constraints and triggers"
             observer.phase(database.name, "creating indexes, constraints, foreign keys and triggers; analyzing")
-            if let snapshot {
-                try target.finishSchema(definition: snapshot.definition, plan: plan)
-            } else {
-                try target.finishSchema(source: source, plan: plan)
+            try interruption.whileRunning(onInterrupt: { target.interrupt() }) {
+                if let snapshot {
+                    try target.finishSchema(definition: snapshot.definition, plan: plan)
+                } else {
+                    try target.finishSchema(source: source, plan: plan)
+                }
             }
+            try interruption.check()
 
             step = "verifying row counts"
             try verifyCounts(plan, report.tables, target: target)
@@ -194,13 +266,17 @@ public struct RestoreRunner: Sendable {
             }
             if report.leakChecks.contains(where: { $0.leaks > 0 }) { throw LeakFound(results: report.leakChecks) }
 
+            // Last moment to stop without touching staging; once begun, the swap runs to its end
+            // (each engine bounds it) so staging is never left between two states by a signal.
+            try interruption.check()
             step = "swapping the shadow copy in"
             observer.phase(database.name, "swapping the shadow copy in as \(database.target)")
+            swapStarted = true
             try target.swap()
         } catch {
             observer.phase(database.name, "failed while \(step); removing the shadow copy")
             target.discardShadow()
-            throw fail(error)
+            throw fail(error, staging: target.inspectStaging(swapStarted: swapStarted))
         }
         report.finishedAt = Date()
         report.outcome = "swapped"

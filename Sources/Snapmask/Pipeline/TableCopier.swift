@@ -85,6 +85,7 @@ public struct TableCopier: Sendable {
             defer { reader.value.close() }
             while let batch = try reader.value.next() {
                 if let error = cancelled.first { throw error }
+                try RunInterruption.shared.check()
                 rowsRead.add(batch.rowCount)
                 try raw.put(batch)
             }

@@ -26,6 +26,8 @@ public struct RestoreReport: Codable, Sendable {
     public var leakChecks: [LeakCheckResult] = []
     /// `swapped`, `dry run`, or `failed: <reason>`.
     public var outcome: String = "running"
+    /// After a failure: what staging holds, as the target found it.
+    public var staging: StagingState?
 
     public init(database: DatabaseJob) {
         self.database = database.name
