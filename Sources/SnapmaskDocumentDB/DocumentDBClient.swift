@@ -31,7 +31,7 @@ public final class DocumentDBClient {
         databaseName = url.database
         urlSetsReadConcern = url.query.contains { $0.key.lowercased() == "readconcernlevel" }
         var error = bson_error_t()
-        guard let uri = mongoc_uri_new_with_error(url.raw, &error) else {
+        guard let uri = mongoc_uri_new_with_error(url.forDriver, &error) else {
             // libmongoc's message may quote the URL; say only what is wrong with it.
             throw DocumentDBError("not a valid MongoDB URL: \(url.description) (check the host list, the "
                                       + "percent-encoding of the password and the options)", domain: error.domain,

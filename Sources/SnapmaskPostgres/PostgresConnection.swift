@@ -16,7 +16,7 @@ public final class PostgresConnection {
                 readOnly: Bool = false) throws {
         displayName = url.description
         var keys = ["dbname", "application_name", "connect_timeout", "client_encoding"]
-        var values = [url.raw, String(applicationName.prefix(63)), String(connectTimeout), "UTF8"]
+        var values = [url.forDriver, String(applicationName.prefix(63)), String(connectTimeout), "UTF8"]
         if readOnly {
             keys.append("options")
             values.append("-c default_transaction_read_only=on")

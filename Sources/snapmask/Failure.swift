@@ -51,8 +51,9 @@ enum Failure {
     }
 }
 
+/// Every message leaves through here (or the log handler), scrubbed of configured secrets.
 func printError(_ text: String) {
-    FileHandle.standardError.write(Data((text + "\n").utf8))
+    FileHandle.standardError.write(Data((SecretScrubber.scrub(text) + "\n").utf8))
 }
 
 enum Terminal {

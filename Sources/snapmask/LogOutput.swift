@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Snapmask
 
 /// Log lines on stderr: JSON lines when stderr is not a terminal (a CronJob's log collector),
 /// short text lines on a terminal.
@@ -31,10 +32,11 @@ struct StderrLogHandler: LogHandler {
             let prefix = level >= .warning ? "\(level.rawValue): " : ""
             line = "\(prefix)\(merged["database"].map { "[\($0)] " } ?? "")\(message)"
         }
+        let scrubbed = SecretScrubber.scrub(line)
         if json {
-            FileHandle.standardError.write(Data((line + "\n").utf8))
+            FileHandle.standardError.write(Data((scrubbed + "\n").utf8))
         } else {
-            TerminalProgress.shared.print(line)
+            TerminalProgress.shared.print(scrubbed)
         }
     }
 

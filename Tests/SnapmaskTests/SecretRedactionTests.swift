@@ -53,6 +53,16 @@ import Testing
         #expect(error?.location?.line == 7, "the second 'engine:': \(String(describing: error))")
     }
 
+    /// A URL where something else was expected is named, redacted, not quoted.
+    @Test func aTypeErrorDoesNotQuoteAURLWithItsPassword() throws {
+        let dir = try TempDir()
+        let path = try dir.write("job.yaml", "masking_key: literal-masking-key-0123456789\n"
+                                     + "databases: postgres://reader:Sup3rS3cret@prod-db/app\n")
+        let error = configError { try JobFile.load(path: path, environment: [:]) }
+        #expect(error?.description.contains(Self.secret) == false, "\(String(describing: error))")
+        #expect(error?.description.contains("postgres://reader:***@prod-db/app") == true, "\(String(describing: error))")
+    }
+
     @Test func decodedPasswordIsAvailableToDrivers() throws {
         let connection = try ConnectionString("postgres://reader:Sup3r%40S3cret@prod-db/app")
         #expect(connection.password == "Sup3r@S3cret")
@@ -108,5 +118,20 @@ import Testing
         let key = try MaskingKey("a-secret-masking-key-0123456789")
         #expect(key.description == "MaskingKey(redacted)")
         #expect(!"\(key)".contains("a-secret"))
+    }
+
+    /// A password holding URL delimiters reaches the driver percent-encoded, and any piece of it
+    /// that a driver's message quotes anyway is scrubbed from what snapmask prints.
+    @Test func passwordPiecesAreScrubbedFromMessages() throws {
+        let url = try ConnectionString("postgres://reader:Zq8uT@kX2p/Lm9wV%Yb7@prod-db:5432/app")
+        #expect(url.password == "Zq8uT@kX2p/Lm9wV%Yb7" && url.primaryHost.host == "prod-db" && url.database == "app")
+        #expect(url.forDriver == "postgres://reader:Zq8uT%40kX2p%2FLm9wV%25Yb7@prod-db:5432/app")
+        let libpqStyle = #"could not translate host name "kX2p" to address; database "Lm9wV%Yb7@prod-db:5432/app" does not exist"#
+        let scrubbed = SecretScrubber.scrub(libpqStyle)
+        for piece in ["Zq8uT", "kX2p", "Lm9wV"] { #expect(!scrubbed.contains(piece), "\(scrubbed)") }
+        #expect(scrubbed.contains("could not translate host name"))
+        let key = try MaskingKey("masking-key-for-scrubbing-test-42")
+        _ = key
+        #expect(SecretScrubber.scrub("key masking-key-for-scrubbing-test-42 leaked") == "key *** leaked")
     }
 }

@@ -124,4 +124,31 @@ import Testing
         #expect(result.stderr.contains("connecting to the target") && result.stderr.contains("127.0.0.1"))
         #expect(!result.stderr.contains("St4geSecret") && !result.stdout.contains("St4geSecret"))
     }
+
+    /// A password with '@', '/' and '%' not percent-encoded: libpq would cut the URL there and
+    /// quote the pieces as a host or database name. The driver gets it encoded (the restore works),
+    /// and neither the log, the JSON log nor the report shows any piece of it.
+    @Test func anUnencodedPasswordNeverAppearsInMessagesOrTheReport() throws {
+        let scratch = try PostgresScratch("clipieces")
+        defer { scratch.drop() }
+        _ = try scratch.url("src", create: true, sql: Self.sourceSQL)
+        let server = try TestServers.postgres()
+        let job = try TestJob(databases: """
+            app:
+              engine: postgres
+              source: \(try scratch.url("src").raw)
+              target: "postgres://postgres:Zq8uT@kX2p/Lm9wV%Yb7@\(server.hosts)/\(scratch.prefix)_missing"
+              rules: rules.yaml
+            """, files: ["rules.yaml": Self.rules])
+        defer { job.remove() }
+        let report = job.directory.appendingPathComponent("report.json")
+        let result = try CommandRunner.run(["restore", "--config", job.path, "--report", report.path])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(try scratch.rows("missing", "SELECT count(*) FROM users") == [["200"]])
+        let written = try String(contentsOf: report, encoding: .utf8)
+        for piece in ["Zq8uT", "kX2p", "Lm9wV"] {
+            #expect(!result.stderr.contains(piece) && !result.stdout.contains(piece) && !written.contains(piece),
+                    "\(piece): \(result.stderr)")
+        }
+    }
 }

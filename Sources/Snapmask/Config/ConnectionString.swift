@@ -1,3 +1,5 @@
+import Foundation
+
 /// A database URL from the job file. It may carry a password, so its description is always the
 /// redacted form; only drivers read `raw`.
 public struct ConnectionString: Sendable, Hashable, CustomStringConvertible {
@@ -31,12 +33,34 @@ public struct ConnectionString: Sendable, Hashable, CustomStringConvertible {
             user = nil
             password = nil
         }
+        if let password { SecretScrubber.register(password) }
         hosts = String(parts.hosts)
         database = parts.path.flatMap { $0.isEmpty ? nil : Self.percentDecoded($0) }
         query = (parts.query ?? "").split(separator: "&").map { pair in
             let pieces = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
             return (Self.percentDecoded(pieces[0]), pieces.count > 1 ? Self.percentDecoded(pieces[1]) : "")
         }
+        for (key, value) in query where Self.isSecretParameter(Substring(key)) { SecretScrubber.register(value) }
+    }
+
+    /// The URL as a driver should parse it: the user and password percent-encoded, so a password
+    /// holding '@', '/', '?', ':' or '%' cannot be cut into a host name or a database name (and
+    /// quoted back in the driver's error).
+    public var forDriver: String {
+        guard let parts = Self.split(raw), parts.userInfo != nil else { return raw }
+        var text = String(parts.scheme) + "://"
+        if let user { text += Self.percentEncoded(user) }
+        if let password { text += ":" + Self.percentEncoded(password) }
+        text += "@" + parts.hosts
+        if let path = parts.path { text += "/" + path }
+        if let query = parts.query { text += "?" + query }
+        return text
+    }
+
+    static func percentEncoded(_ text: String) -> String {
+        var allowed = CharacterSet.alphanumerics
+        allowed.insert(charactersIn: "-._~")
+        return text.addingPercentEncoding(withAllowedCharacters: allowed) ?? text
     }
 
     private struct Parts {

@@ -4,6 +4,7 @@ public struct SecretText: Sendable, CustomStringConvertible {
 
     public init(_ value: String) {
         self.value = value
+        SecretScrubber.register(value)
     }
 
     public var description: String { "(redacted)" }

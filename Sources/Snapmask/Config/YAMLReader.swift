@@ -106,7 +106,11 @@ struct YAMLNode {
 
     private var kindName: String {
         switch node {
-        case .scalar: return isEmpty ? "nothing" : "the value '\(rawScalar ?? "")'"
+        case .scalar:
+            guard let value = rawScalar, !isEmpty else { return "nothing" }
+            // A URL may carry a password: it is shown redacted, whatever was expected there.
+            if value.contains("://") { return "the URL '\(ConnectionString.redact(value))'" }
+            return "the value '\(value)'"
         case .mapping: return "a mapping"
         case .sequence: return "a list"
         case .alias: return "an alias"

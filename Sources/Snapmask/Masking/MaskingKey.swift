@@ -16,6 +16,7 @@ public struct MaskingKey: Sendable, CustomStringConvertible {
                     + "random bytes, for example the output of `openssl rand -base64 32`", at: location)
         }
         bytes = Array(secret.utf8)
+        SecretScrubber.register(secret)
     }
 
     public var description: String { "MaskingKey(redacted)" }

@@ -45,7 +45,9 @@ public struct RunReport: Codable, Sendable {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         encoder.dateEncodingStrategy = .iso8601
-        return try encoder.encode(self)
+        // A driver's message in an outcome may quote a password; the report leaves scrubbed.
+        let data = try encoder.encode(self)
+        return Data(SecretScrubber.scrub(String(decoding: data, as: UTF8.self)).utf8)
     }
 
     /// The end-of-run summary for a person.
