@@ -17,7 +17,7 @@ enum PostgresCatalog {
                AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass
                                   AND d.objid = c.oid AND d.deptype = 'e')
              ORDER BY n.nspname, c.relname
-            """).rows
+            """, []).rows
         let oids = tableRows.map { $0[0]! }
         guard !oids.isEmpty else { return SchemaShape(tables: [], defaultSchema: "public") }
         let oidList = "{" + oids.joined(separator: ",") + "}"

@@ -12,21 +12,23 @@ final class PostgresCopyReader: BatchReader {
     private var rowsSoFar = 0
     private var finished = false
 
-    /// Starts the COPY on a connection that already sits in the source snapshot.
+    /// Starts the COPY on a connection that already sits in the source snapshot. The `where:` goes on lines of its own, so a trailing `--` comment cannot swallow the
+    /// closing parenthesis, and the statement goes through the extended protocol, which runs
+    /// exactly one statement whatever the condition holds.
     init(connection: PostgresConnection, plan: TablePlan, limit: Int? = nil) throws {
         self.connection = connection
         table = plan.name
         let columns = PostgresIdentifier.columnList(plan.columns.map(\.name))
+        let condition = plan.whereClause.map { " WHERE (\n\($0)\n)" } ?? ""
         let sql: String
         if plan.whereClause != nil || limit != nil {
-            let condition = plan.whereClause.map { " WHERE (\($0))" } ?? ""
             let rows = limit.map { " LIMIT \($0)" } ?? ""
             sql = "COPY (SELECT \(columns) FROM ONLY \(PostgresIdentifier.qualified(plan.name))\(condition)\(rows)) TO STDOUT"
         } else {
             sql = "COPY \(PostgresIdentifier.qualified(plan.name)) (\(columns)) TO STDOUT"
         }
         do {
-            try connection.execute(sql)
+            try connection.execute(sql, [])
         } catch let error as PostgresError {
             throw error.adding(context: "reading \(plan.name) from the source"
                                    + (plan.whereClause != nil ? " (check its where: condition)" : ""))

@@ -10,7 +10,7 @@ public struct PostgresEngine: DatabaseEngine {
 
     public func inspectSource() throws -> SchemaShape {
         let connection = try PostgresConnection(url: job.source, applicationName: "snapmask check", readOnly: true)
-        return try PostgresCatalog.schema(connection)
+        return try connection.readOnlyTransaction { try PostgresCatalog.schema($0) }
     }
 
     public func openSource(readers: Int) throws -> any SourceSession {
@@ -22,8 +22,9 @@ public struct PostgresEngine: DatabaseEngine {
         try refuseSourceAsTarget()
         let target = try PostgresTarget(url: job.target)
         let source = try PostgresConnection(url: job.source, applicationName: "snapmask check", readOnly: true)
-        let sourceIdentity = (try source.scalar("SELECT pg_postmaster_start_time()::text") ?? "") + "/"
-            + (try source.scalar("SELECT current_database()") ?? "")
+        let sourceIdentity = try source.readOnlyTransaction {
+            (try $0.scalar("SELECT pg_postmaster_start_time()::text") ?? "") + "/" + (try $0.scalar("SELECT current_database()") ?? "")
+        }
         if try target.serverIdentity() == sourceIdentity {
             throw PostgresError("the target \(job.target) is the source database under another name; "
                                     + "snapmask never writes into a source")
@@ -64,6 +65,8 @@ public struct PostgresEngine: DatabaseEngine {
 
     private func previewBatches(_ plan: TablePlan, limit: Int) throws -> [RowBatch] {
         let connection = try PostgresConnection(url: job.source, applicationName: "snapmask preview", readOnly: true)
+        try connection.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        defer { _ = try? connection.execute("ROLLBACK") }
         let reader = try PostgresCopyReader(connection: connection, plan: plan, limit: limit)
         var batches: [RowBatch] = []
         while let batch = try reader.next() { batches.append(batch) }

@@ -4,7 +4,8 @@ import Snapmask
 /// The source database inside one exported snapshot. The coordinator connection opens a
 /// REPEATABLE READ, READ ONLY transaction and exports its snapshot; every reader joins that
 /// snapshot on a connection of its own, so all tables come from the same moment however many
-/// are copied at once. Every connection is read-only at the session level too.
+/// are copied at once. Every connection is read-only at the session level too, and every
+/// statement built from rules (`where:`) goes through the extended protocol, which runs exactly one.
 final class PostgresSource: SourceSession, @unchecked Sendable {
     // The coordinator is used under `lock`: copy threads call makeReader and the verifier
     // calls sampleRows while others may still read.
@@ -40,10 +41,10 @@ final class PostgresSource: SourceSession, @unchecked Sendable {
         let value = PostgresIdentifier.quoted(column)
         let keys = keyColumns.map { "\(PostgresIdentifier.quoted($0))::text" }
         var condition = "\(value) IS NOT NULL AND \(value)::text <> ''"
-        if let filter = plan.whereClause { condition += " AND (\(filter))" }
+        if let filter = plan.whereClause { condition += " AND (\n\(filter)\n)" }
         let sql = "SELECT \((keys + ["\(value)::text"]).joined(separator: ", ")) FROM ONLY \(PostgresIdentifier.qualified(plan.name)) "
             + "WHERE \(condition) LIMIT \(limit)"
-        let rows = try withCoordinator { try $0.execute(sql).rows }
+        let rows = try withCoordinator { try $0.execute(sql, []).rows }
         return rows.map { SampledRow(key: Array($0.dropLast()), value: $0.last!! ) }
     }
 
@@ -75,7 +76,7 @@ final class PostgresSource: SourceSession, @unchecked Sendable {
             try connection.execute("""
                 SELECT format('%I.%I', schemaname, sequencename), last_value::text FROM pg_sequences
                  WHERE last_value IS NOT NULL
-                """).rows.map { ($0[0]!, $0[1]!) }
+                """, []).rows.map { ($0[0]!, $0[1]!) }
         }
     }
 

@@ -124,7 +124,12 @@ public struct RuleSet: Sendable {
             }
         }
         if kind == .tables, let condition = fields["where"] {
-            rule.whereClause = try condition.string("an SQL condition, e.g. created_at > now() - interval '90 days'")
+            let text = try condition.string("an SQL condition, e.g. created_at > now() - interval '90 days'")
+            if SQLCondition.hasStatementSeparator(text) {
+                throw condition.error("the where: of table '\(entry.key)' holds a ';' outside a quoted string; a where: is one "
+                                          + "SQL condition and can never add a statement: remove the ';'")
+            }
+            rule.whereClause = text
         }
         if kind == .collections, let filter = fields["filter"] {
             guard filter.isMapping else { throw filter.error("filter must be a query document, e.g. { archived: false }") }
