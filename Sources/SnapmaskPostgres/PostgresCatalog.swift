@@ -4,6 +4,31 @@ import Snapmask
 /// that `check` and the copy work from. Tables owned by extensions are left out: the extension
 /// recreates them.
 enum PostgresCatalog {
+    /// The relations that are the source's tables. The list that is locked and the catalog that
+    /// is checked use the same filter, so the two can be compared.
+    static let tableFilter = """
+        c.relkind IN ('r', 'p')
+           AND n.nspname NOT IN ('pg_catalog', 'information_schema')
+           AND n.nspname NOT LIKE 'pg\\_toast%' AND n.nspname NOT LIKE 'pg\\_temp%'
+           AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass
+                              AND d.objid = c.oid AND d.deptype = 'e')
+        """
+
+    struct ListedTable: Hashable {
+        var oid: String
+        var schema: String
+        var name: String
+
+        var qualified: String { "\(schema).\(name)" }
+    }
+
+    static func tables(_ connection: PostgresConnection) throws -> [ListedTable] {
+        try connection.execute("""
+            SELECT c.oid::text, n.nspname, c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+             WHERE \(tableFilter) ORDER BY n.nspname, c.relname
+            """, []).rows.map { ListedTable(oid: $0[0]!, schema: $0[1]!, name: $0[2]!) }
+    }
+
     static func schema(_ connection: PostgresConnection) throws -> SchemaShape {
         let tableRows = try connection.execute("""
             SELECT c.oid::text, n.nspname, c.relname, c.relkind::text, GREATEST(c.reltuples, 0)::bigint::text,
@@ -11,11 +36,7 @@ enum PostgresCatalog {
                       JOIN pg_class pc ON pc.oid = i.inhparent JOIN pg_namespace pn ON pn.oid = pc.relnamespace
                      WHERE i.inhrelid = c.oid AND c.relispartition LIMIT 1)
               FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-             WHERE c.relkind IN ('r', 'p')
-               AND n.nspname NOT IN ('pg_catalog', 'information_schema')
-               AND n.nspname NOT LIKE 'pg\\_toast%' AND n.nspname NOT LIKE 'pg\\_temp%'
-               AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass
-                                  AND d.objid = c.oid AND d.deptype = 'e')
+             WHERE \(tableFilter)
              ORDER BY n.nspname, c.relname
             """, []).rows
         let oids = tableRows.map { $0[0]! }

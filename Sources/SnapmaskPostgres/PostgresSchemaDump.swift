@@ -20,6 +20,9 @@ struct PostgresSchemaDump {
     }
 
     let source: ConnectionString
+    /// How long pg_dump waits for its table locks. Only a session queued for an exclusive lock
+    /// behind the snapshot's own locks can block it, and that would wait for the whole run.
+    var lockTimeoutMilliseconds = 60_000
 
     func sql(_ section: Section, snapshot: String?, serverVersion: Int) throws -> String {
         let (executable, version) = try Self.pgDump()
@@ -29,7 +32,7 @@ struct PostgresSchemaDump {
                             + "install postgresql-client-\(serverMajor) or point SNAPMASK_PG_DUMP at its pg_dump")
         }
         var arguments = ["--schema-only", "--section=\(section.rawValue)", "--no-owner", "--no-publications",
-                         "--no-subscriptions", "--no-security-labels"]
+                         "--no-subscriptions", "--no-security-labels", "--lock-wait-timeout=\(lockTimeoutMilliseconds)"]
         if let snapshot { arguments.append("--snapshot=\(snapshot)") }
         // The password goes through the environment, never on the command line (visible in ps).
         arguments.append("--dbname=\(Self.withoutPassword(source))")

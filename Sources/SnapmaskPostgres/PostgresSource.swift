@@ -1,12 +1,16 @@
 import Foundation
 import Snapmask
 
-/// The source database inside one exported snapshot. The coordinator connection opens a
-/// REPEATABLE READ, READ ONLY transaction and exports its snapshot; every reader joins that
-/// snapshot on a connection of its own, so all tables come from the same moment however many
-/// are copied at once. Every connection is read-only at the session level too, and every
-/// statement built from rules (`where:`) goes through the extended protocol, which runs exactly one.
+/// The source database inside one exported snapshot. The coordinator connection locks every
+/// table, then opens its REPEATABLE READ, READ ONLY transaction and exports the snapshot (see
+/// `PostgresSnapshotOpening`); every reader joins that snapshot on a connection of its own, so all
+/// tables come from the same moment however many are copied at once. Every connection is
+/// read-only at the session level too, and every statement built from rules (`where:`) goes
+/// through the extended protocol, which runs exactly one.
 final class PostgresSource: SourceSession, @unchecked Sendable {
+    /// How long opening the snapshot (and pg_dump) waits for table locks before naming who holds them.
+    static let defaultLockTimeout: TimeInterval = 60
+
     // The coordinator is used under `lock`: copy threads call makeReader and the verifier
     // calls sampleRows while others may still read.
     private let lock = NSLock()
@@ -15,26 +19,51 @@ final class PostgresSource: SourceSession, @unchecked Sendable {
     let snapshot: String
     let schema: SchemaShape
     let serverVersion: Int
+    let lockTimeoutMilliseconds: Int
+    /// Table name → oid, as the coordinator locked them.
+    private let locked: [String: String]
     private var closed = false
 
-    init(url: ConnectionString) throws {
+    init(url: ConnectionString, lockTimeout: TimeInterval = PostgresSource.defaultLockTimeout) throws {
         self.url = url
+        lockTimeoutMilliseconds = max(1, Int(lockTimeout * 1000))
         coordinator = try PostgresConnection(url: url, applicationName: "snapmask snapshot", readOnly: true)
         do {
-            try coordinator.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
-            snapshot = try coordinator.scalar("SELECT pg_export_snapshot()") ?? ""
-            schema = try PostgresCatalog.schema(coordinator)
+            let opened = try PostgresSnapshotOpening.open(coordinator, lockTimeoutMilliseconds: lockTimeoutMilliseconds)
+            snapshot = opened.snapshot
+            schema = opened.schema
+            locked = opened.locked
             serverVersion = coordinator.serverVersion
         } catch let error as PostgresError {
             throw error.adding(context: "opening a snapshot of \(url)")
         }
     }
 
+    /// The reader locks its table again, without waiting: if someone is queued for an exclusive
+    /// lock on it (an ALTER TABLE waiting for the coordinator's lock), a plain lock request would
+    /// queue behind them, and they behind the coordinator, which ends only after this reader: a
+    /// wait no one would ever break. Stopping says what to do instead.
     func makeReader(for plan: TablePlan) throws -> any BatchReader {
         let connection = try PostgresConnection(url: url, applicationName: "snapmask read \(plan.name)", readOnly: true)
         try connection.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
         try connection.execute("SET TRANSACTION SNAPSHOT \(PostgresIdentifier.literal(snapshot))")
+        do {
+            try connection.execute("LOCK TABLE ONLY \(PostgresIdentifier.qualified(plan.name)) IN ACCESS SHARE MODE NOWAIT", [])
+        } catch let error as PostgresError where error.sqlState == "55P03" {
+            _ = try? connection.execute("ROLLBACK")
+            let who = (try? connection.readOnlyTransaction {
+                try PostgresSnapshotOpening.blockers($0, oids: locked[plan.name].map { [$0] } ?? [])
+            }) ?? []
+            throw Self.queuedBehindSnapshot(plan.name, who: who).adding(context: "reading \(plan.name) from the source")
+        }
         return try PostgresCopyReader(connection: connection, plan: plan)
+    }
+
+    static func queuedBehindSnapshot(_ table: String, who: [String]) -> PostgresError {
+        PostgresError("another session is queued for an exclusive lock on \(table) (ALTER TABLE, DROP, TRUNCATE, VACUUM FULL, "
+                          + "...), which snapmask's snapshot holds off until the run ends; snapmask stops rather than wait for ever"
+                          + (who.isEmpty ? "" : " (" + who.joined(separator: "; ") + ")")
+                          + ". Run again when that statement has finished or been cancelled")
     }
 
     func sampleRows(_ plan: TablePlan, keyColumns: [String], column: String, limit: Int) throws -> [SampledRow] {
@@ -58,10 +87,18 @@ final class PostgresSource: SourceSession, @unchecked Sendable {
             return definition
         }
         lock.unlock()
-        let dump = PostgresSchemaDump(source: url)
+        let dump = PostgresSchemaDump(source: url, lockTimeoutMilliseconds: lockTimeoutMilliseconds)
         var made = SchemaDefinition(engine: "postgres")
-        for section in [PostgresSchemaDump.Section.preData, .postData] {
-            made.sections[section.rawValue] = try dump.sql(section, snapshot: snapshot, serverVersion: serverVersion)
+        do {
+            for section in [PostgresSchemaDump.Section.preData, .postData] {
+                made.sections[section.rawValue] = try dump.sql(section, snapshot: snapshot, serverVersion: serverVersion)
+            }
+        } catch let failed as PostgresSchemaDump.Failed where failed.description.contains("LOCK TABLE") {
+            // pg_dump locks every table too; only a session queued behind the coordinator's locks
+            // can make it wait this long.
+            let who = (try? withCoordinator { try PostgresSnapshotOpening.blockers($0, oids: Array(locked.values)) }) ?? []
+            throw Self.queuedBehindSnapshot("a table", who: who)
+                .adding(context: "reading the source's schema with pg_dump (\(failed.description))")
         }
         for (name, value) in try sequenceValues() { made.values["sequence:" + name] = value }
         lock.lock()
