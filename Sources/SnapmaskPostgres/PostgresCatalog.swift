@@ -30,6 +30,7 @@ enum PostgresCatalog {
     }
 
     static func schema(_ connection: PostgresConnection) throws -> SchemaShape {
+        let foreignObjects = try PostgresForeignData.objects(connection)
         let tableRows = try connection.execute("""
             SELECT c.oid::text, n.nspname, c.relname, c.relkind::text, GREATEST(c.reltuples, 0)::bigint::text,
                    (SELECT pn.nspname || '.' || pc.relname FROM pg_inherits i
@@ -40,7 +41,7 @@ enum PostgresCatalog {
              ORDER BY n.nspname, c.relname
             """, []).rows
         let oids = tableRows.map { $0[0]! }
-        guard !oids.isEmpty else { return SchemaShape(tables: [], defaultSchema: "public") }
+        guard !oids.isEmpty else { return SchemaShape(tables: [], defaultSchema: "public", foreignObjects: foreignObjects) }
         let oidList = "{" + oids.joined(separator: ",") + "}"
 
         let columnRows = try connection.execute("""
@@ -92,7 +93,7 @@ enum PostgresCatalog {
                               uniqueKeys: uniqueKeys[oid] ?? [], estimatedRows: Int(row[4] ?? "0") ?? 0,
                               partitionOf: row[5], holdsRows: row[3] == "r")
         }
-        return SchemaShape(tables: tables, defaultSchema: "public")
+        return SchemaShape(tables: tables, defaultSchema: "public", foreignObjects: foreignObjects)
     }
 
     static func category(typeName: String, code: String) -> ValueCategory {

@@ -22,6 +22,8 @@ final class PostgresSource: SourceSession, @unchecked Sendable {
     let lockTimeoutMilliseconds: Int
     /// Table name → oid, as the coordinator locked them.
     private let locked: [String: String]
+    /// Foreign tables and the views reading them: never in the shadow.
+    let leftOut: [PostgresForeignData.LeftOut]
     private var closed = false
 
     init(url: ConnectionString, lockTimeout: TimeInterval = PostgresSource.defaultLockTimeout) throws {
@@ -33,10 +35,23 @@ final class PostgresSource: SourceSession, @unchecked Sendable {
             snapshot = opened.snapshot
             schema = opened.schema
             locked = opened.locked
+            leftOut = try PostgresForeignData.relations(coordinator)
             serverVersion = coordinator.serverVersion
         } catch let error as PostgresError {
             throw error.adding(context: "opening a snapshot of \(url)")
         }
+    }
+
+    /// What the schema leaves out with the foreign data (a run only gets this far with
+    /// `foreign_data: skip`, or with none).
+    var notices: [String] {
+        guard !leftOut.isEmpty else { return [] }
+        let tables = leftOut.filter { $0.kind == "foreign table" }.map(\.qualified).sorted()
+        let readers = leftOut.filter { $0.kind != "foreign table" }.sorted { $0.qualified < $1.qualified }
+            .map { "\($0.kind) \($0.qualified) (reads \($0.foreignTable))" }
+        return ["foreign servers, user mappings and foreign tables are left out of staging: foreign table "
+                    + tables.joined(separator: ", foreign table ")
+                    + (readers.isEmpty ? "" : "; and what reads them: " + readers.joined(separator: ", "))]
     }
 
     /// The reader locks its table again, without waiting: if someone is queued for an exclusive
@@ -87,12 +102,11 @@ final class PostgresSource: SourceSession, @unchecked Sendable {
             return definition
         }
         lock.unlock()
-        let dump = PostgresSchemaDump(source: url, lockTimeoutMilliseconds: lockTimeoutMilliseconds)
+        let dump = PostgresSchemaDump(source: url, leftOut: leftOut, lockTimeoutMilliseconds: lockTimeoutMilliseconds)
         var made = SchemaDefinition(engine: "postgres")
+        let sections: [PostgresSchemaDump.Section: String]
         do {
-            for section in [PostgresSchemaDump.Section.preData, .postData] {
-                made.sections[section.rawValue] = try dump.sql(section, snapshot: snapshot, serverVersion: serverVersion)
-            }
+            sections = try dump.sections(snapshot: snapshot, serverVersion: serverVersion)
         } catch let failed as PostgresSchemaDump.Failed where failed.description.contains("LOCK TABLE") {
             // pg_dump locks every table too; only a session queued behind the coordinator's locks
             // can make it wait this long.
@@ -100,6 +114,7 @@ final class PostgresSource: SourceSession, @unchecked Sendable {
             throw Self.queuedBehindSnapshot("a table", who: who)
                 .adding(context: "reading the source's schema with pg_dump (\(failed.description))")
         }
+        for (section, sql) in sections { made.sections[section.rawValue] = sql }
         for (name, value) in try sequenceValues() { made.values["sequence:" + name] = value }
         lock.lock()
         definition = made

@@ -63,15 +63,45 @@ public struct TableShape: Sendable, Codable {
     public var copiedColumns: [ColumnShape] { columns.filter { !$0.isGenerated } }
 }
 
+/// A link from the source to another database (PostgreSQL foreign data), known by name only:
+/// its options (hosts, users, passwords) are never read.
+public struct ForeignObject: Sendable, Codable, Equatable {
+    public enum Kind: String, Sendable, Codable {
+        case server = "foreign server"
+        case userMapping = "user mapping"
+        case table = "foreign table"
+    }
+
+    public var kind: Kind
+    /// The server's name, the mapped user's (`public` for PUBLIC) or the foreign table's
+    /// (`public.remote_users`).
+    public var name: String
+    /// The server of a user mapping or foreign table.
+    public var server: String?
+    /// Views and materialized views that read a foreign table: they go (or stay) with it.
+    public var dependents: [String]
+
+    public init(kind: Kind, name: String, server: String? = nil, dependents: [String] = []) {
+        self.kind = kind
+        self.name = name
+        self.server = server
+        self.dependents = dependents
+    }
+}
+
 /// The tables of a source database, as `check` compares them with the rules.
 public struct SchemaShape: Sendable, Codable {
     public var tables: [TableShape]
     /// The schema a rule's unqualified table name means (`public` for PostgreSQL).
     public var defaultSchema: String?
+    /// Foreign servers, user mappings and foreign tables. Nil in schemas recorded before this was
+    /// looked at.
+    public var foreignObjects: [ForeignObject]?
 
-    public init(tables: [TableShape], defaultSchema: String? = nil) {
+    public init(tables: [TableShape], defaultSchema: String? = nil, foreignObjects: [ForeignObject]? = nil) {
         self.tables = tables
         self.defaultSchema = defaultSchema
+        self.foreignObjects = foreignObjects
     }
 
     public func table(named name: String) -> TableShape? {
