@@ -94,7 +94,8 @@ final class PostgresSource: SourceSession, @unchecked Sendable {
 
     private var definition: SchemaDefinition?
 
-    /// Both pg_dump sections and every sequence's value, read inside the snapshot (once).
+    /// Both pg_dump sections, every sequence's value and the materialized views to rebuild, read
+    /// inside the snapshot (once).
     func schemaDefinition() throws -> SchemaDefinition {
         lock.lock()
         if let definition {
@@ -116,6 +117,10 @@ final class PostgresSource: SourceSession, @unchecked Sendable {
         }
         for (section, sql) in sections { made.sections[section.rawValue] = sql }
         for (name, value) in try sequenceValues() { made.values["sequence:" + name] = value }
+        let views = try withCoordinator {
+            try PostgresMaterializedViews.refreshOrder($0, leavingOut: Set(leftOut.map(\.qualified)))
+        }
+        if !views.isEmpty { made.values[PostgresMaterializedViews.definitionKey] = PostgresMaterializedViews.encode(views) }
         lock.lock()
         definition = made
         lock.unlock()
