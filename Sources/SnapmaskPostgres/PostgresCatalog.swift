@@ -70,28 +70,14 @@ enum PostgresCatalog {
                 isGenerated: row[4] == "true"))
         }
 
-        let keyRows = try connection.execute("""
-            SELECT i.indrelid::text, i.indisprimary::text,
-                   array_to_string(ARRAY(SELECT a.attname FROM unnest(i.indkey) WITH ORDINALITY AS k(attnum, ord)
-                                           JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum
-                                          ORDER BY k.ord), chr(1)),
-                   (0 = ANY(i.indkey::int2[]))::text
-              FROM pg_index i
-             WHERE i.indisunique AND i.indrelid = ANY($1::oid[])
-            """, [oidList]).rows
-        var primaryKeys: [String: [String]] = [:]
-        var uniqueKeys: [String: [[String]]] = [:]
-        for row in keyRows where row[3] != "true" {
-            let names = row[2]!.split(separator: "\u{1}").map(String.init)
-            if row[1] == "true" { primaryKeys[row[0]!] = names }
-            uniqueKeys[row[0]!, default: []].append(names)
-        }
+        let keys = try PostgresUniqueKeys.read(connection, oids: oidList, columns: columns.mapValues { $0.map(\.name) })
 
         let tables = tableRows.map { row -> TableShape in
             let oid = row[0]!
-            return TableShape(name: "\(row[1]!).\(row[2]!)", columns: columns[oid] ?? [], primaryKey: primaryKeys[oid] ?? [],
-                              uniqueKeys: uniqueKeys[oid] ?? [], estimatedRows: Int(row[4] ?? "0") ?? 0,
-                              partitionOf: row[5], holdsRows: row[3] == "r")
+            return TableShape(name: "\(row[1]!).\(row[2]!)", columns: columns[oid] ?? [], primaryKey: keys.primaryKeys[oid] ?? [],
+                              uniqueKeys: keys.uniqueKeys[oid] ?? [], estimatedRows: Int(row[4] ?? "0") ?? 0,
+                              partitionOf: row[5], holdsRows: row[3] == "r",
+                              uniqueExpressionIndexes: keys.expressionIndexes[oid] ?? [])
         }
         return SchemaShape(tables: tables, defaultSchema: "public", foreignObjects: foreignObjects)
     }

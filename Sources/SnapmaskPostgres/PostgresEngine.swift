@@ -10,7 +10,12 @@ public struct PostgresEngine: DatabaseEngine {
 
     public func inspectSource() throws -> SchemaShape {
         let connection = try PostgresConnection(url: job.source, applicationName: "snapmask check", readOnly: true)
-        return try connection.readOnlyTransaction { try PostgresCatalog.schema($0) }
+        return try connection.readOnlyTransaction { connection in
+            // Describing an expression index waits for its table's lock: a migration holding one
+            // makes this fail after a while rather than wait without end.
+            try connection.execute("SET LOCAL lock_timeout = \(Int(PostgresSource.defaultLockTimeout * 1000))", [])
+            return try PostgresCatalog.schema(connection)
+        }
     }
 
     public func openSource(readers: Int) throws -> any SourceSession {

@@ -112,6 +112,12 @@ public enum SchemaCheck {
                 let what = key == table.primaryKey ? "the primary key" : "a unique index on (\(key.joined(separator: ", ")))"
                 problem(shape.name, "column is under \(what) but \(column.transformer.name) cannot promise distinct "
                             + "outputs; use a transformer that can (email, hash, uuid, username, phone, digits, ...)")
+            } else if !column.transformer.isUnique,
+                      let index = table.uniqueExpressionIndexes?.first(where: { $0.columns.contains(shape.name) }) {
+                // An expression can make NULLs equal too (coalesce), so `null` is no exception here.
+                problem(shape.name, "column is read by unique index \(index.name) on (\(index.key)) but "
+                            + "\(column.transformer.name) cannot promise distinct outputs, so the index would fail after the "
+                            + "copy; use a transformer that can (email, hash, uuid, username, phone, digits, ...)")
             }
             if let limit = shape.maxLength, let longest = column.transformer.maxOutputLength, longest > limit {
                 problem(shape.name, "\(column.transformer.name) can write up to \(longest) characters but the column is "

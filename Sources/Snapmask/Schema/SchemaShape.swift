@@ -45,9 +45,14 @@ public struct TableShape: Sendable, Codable {
     public var partitionOf: String?
     /// A partitioned table holds no rows itself; its partitions do.
     public var holdsRows: Bool
+    /// Unique indexes whose key holds an expression (`lower(email)`), with the columns it reads:
+    /// masked values of those columns can collide in the expression. Nil in schemas recorded
+    /// before this was looked at.
+    public var uniqueExpressionIndexes: [UniqueExpressionIndex]?
 
     public init(name: String, columns: [ColumnShape], primaryKey: [String] = [], uniqueKeys: [[String]] = [],
-                estimatedRows: Int = 0, partitionOf: String? = nil, holdsRows: Bool = true) {
+                estimatedRows: Int = 0, partitionOf: String? = nil, holdsRows: Bool = true,
+                uniqueExpressionIndexes: [UniqueExpressionIndex]? = nil) {
         self.name = name
         self.columns = columns
         self.primaryKey = primaryKey
@@ -55,12 +60,29 @@ public struct TableShape: Sendable, Codable {
         self.estimatedRows = estimatedRows
         self.partitionOf = partitionOf
         self.holdsRows = holdsRows
+        self.uniqueExpressionIndexes = uniqueExpressionIndexes
     }
 
     public func column(named name: String) -> ColumnShape? { columns.first { $0.name == name } }
 
     /// The columns the copy reads and writes: all but the generated ones.
     public var copiedColumns: [ColumnShape] { columns.filter { !$0.isGenerated } }
+}
+
+/// A unique index with an expression in its key, e.g. `CREATE UNIQUE INDEX people_name ON people
+/// (lower("LastName"))`.
+public struct UniqueExpressionIndex: Sendable, Codable, Equatable {
+    public var name: String
+    /// The key as the engine prints it: `lower("LastName")`.
+    public var key: String
+    /// The columns the key reads (not those only in a partial index's predicate).
+    public var columns: [String]
+
+    public init(name: String, key: String, columns: [String]) {
+        self.name = name
+        self.key = key
+        self.columns = columns
+    }
 }
 
 /// A link from the source to another database (PostgreSQL foreign data), known by name only:
