@@ -68,11 +68,23 @@ public struct PostgresEngine: DatabaseEngine {
         DelimitedText.keyedValues(of: batch.data, dialect: .postgres, plan: plan, keyColumns: keyColumns, columns: columns)
     }
 
+    /// A partitioned table holds no rows itself: its preview reads the partitions the restore
+    /// copies (the row-holding leaves), never a foreign partition, which would reach another server.
     private func previewBatches(_ plan: TablePlan, limit: Int) throws -> [RowBatch] {
         let connection = try PostgresConnection(url: job.source, applicationName: "snapmask preview", readOnly: true)
         try connection.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
         defer { _ = try? connection.execute("ROLLBACK") }
-        let reader = try PostgresCopyReader(connection: connection, plan: plan, limit: limit)
+        var partitions: [String]?
+        if !plan.table.holdsRows {
+            partitions = try connection.execute("""
+                SELECT n.nspname, c.relname FROM pg_partition_tree($1::regclass) t
+                  JOIN pg_class c ON c.oid = t.relid JOIN pg_namespace n ON n.oid = c.relnamespace
+                 WHERE t.isleaf AND c.relkind = 'r' ORDER BY n.nspname, c.relname
+                """, [PostgresIdentifier.qualified(plan.name)]).rows.map {
+                PostgresIdentifier.quoted($0[0]!) + "." + PostgresIdentifier.quoted($0[1]!)
+            }
+        }
+        let reader = try PostgresCopyReader(connection: connection, plan: plan, limit: limit, partitions: partitions)
         var batches: [RowBatch] = []
         while let batch = try reader.next() { batches.append(batch) }
         return batches
