@@ -81,15 +81,30 @@ final class PostgresSource: SourceSession, @unchecked Sendable {
                           + ". Run again when that statement has finished or been cancelled")
     }
 
+    /// A random sample of the table's non-empty values (honouring `where:`), so the leak check
+    /// looks at more than the first rows on disk. Large tables are sampled with TABLESAMPLE
+    /// BERNOULLI sized from the row estimate (about four times what is needed), then shuffled;
+    /// when that brings too few rows (a selective `where:`, a stale estimate) the whole table is
+    /// shuffled instead.
     func sampleRows(_ plan: TablePlan, keyColumns: [String], column: String, limit: Int) throws -> [SampledRow] {
+        guard limit > 0 else { return [] }
         let value = PostgresIdentifier.quoted(column)
         let keys = keyColumns.map { "\(PostgresIdentifier.quoted($0))::text" }
         var condition = "\(value) IS NOT NULL AND \(value)::text <> ''"
         if let filter = plan.whereClause { condition += " AND (\n\(filter)\n)" }
-        let sql = "SELECT \((keys + ["\(value)::text"]).joined(separator: ", ")) FROM ONLY \(PostgresIdentifier.qualified(plan.name)) "
-            + "WHERE \(condition) LIMIT \(limit)"
-        let rows = try withCoordinator { try $0.execute(sql, []).rows }
-        return rows.map { SampledRow(key: Array($0.dropLast()), value: $0.last!! ) }
+        func sample(_ tablesample: String, _ parameters: [String?]) throws -> [[String?]] {
+            let sql = "SELECT \((keys + ["\(value)::text"]).joined(separator: ", ")) FROM ONLY "
+                + "\(PostgresIdentifier.qualified(plan.name))\(tablesample) WHERE \(condition) ORDER BY random() LIMIT \(limit)"
+            return try withCoordinator { try $0.execute(sql, parameters).rows }
+        }
+        var rows: [[String?]] = []
+        let estimate = plan.table.estimatedRows
+        if estimate > limit * 20 {
+            let percent = min(100, 400 * Double(limit) / Double(estimate))
+            rows = try sample(" TABLESAMPLE BERNOULLI ($1::float8)", [String(percent)])
+        }
+        if rows.count < limit { rows = try sample("", []) }
+        return rows.map { SampledRow(key: Array($0.dropLast()), value: $0.last!!) }
     }
 
     private var definition: SchemaDefinition?

@@ -4,7 +4,8 @@ import SnapmaskTestSupport
 import Testing
 @testable import SnapmaskPostgres
 
-/// `preview` of a partitioned table shows its rows.
+/// `preview` of a partitioned table shows its rows; the leak check's sample of originals is
+/// random, not the first rows on disk.
 @Suite struct PostgresPreviewAndSampleTests {
     static let sourceSQL = """
         CREATE TABLE events (id bigint NOT NULL, at date NOT NULL, note text) PARTITION BY RANGE (at);
@@ -54,5 +55,40 @@ import Testing
             #expect(row.original[2]?.contains("@corp.example.org") == true)
             #expect(row.masked[2] != row.original[2] && row.masked[0] == row.original[0])
         }
+    }
+
+    @Test func theLeakSampleIsRandomAndReachesTheWholeTable() throws {
+        let scratch = try PostgresScratch("pgsample")
+        defer { scratch.drop() }
+        let source = try scratch.url("src", create: true, sql: Self.sourceSQL)
+        let job = try PostgresRestoreTests.job(scratch, rules: Self.rules)
+        defer { job.remove() }
+
+        func samples(_ label: String) throws {
+            let snapshot = try PostgresSource(url: source)
+            defer { snapshot.close() }
+            let table = try #require(snapshot.schema.table(named: "public.big"))
+            let plan = TablePlan(table: table, rule: try job.database("app").rules.table(named: "public.big"))
+            let first = try snapshot.sampleRows(plan, keyColumns: ["id"], column: "email", limit: 100)
+            let second = try snapshot.sampleRows(plan, keyColumns: ["id"], column: "email", limit: 100)
+            #expect(first.count == 100 && second.count == 100, "\(label)")
+            #expect(first.map(\.key) != second.map(\.key), "two samples are the same rows (\(label))")
+            let ids = (first + second).compactMap { Int($0.key[0] ?? "") }
+            #expect(ids.contains { $0 > 1000 }, "only the first rows were sampled (\(label))")
+            #expect((first + second).allSatisfy { $0.value == "person\($0.key[0]!)@corp.example.org" })
+        }
+        // Just loaded, not analyzed: no row estimate, so the whole table is shuffled.
+        try samples("without statistics")
+        // Analyzed: TABLESAMPLE sized from the estimate.
+        try PostgresConnection(url: source).execute("ANALYZE big")
+        try samples("with statistics")
+
+        // where: still holds.
+        let snapshot = try PostgresSource(url: source)
+        defer { snapshot.close() }
+        let events = try #require(snapshot.schema.table(named: "public.events_2025"))
+        let plan = TablePlan(table: events, rule: try job.database("app").rules.table(named: "public.events"))
+        let sample = try snapshot.sampleRows(plan, keyColumns: ["id"], column: "note", limit: 100)
+        #expect(!sample.isEmpty && sample.allSatisfy { Int($0.key[0] ?? "1")! % 2 == 0 })
     }
 }
