@@ -4,22 +4,44 @@ import Snapmask
 /// that `check` and the copy work from. Tables owned by extensions are left out: the extension
 /// recreates them.
 enum PostgresCatalog {
+    /// The relations that are the source's tables. The list that is locked and the catalog that
+    /// is checked use the same filter, so the two can be compared.
+    static let tableFilter = """
+        c.relkind IN ('r', 'p')
+           AND n.nspname NOT IN ('pg_catalog', 'information_schema')
+           AND n.nspname NOT LIKE 'pg\\_toast%' AND n.nspname NOT LIKE 'pg\\_temp%'
+           AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass
+                              AND d.objid = c.oid AND d.deptype = 'e')
+        """
+
+    struct ListedTable: Hashable {
+        var oid: String
+        var schema: String
+        var name: String
+
+        var qualified: String { "\(schema).\(name)" }
+    }
+
+    static func tables(_ connection: PostgresConnection) throws -> [ListedTable] {
+        try connection.execute("""
+            SELECT c.oid::text, n.nspname, c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+             WHERE \(tableFilter) ORDER BY n.nspname, c.relname
+            """, []).rows.map { ListedTable(oid: $0[0]!, schema: $0[1]!, name: $0[2]!) }
+    }
+
     static func schema(_ connection: PostgresConnection) throws -> SchemaShape {
+        let foreignObjects = try PostgresForeignData.objects(connection)
         let tableRows = try connection.execute("""
             SELECT c.oid::text, n.nspname, c.relname, c.relkind::text, GREATEST(c.reltuples, 0)::bigint::text,
                    (SELECT pn.nspname || '.' || pc.relname FROM pg_inherits i
                       JOIN pg_class pc ON pc.oid = i.inhparent JOIN pg_namespace pn ON pn.oid = pc.relnamespace
                      WHERE i.inhrelid = c.oid AND c.relispartition LIMIT 1)
               FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-             WHERE c.relkind IN ('r', 'p')
-               AND n.nspname NOT IN ('pg_catalog', 'information_schema')
-               AND n.nspname NOT LIKE 'pg\\_toast%' AND n.nspname NOT LIKE 'pg\\_temp%'
-               AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass
-                                  AND d.objid = c.oid AND d.deptype = 'e')
+             WHERE \(tableFilter)
              ORDER BY n.nspname, c.relname
-            """).rows
+            """, []).rows
         let oids = tableRows.map { $0[0]! }
-        guard !oids.isEmpty else { return SchemaShape(tables: [], defaultSchema: "public") }
+        guard !oids.isEmpty else { return SchemaShape(tables: [], defaultSchema: "public", foreignObjects: foreignObjects) }
         let oidList = "{" + oids.joined(separator: ",") + "}"
 
         let columnRows = try connection.execute("""
@@ -48,30 +70,16 @@ enum PostgresCatalog {
                 isGenerated: row[4] == "true"))
         }
 
-        let keyRows = try connection.execute("""
-            SELECT i.indrelid::text, i.indisprimary::text,
-                   array_to_string(ARRAY(SELECT a.attname FROM unnest(i.indkey) WITH ORDINALITY AS k(attnum, ord)
-                                           JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum
-                                          ORDER BY k.ord), chr(1)),
-                   (0 = ANY(i.indkey::int2[]))::text
-              FROM pg_index i
-             WHERE i.indisunique AND i.indrelid = ANY($1::oid[])
-            """, [oidList]).rows
-        var primaryKeys: [String: [String]] = [:]
-        var uniqueKeys: [String: [[String]]] = [:]
-        for row in keyRows where row[3] != "true" {
-            let names = row[2]!.split(separator: "\u{1}").map(String.init)
-            if row[1] == "true" { primaryKeys[row[0]!] = names }
-            uniqueKeys[row[0]!, default: []].append(names)
-        }
+        let keys = try PostgresUniqueKeys.read(connection, oids: oidList, columns: columns.mapValues { $0.map(\.name) })
 
         let tables = tableRows.map { row -> TableShape in
             let oid = row[0]!
-            return TableShape(name: "\(row[1]!).\(row[2]!)", columns: columns[oid] ?? [], primaryKey: primaryKeys[oid] ?? [],
-                              uniqueKeys: uniqueKeys[oid] ?? [], estimatedRows: Int(row[4] ?? "0") ?? 0,
-                              partitionOf: row[5], holdsRows: row[3] == "r")
+            return TableShape(name: "\(row[1]!).\(row[2]!)", columns: columns[oid] ?? [], primaryKey: keys.primaryKeys[oid] ?? [],
+                              uniqueKeys: keys.uniqueKeys[oid] ?? [], estimatedRows: Int(row[4] ?? "0") ?? 0,
+                              partitionOf: row[5], holdsRows: row[3] == "r",
+                              uniqueExpressionIndexes: keys.expressionIndexes[oid] ?? [])
         }
-        return SchemaShape(tables: tables, defaultSchema: "public")
+        return SchemaShape(tables: tables, defaultSchema: "public", foreignObjects: foreignObjects)
     }
 
     static func category(typeName: String, code: String) -> ValueCategory {

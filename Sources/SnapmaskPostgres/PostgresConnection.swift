@@ -47,19 +47,37 @@ public final class PostgresConnection {
     /// The backend's process id, for pg_terminate_backend in tests and for lock messages.
     public var backendPID: Int32 { PQbackendPID(handle) }
 
-    /// Runs one or more statements without parameters; returns the last result.
+    /// Runs one or more statements without parameters (simple protocol); returns the last result.
+    /// For scripts (the schema, override files); text built from rules goes through
+    /// `execute(_:_:)`, which the server holds to exactly one statement.
     @discardableResult
     public func execute(_ sql: String) throws -> PostgresResult {
         try check(PQexec(handle, sql), sql: sql)
     }
 
     /// Runs one statement with text parameters (nil is NULL); values never enter the SQL text.
+    /// Extended protocol: a second statement in `sql` is refused by the server (this holds for
+    /// `COPY … TO STDOUT` too).
     @discardableResult
     public func execute(_ sql: String, _ parameters: [String?]) throws -> PostgresResult {
         let result: OpaquePointer? = Self.withOptionalCStrings(parameters) { values in
             PQexecParams(handle, sql, Int32(parameters.count), nil, values, nil, nil, 0)
         }
         return try check(result, sql: sql)
+    }
+
+    /// Runs `body` in a transaction that is read-only by its own `BEGIN`, not only by the session's
+    /// default; rolled back when `body` throws.
+    public func readOnlyTransaction<T>(_ body: (PostgresConnection) throws -> T) throws -> T {
+        try execute("BEGIN READ ONLY")
+        do {
+            let result = try body(self)
+            try execute("COMMIT")
+            return result
+        } catch {
+            _ = try? execute("ROLLBACK")
+            throw error
+        }
     }
 
     /// The first column of the first row, or nil.

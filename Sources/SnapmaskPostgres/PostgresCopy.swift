@@ -12,21 +12,28 @@ final class PostgresCopyReader: BatchReader {
     private var rowsSoFar = 0
     private var finished = false
 
-    /// Starts the COPY on a connection that already sits in the source snapshot.
-    init(connection: PostgresConnection, plan: TablePlan, limit: Int? = nil) throws {
+    /// Starts the COPY on a connection that already sits in the source snapshot. `partitions`
+    /// (for a preview of a partitioned table) reads those tables instead of `plan`'s own rows.
+    /// The `where:` goes on lines of its own, so a trailing `--` comment cannot swallow the
+    /// closing parenthesis, and the statement goes through the extended protocol, which runs
+    /// exactly one statement whatever the condition holds.
+    init(connection: PostgresConnection, plan: TablePlan, limit: Int? = nil, partitions: [String]? = nil) throws {
         self.connection = connection
         table = plan.name
         let columns = PostgresIdentifier.columnList(plan.columns.map(\.name))
+        let condition = plan.whereClause.map { " WHERE (\n\($0)\n)" } ?? ""
         let sql: String
-        if plan.whereClause != nil || limit != nil {
-            let condition = plan.whereClause.map { " WHERE (\($0))" } ?? ""
+        if let partitions, !partitions.isEmpty {
+            let union = partitions.map { "SELECT \(columns) FROM ONLY \($0)\(condition)" }.joined(separator: " UNION ALL ")
+            sql = "COPY (SELECT * FROM (\(union)) AS leaves\(limit.map { " LIMIT \($0)" } ?? "")) TO STDOUT"
+        } else if plan.whereClause != nil || limit != nil {
             let rows = limit.map { " LIMIT \($0)" } ?? ""
             sql = "COPY (SELECT \(columns) FROM ONLY \(PostgresIdentifier.qualified(plan.name))\(condition)\(rows)) TO STDOUT"
         } else {
             sql = "COPY \(PostgresIdentifier.qualified(plan.name)) (\(columns)) TO STDOUT"
         }
         do {
-            try connection.execute(sql)
+            try connection.execute(sql, [])
         } catch let error as PostgresError {
             throw error.adding(context: "reading \(plan.name) from the source"
                                    + (plan.whereClause != nil ? " (check its where: condition)" : ""))

@@ -10,7 +10,12 @@ public struct PostgresEngine: DatabaseEngine {
 
     public func inspectSource() throws -> SchemaShape {
         let connection = try PostgresConnection(url: job.source, applicationName: "snapmask check", readOnly: true)
-        return try PostgresCatalog.schema(connection)
+        return try connection.readOnlyTransaction { connection in
+            // Describing an expression index waits for its table's lock: a migration holding one
+            // makes this fail after a while rather than wait without end.
+            try connection.execute("SET LOCAL lock_timeout = \(Int(PostgresSource.defaultLockTimeout * 1000))", [])
+            return try PostgresCatalog.schema(connection)
+        }
     }
 
     public func openSource(readers: Int) throws -> any SourceSession {
@@ -22,8 +27,9 @@ public struct PostgresEngine: DatabaseEngine {
         try refuseSourceAsTarget()
         let target = try PostgresTarget(url: job.target)
         let source = try PostgresConnection(url: job.source, applicationName: "snapmask check", readOnly: true)
-        let sourceIdentity = (try source.scalar("SELECT pg_postmaster_start_time()::text") ?? "") + "/"
-            + (try source.scalar("SELECT current_database()") ?? "")
+        let sourceIdentity = try source.readOnlyTransaction {
+            (try $0.scalar("SELECT pg_postmaster_start_time()::text") ?? "") + "/" + (try $0.scalar("SELECT current_database()") ?? "")
+        }
         if try target.serverIdentity() == sourceIdentity {
             throw PostgresError("the target \(job.target) is the source database under another name; "
                                     + "snapmask never writes into a source")
@@ -62,9 +68,23 @@ public struct PostgresEngine: DatabaseEngine {
         DelimitedText.keyedValues(of: batch.data, dialect: .postgres, plan: plan, keyColumns: keyColumns, columns: columns)
     }
 
+    /// A partitioned table holds no rows itself: its preview reads the partitions the restore
+    /// copies (the row-holding leaves), never a foreign partition, which would reach another server.
     private func previewBatches(_ plan: TablePlan, limit: Int) throws -> [RowBatch] {
         let connection = try PostgresConnection(url: job.source, applicationName: "snapmask preview", readOnly: true)
-        let reader = try PostgresCopyReader(connection: connection, plan: plan, limit: limit)
+        try connection.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        defer { _ = try? connection.execute("ROLLBACK") }
+        var partitions: [String]?
+        if !plan.table.holdsRows {
+            partitions = try connection.execute("""
+                SELECT n.nspname, c.relname FROM pg_partition_tree($1::regclass) t
+                  JOIN pg_class c ON c.oid = t.relid JOIN pg_namespace n ON n.oid = c.relnamespace
+                 WHERE t.isleaf AND c.relkind = 'r' ORDER BY n.nspname, c.relname
+                """, [PostgresIdentifier.qualified(plan.name)]).rows.map {
+                PostgresIdentifier.quoted($0[0]!) + "." + PostgresIdentifier.quoted($0[1]!)
+            }
+        }
+        let reader = try PostgresCopyReader(connection: connection, plan: plan, limit: limit, partitions: partitions)
         var batches: [RowBatch] = []
         while let batch = try reader.next() { batches.append(batch) }
         return batches

@@ -1,16 +1,24 @@
 import Foundation
 import Snapmask
 
-/// The source's schema as SQL, from `pg_dump --schema-only` in its two sections: `pre-data`
-/// (types, tables, functions, views: created before the rows) and `post-data` (indexes,
-/// constraints, foreign keys, triggers: created after). pg_dump reads inside the exported
-/// snapshot, so schema and rows are of the same moment.
+/// The source's schema as SQL in its two sections: `pre-data` (types, tables, functions, views:
+/// created before the rows) and `post-data` (indexes, constraints, foreign keys, triggers:
+/// created after). pg_dump reads inside the exported snapshot, so schema and rows are of the
+/// same moment.
+///
+/// Foreign data never reaches the text: foreign tables and the views reading them are excluded
+/// by pg_dump itself (`--exclude-table`), and foreign servers and user mappings, which pg_dump
+/// cannot exclude, are dropped from the archive's table of contents: one custom-format dump, then
+/// `pg_restore --list` / `--use-list` writes each section. Filtering pg_restore's own list of
+/// entries (type and name as pg_dump recorded them) rather than the script's text means no
+/// function body or comment that looks like an entry header can carry a user mapping's password
+/// past the filter. The archive stays in memory (piped to pg_restore), never on disk.
 ///
 /// pg_dump refuses servers newer than itself: the newest pg_dump found is used
-/// (`SNAPMASK_PG_DUMP`, then /usr/lib/postgresql/*/bin, then PATH), and a server newer than it
-/// stops the run with the package to install.
+/// (`SNAPMASK_PG_DUMP`, then /usr/lib/postgresql/*/bin, then PATH), with the pg_restore beside it,
+/// and a server newer than it stops the run with the package to install.
 struct PostgresSchemaDump {
-    enum Section: String {
+    enum Section: String, CaseIterable {
         case preData = "pre-data"
         case postData = "post-data"
     }
@@ -20,25 +28,66 @@ struct PostgresSchemaDump {
     }
 
     let source: ConnectionString
+    /// Relations left out of the schema (foreign tables and what reads them).
+    var leftOut: [PostgresForeignData.LeftOut] = []
+    /// How long pg_dump waits for its table locks. Only a session queued for an exclusive lock
+    /// behind the snapshot's own locks can block it, and that would wait for the whole run.
+    var lockTimeoutMilliseconds = 60_000
 
-    func sql(_ section: Section, snapshot: String?, serverVersion: Int) throws -> String {
+    func sections(snapshot: String?, serverVersion: Int) throws -> [Section: String] {
         let (executable, version) = try Self.pgDump()
         let serverMajor = serverVersion / 10_000
         if serverMajor > version {
             throw Failed(description: "pg_dump \(version) cannot read the schema of a PostgreSQL \(serverMajor) server; "
                             + "install postgresql-client-\(serverMajor) or point SNAPMASK_PG_DUMP at its pg_dump")
         }
-        var arguments = ["--schema-only", "--section=\(section.rawValue)", "--no-owner", "--no-publications",
-                         "--no-subscriptions", "--no-security-labels"]
+        let restore = URL(fileURLWithPath: executable).deletingLastPathComponent().appendingPathComponent("pg_restore").path
+        guard FileManager.default.isExecutableFile(atPath: restore) else {
+            throw Failed(description: "pg_restore was not found next to \(executable); install the whole postgresql-client package")
+        }
+        var arguments = ["--format=custom", "--schema-only", "--no-publications", "--no-subscriptions",
+                         "--no-security-labels", "--lock-wait-timeout=\(lockTimeoutMilliseconds)"]
         if let snapshot { arguments.append("--snapshot=\(snapshot)") }
+        arguments += leftOut.map { "--exclude-table=\(Self.exactPattern($0))" }
         // The password goes through the environment, never on the command line (visible in ps).
         arguments.append("--dbname=\(Self.withoutPassword(source))")
         var environment = ProcessInfo.processInfo.environment
         if let password = source.password { environment["PGPASSWORD"] = password }
         environment["PGAPPNAME"] = "snapmask schema"
         environment["PGOPTIONS"] = "-c default_transaction_read_only=on"
-        let output = try Self.run(executable, arguments, environment: environment)
-        return Self.withoutClientCommands(output)
+        let archive = try Self.run(executable, arguments, environment: environment)
+
+        // pg_restore only reads the archive; it never connects.
+        var offline = ProcessInfo.processInfo.environment
+        offline.removeValue(forKey: "PGPASSWORD")
+        let list = String(decoding: try Self.run(restore, ["--list"], environment: offline, input: archive), as: UTF8.self)
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("snapmask-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: false,
+                                                attributes: [.posixPermissions: 0o700])
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let listFile = directory.appendingPathComponent("entries.list")
+        try Data(PostgresForeignData.withoutServersAndMappings(list).utf8).write(to: listFile)
+
+        var sections: [Section: String] = [:]
+        for section in Section.allCases {
+            let output = try Self.run(restore, ["--section=\(section.rawValue)", "--use-list=\(listFile.path)", "--no-owner",
+                                                "--file=-"], environment: offline, input: archive)
+            let sql = Self.withoutClientCommands(String(decoding: output, as: UTF8.self))
+            if PostgresForeignData.holdsLinks(sql) {
+                throw Failed(description: "the \(section.rawValue) schema of the source still defines a foreign server, user "
+                                + "mapping or foreign table after they were filtered out; snapmask stops rather than give "
+                                + "staging a link (this pg_dump may name its entries differently: please report it)")
+            }
+            sections[section] = sql
+        }
+        return sections
+    }
+
+    /// A pg_dump pattern that matches exactly one relation: inside double quotes `*`, `?` and `.`
+    /// are literal and `""` is a quote.
+    static func exactPattern(_ relation: PostgresForeignData.LeftOut) -> String {
+        func quoted(_ name: String) -> String { "\"" + name.replacingOccurrences(of: "\"", with: "\"\"") + "\"" }
+        return quoted(relation.schema) + "." + quoted(relation.name)
     }
 
     /// pg_dump 15.14 and later frame plain dumps with psql commands (`\restrict`, `\unrestrict`)
@@ -67,7 +116,8 @@ struct PostgresSchemaDump {
             candidates.append("\(directory)/pg_dump")
         }
         for candidate in candidates where FileManager.default.isExecutableFile(atPath: candidate) {
-            let text = try run(candidate, ["--version"], environment: ProcessInfo.processInfo.environment)
+            let text = String(decoding: try run(candidate, ["--version"], environment: ProcessInfo.processInfo.environment),
+                              as: UTF8.self)
             // "pg_dump (PostgreSQL) 15.18 (Debian 15.18-0+deb12u1)"
             if let number = text.split(separator: " ").first(where: { $0.first?.isNumber == true }),
                let major = Int(number.split(separator: ".").first ?? "") {
@@ -77,14 +127,17 @@ struct PostgresSchemaDump {
         throw Failed(description: "pg_dump was not found; install postgresql-client (Debian) or set SNAPMASK_PG_DUMP")
     }
 
-    static func run(_ executable: String, _ arguments: [String], environment: [String: String]) throws -> String {
+    /// Runs a client program; `input` is written to its standard input while its output is read.
+    static func run(_ executable: String, _ arguments: [String], environment: [String: String],
+                    input: Data? = nil) throws -> Data {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
         process.environment = environment
-        let output = Pipe(), errors = Pipe()
+        let output = Pipe(), errors = Pipe(), feed = Pipe()
         process.standardOutput = output
         process.standardError = errors
+        process.standardInput = input == nil ? FileHandle.nullDevice : feed
         try process.run()
         nonisolated(unsafe) var errorData = Data()
         let group = DispatchGroup()
@@ -93,6 +146,22 @@ struct PostgresSchemaDump {
             errorData = errors.fileHandleForReading.readDataToEndOfFile()
             group.leave()
         }
+        if let input {
+            // A program that stops reading early (it failed) ends the write with EPIPE; its exit
+            // status says why. SIGPIPE is blocked on this thread only, so it cannot end snapmask,
+            // and a pending one is discarded with the thread.
+            group.enter()
+            let writer = Thread {
+                var blocked = sigset_t()
+                sigemptyset(&blocked)
+                sigaddset(&blocked, SIGPIPE)
+                pthread_sigmask(SIG_BLOCK, &blocked, nil)
+                try? feed.fileHandleForWriting.write(contentsOf: input)
+                try? feed.fileHandleForWriting.close()
+                group.leave()
+            }
+            writer.start()
+        }
         let data = output.fileHandleForReading.readDataToEndOfFile()
         group.wait()
         process.waitUntilExit()
@@ -100,6 +169,6 @@ struct PostgresSchemaDump {
             let message = String(decoding: errorData, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
             throw Failed(description: "\(URL(fileURLWithPath: executable).lastPathComponent) failed: \(message)")
         }
-        return String(decoding: data, as: UTF8.self)
+        return data
     }
 }

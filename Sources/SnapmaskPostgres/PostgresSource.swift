@@ -1,11 +1,16 @@
 import Foundation
 import Snapmask
 
-/// The source database inside one exported snapshot. The coordinator connection opens a
-/// REPEATABLE READ, READ ONLY transaction and exports its snapshot; every reader joins that
-/// snapshot on a connection of its own, so all tables come from the same moment however many
-/// are copied at once. Every connection is read-only at the session level too.
+/// The source database inside one exported snapshot. The coordinator connection locks every
+/// table, then opens its REPEATABLE READ, READ ONLY transaction and exports the snapshot (see
+/// `PostgresSnapshotOpening`); every reader joins that snapshot on a connection of its own, so all
+/// tables come from the same moment however many are copied at once. Every connection is
+/// read-only at the session level too, and every statement built from rules (`where:`) goes
+/// through the extended protocol, which runs exactly one.
 final class PostgresSource: SourceSession, @unchecked Sendable {
+    /// How long opening the snapshot (and pg_dump) waits for table locks before naming who holds them.
+    static let defaultLockTimeout: TimeInterval = 60
+
     // The coordinator is used under `lock`: copy threads call makeReader and the verifier
     // calls sampleRows while others may still read.
     private let lock = NSLock()
@@ -14,42 +19,98 @@ final class PostgresSource: SourceSession, @unchecked Sendable {
     let snapshot: String
     let schema: SchemaShape
     let serverVersion: Int
+    let lockTimeoutMilliseconds: Int
+    /// Table name → oid, as the coordinator locked them.
+    private let locked: [String: String]
+    /// Foreign tables and the views reading them: never in the shadow.
+    let leftOut: [PostgresForeignData.LeftOut]
     private var closed = false
 
-    init(url: ConnectionString) throws {
+    init(url: ConnectionString, lockTimeout: TimeInterval = PostgresSource.defaultLockTimeout) throws {
         self.url = url
+        lockTimeoutMilliseconds = max(1, Int(lockTimeout * 1000))
         coordinator = try PostgresConnection(url: url, applicationName: "snapmask snapshot", readOnly: true)
         do {
-            try coordinator.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
-            snapshot = try coordinator.scalar("SELECT pg_export_snapshot()") ?? ""
-            schema = try PostgresCatalog.schema(coordinator)
+            let opened = try PostgresSnapshotOpening.open(coordinator, lockTimeoutMilliseconds: lockTimeoutMilliseconds)
+            snapshot = opened.snapshot
+            schema = opened.schema
+            locked = opened.locked
+            leftOut = try PostgresForeignData.relations(coordinator)
             serverVersion = coordinator.serverVersion
         } catch let error as PostgresError {
             throw error.adding(context: "opening a snapshot of \(url)")
         }
     }
 
+    /// What the schema leaves out with the foreign data (a run only gets this far with
+    /// `foreign_data: skip`, or with none).
+    var notices: [String] {
+        guard !leftOut.isEmpty else { return [] }
+        let tables = leftOut.filter { $0.kind == "foreign table" }.map(\.qualified).sorted()
+        let readers = leftOut.filter { $0.kind != "foreign table" }.sorted { $0.qualified < $1.qualified }
+            .map { "\($0.kind) \($0.qualified) (reads \($0.foreignTable))" }
+        return ["foreign servers, user mappings and foreign tables are left out of staging: foreign table "
+                    + tables.joined(separator: ", foreign table ")
+                    + (readers.isEmpty ? "" : "; and what reads them: " + readers.joined(separator: ", "))]
+    }
+
+    /// The reader locks its table again, without waiting: if someone is queued for an exclusive
+    /// lock on it (an ALTER TABLE waiting for the coordinator's lock), a plain lock request would
+    /// queue behind them, and they behind the coordinator, which ends only after this reader: a
+    /// wait no one would ever break. Stopping says what to do instead.
     func makeReader(for plan: TablePlan) throws -> any BatchReader {
         let connection = try PostgresConnection(url: url, applicationName: "snapmask read \(plan.name)", readOnly: true)
         try connection.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
         try connection.execute("SET TRANSACTION SNAPSHOT \(PostgresIdentifier.literal(snapshot))")
+        do {
+            try connection.execute("LOCK TABLE ONLY \(PostgresIdentifier.qualified(plan.name)) IN ACCESS SHARE MODE NOWAIT", [])
+        } catch let error as PostgresError where error.sqlState == "55P03" {
+            _ = try? connection.execute("ROLLBACK")
+            let who = (try? connection.readOnlyTransaction {
+                try PostgresSnapshotOpening.blockers($0, oids: locked[plan.name].map { [$0] } ?? [])
+            }) ?? []
+            throw Self.queuedBehindSnapshot(plan.name, who: who).adding(context: "reading \(plan.name) from the source")
+        }
         return try PostgresCopyReader(connection: connection, plan: plan)
     }
 
+    static func queuedBehindSnapshot(_ table: String, who: [String]) -> PostgresError {
+        PostgresError("another session is queued for an exclusive lock on \(table) (ALTER TABLE, DROP, TRUNCATE, VACUUM FULL, "
+                          + "...), which snapmask's snapshot holds off until the run ends; snapmask stops rather than wait for ever"
+                          + (who.isEmpty ? "" : " (" + who.joined(separator: "; ") + ")")
+                          + ". Run again when that statement has finished or been cancelled")
+    }
+
+    /// A random sample of the table's non-empty values (honouring `where:`), so the leak check
+    /// looks at more than the first rows on disk. Large tables are sampled with TABLESAMPLE
+    /// BERNOULLI sized from the row estimate (about four times what is needed), then shuffled;
+    /// when that brings too few rows (a selective `where:`, a stale estimate) the whole table is
+    /// shuffled instead.
     func sampleRows(_ plan: TablePlan, keyColumns: [String], column: String, limit: Int) throws -> [SampledRow] {
+        guard limit > 0 else { return [] }
         let value = PostgresIdentifier.quoted(column)
         let keys = keyColumns.map { "\(PostgresIdentifier.quoted($0))::text" }
         var condition = "\(value) IS NOT NULL AND \(value)::text <> ''"
-        if let filter = plan.whereClause { condition += " AND (\(filter))" }
-        let sql = "SELECT \((keys + ["\(value)::text"]).joined(separator: ", ")) FROM ONLY \(PostgresIdentifier.qualified(plan.name)) "
-            + "WHERE \(condition) LIMIT \(limit)"
-        let rows = try withCoordinator { try $0.execute(sql).rows }
-        return rows.map { SampledRow(key: Array($0.dropLast()), value: $0.last!! ) }
+        if let filter = plan.whereClause { condition += " AND (\n\(filter)\n)" }
+        func sample(_ tablesample: String, _ parameters: [String?]) throws -> [[String?]] {
+            let sql = "SELECT \((keys + ["\(value)::text"]).joined(separator: ", ")) FROM ONLY "
+                + "\(PostgresIdentifier.qualified(plan.name))\(tablesample) WHERE \(condition) ORDER BY random() LIMIT \(limit)"
+            return try withCoordinator { try $0.execute(sql, parameters).rows }
+        }
+        var rows: [[String?]] = []
+        let estimate = plan.table.estimatedRows
+        if estimate > limit * 20 {
+            let percent = min(100, 400 * Double(limit) / Double(estimate))
+            rows = try sample(" TABLESAMPLE BERNOULLI ($1::float8)", [String(percent)])
+        }
+        if rows.count < limit { rows = try sample("", []) }
+        return rows.map { SampledRow(key: Array($0.dropLast()), value: $0.last!!) }
     }
 
     private var definition: SchemaDefinition?
 
-    /// Both pg_dump sections and every sequence's value, read inside the snapshot (once).
+    /// Both pg_dump sections, every sequence's value and the materialized views to rebuild, read
+    /// inside the snapshot (once).
     func schemaDefinition() throws -> SchemaDefinition {
         lock.lock()
         if let definition {
@@ -57,12 +118,24 @@ final class PostgresSource: SourceSession, @unchecked Sendable {
             return definition
         }
         lock.unlock()
-        let dump = PostgresSchemaDump(source: url)
+        let dump = PostgresSchemaDump(source: url, leftOut: leftOut, lockTimeoutMilliseconds: lockTimeoutMilliseconds)
         var made = SchemaDefinition(engine: "postgres")
-        for section in [PostgresSchemaDump.Section.preData, .postData] {
-            made.sections[section.rawValue] = try dump.sql(section, snapshot: snapshot, serverVersion: serverVersion)
+        let sections: [PostgresSchemaDump.Section: String]
+        do {
+            sections = try dump.sections(snapshot: snapshot, serverVersion: serverVersion)
+        } catch let failed as PostgresSchemaDump.Failed where failed.description.contains("LOCK TABLE") {
+            // pg_dump locks every table too; only a session queued behind the coordinator's locks
+            // can make it wait this long.
+            let who = (try? withCoordinator { try PostgresSnapshotOpening.blockers($0, oids: Array(locked.values)) }) ?? []
+            throw Self.queuedBehindSnapshot("a table", who: who)
+                .adding(context: "reading the source's schema with pg_dump (\(failed.description))")
         }
+        for (section, sql) in sections { made.sections[section.rawValue] = sql }
         for (name, value) in try sequenceValues() { made.values["sequence:" + name] = value }
+        let views = try withCoordinator {
+            try PostgresMaterializedViews.refreshOrder($0, leavingOut: Set(leftOut.map(\.qualified)))
+        }
+        if !views.isEmpty { made.values[PostgresMaterializedViews.definitionKey] = PostgresMaterializedViews.encode(views) }
         lock.lock()
         definition = made
         lock.unlock()
@@ -75,7 +148,7 @@ final class PostgresSource: SourceSession, @unchecked Sendable {
             try connection.execute("""
                 SELECT format('%I.%I', schemaname, sequencename), last_value::text FROM pg_sequences
                  WHERE last_value IS NOT NULL
-                """).rows.map { ($0[0]!, $0[1]!) }
+                """, []).rows.map { ($0[0]!, $0[1]!) }
         }
     }
 

@@ -27,6 +27,8 @@ final class PostgresTarget: TargetSession, @unchecked Sendable {
     private let lockKey: Int64
     private var locked = false
     private var shadowExists = false
+    /// Populated in the source, rebuilt in the shadow after the overrides (see `applyOverrides`).
+    private var materializedViews: [[String]] = []
 
     init(url: ConnectionString) throws {
         guard let database = url.database else {
@@ -168,6 +170,9 @@ final class PostgresTarget: TargetSession, @unchecked Sendable {
         } catch let error as PostgresError {
             throw error.adding(context: "creating indexes, constraints, foreign keys and triggers in the shadow copy")
         }
+        mutex.lock()
+        materializedViews = PostgresMaterializedViews.decode(definition.values[PostgresMaterializedViews.definitionKey])
+        mutex.unlock()
         let tables = plan.schema.tables.map { PostgresIdentifier.qualified($0.name) }
         try BlockingThreads.forEach(tables, threads: threads, name: "analyze", makeContext: {
             PostgresSessionBox(try self.shadowConnection("analyze"))
@@ -187,8 +192,17 @@ final class PostgresTarget: TargetSession, @unchecked Sendable {
         Int(try verifierConnection().scalar("SELECT count(*) FROM ONLY \(PostgresIdentifier.qualified(plan.name))") ?? "0") ?? 0
     }
 
+    /// Applies the overrides to the shadow, then rebuilds its materialized views from the shadow's
+    /// own rows: after masking, indexes and overrides (a view over webhook URLs must show the
+    /// overridden ones), before the leak check.
     func applyOverrides(_ overrides: OverrideList) throws -> [OverrideOutcome] {
-        try PostgresOverrides.apply(overrides, on: try verifierConnection())
+        let connection = try verifierConnection()
+        let outcomes = try PostgresOverrides.apply(overrides, on: connection)
+        mutex.lock()
+        let views = materializedViews
+        mutex.unlock()
+        try PostgresMaterializedViews.refresh(views, on: connection)
+        return outcomes
     }
 
     func values(_ plan: TablePlan, keyColumns: [String], column: String, keys: [[String?]]) throws -> [[String?]: String?] {

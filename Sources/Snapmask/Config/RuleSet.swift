@@ -6,6 +6,15 @@ public enum UnlistedPolicy: String, Sendable {
     case keep
 }
 
+/// What happens to foreign servers, user mappings and foreign tables (PostgreSQL): links from the
+/// source to other databases, which staging must never get.
+public enum ForeignDataPolicy: String, Sendable {
+    /// `check` fails naming each one (the default: fail closed).
+    case fail
+    /// They are left out of staging, with the views built on foreign tables.
+    case skip
+}
+
 /// One column's (or document field path's) rule.
 public struct ColumnRule: Sendable, Hashable {
     public var name: String
@@ -45,12 +54,15 @@ public struct RuleSet: Sendable {
     public var unlisted: UnlistedPolicy
     public var kind: Kind
     public var tables: [TableRule]
+    public var foreignData: ForeignDataPolicy
 
-    public init(path: String, unlisted: UnlistedPolicy = .fail, kind: Kind, tables: [TableRule]) {
+    public init(path: String, unlisted: UnlistedPolicy = .fail, kind: Kind, tables: [TableRule],
+                foreignData: ForeignDataPolicy = .fail) {
         self.path = path
         self.unlisted = unlisted
         self.kind = kind
         self.tables = tables
+        self.foreignData = foreignData
     }
 
     public func table(named name: String) -> TableRule? { tables.first { $0.name == name } }
@@ -81,7 +93,7 @@ public struct RuleSet: Sendable {
         var errors = ConfigErrors()
         let fields: YAMLNode.Fields
         do {
-            fields = try root.fields("a rule file", allowed: ["unlisted", "tables", "collections"])
+            fields = try root.fields("a rule file", allowed: ["unlisted", "tables", "collections", "foreign_data"])
         } catch { throw error }
 
         var unlisted = UnlistedPolicy.fail
@@ -92,6 +104,16 @@ public struct RuleSet: Sendable {
                     throw node.error("unlisted must be 'fail' (stop on any table or column without a rule) or 'keep' (copy it unmasked)")
                 }
                 unlisted = policy
+            }
+        }
+        var foreignData = ForeignDataPolicy.fail
+        if let node = fields["foreign_data"] {
+            errors.collect {
+                guard let policy = ForeignDataPolicy(rawValue: try node.string("foreign_data: fail or skip")) else {
+                    throw node.error("foreign_data must be 'fail' (stop on any foreign server, user mapping or foreign table) "
+                                        + "or 'skip' (leave them out of staging)")
+                }
+                foreignData = policy
             }
         }
         let kind: Kind
@@ -111,8 +133,11 @@ public struct RuleSet: Sendable {
                 errors.collect { tables.append(try parseTable(entry, kind: kind)) }
             }
         } catch { errors.append(error) }
+        if kind == .collections, let node = fields["foreign_data"] {
+            errors.append(node.error("foreign_data: is for PostgreSQL rule files (tables:); remove it"))
+        }
         try errors.throwIfAny()
-        return RuleSet(path: path, unlisted: unlisted, kind: kind, tables: tables)
+        return RuleSet(path: path, unlisted: unlisted, kind: kind, tables: tables, foreignData: foreignData)
     }
 
     private static func parseTable(_ entry: YAMLNode.Entry, kind: Kind) throws -> TableRule {
@@ -129,7 +154,12 @@ public struct RuleSet: Sendable {
             }
         }
         if kind == .tables, let condition = fields["where"] {
-            rule.whereClause = try condition.string("an SQL condition, e.g. created_at > now() - interval '90 days'")
+            let text = try condition.string("an SQL condition, e.g. created_at > now() - interval '90 days'")
+            if SQLCondition.hasStatementSeparator(text) {
+                throw condition.error("the where: of table '\(entry.key)' holds a ';' outside a quoted string; a where: is one "
+                                          + "SQL condition and can never add a statement: remove the ';'")
+            }
+            rule.whereClause = text
         }
         if kind == .collections, let filter = fields["filter"] {
             guard filter.isMapping else { throw filter.error("filter must be a query document, e.g. { archived: false }") }

@@ -24,6 +24,9 @@ public enum SchemaCheck {
         var problems: [CheckProblem] = []
         let failUnlisted = rules.rules.unlisted == .fail
         var ruledTables = Set<String>()
+        if rules.rules.foreignData == .fail {
+            problems += foreignDataProblems(schema.foreignObjects ?? [], rulesPath: rules.rules.path)
+        }
 
         for table in schema.tables {
             guard let rule = schema.rule(for: table, in: rules) else {
@@ -37,10 +40,40 @@ public enum SchemaCheck {
             problems += columnProblems(table: table, rule: rule, failUnlisted: failUnlisted, rulesPath: rules.rules.path)
         }
         for rule in rules.tables where !ruledTables.contains(rule.name) {
+            let qualified = rule.name.contains(".") ? rule.name : schema.defaultSchema.map { "\($0).\(rule.name)" } ?? rule.name
+            if let foreign = schema.foreignObjects?.first(where: { $0.kind == .table && $0.name == qualified }) {
+                problems.append(CheckProblem(table: rule.name, message:
+                    "the rule names a foreign table (on server \(foreign.server ?? "?")), a link to another database whose rows "
+                        + "are never copied (\(rule.rule.location)); remove the rule and set `foreign_data: skip` at the top of "
+                        + "\(rules.rules.path) to leave it out of staging"))
+                continue
+            }
             problems.append(CheckProblem(table: rule.name, message:
                 "the rule names a table the source does not have (\(rule.rule.location)); remove the rule or fix its name"))
         }
         return problems
+    }
+
+    /// Names only: a server's or user mapping's options (hosts, passwords) are never shown.
+    private static func foreignDataProblems(_ objects: [ForeignObject], rulesPath: String) -> [CheckProblem] {
+        let remedy = "set `foreign_data: skip` at the top of \(rulesPath) to leave foreign servers, user mappings and "
+            + "foreign tables out of staging"
+        return objects.map { object in
+            switch object.kind {
+            case .server:
+                return CheckProblem(table: "foreign server \(object.name)", message:
+                    "a link from the source to another database; staging must not get it: \(remedy)")
+            case .userMapping:
+                return CheckProblem(table: "user mapping for \(object.name) on server \(object.server ?? "?")", message:
+                    "may hold a password for that server; staging must not get it: \(remedy)")
+            case .table:
+                let views = object.dependents.isEmpty ? ""
+                    : " (the views on it are left out too: \(object.dependents.joined(separator: ", ")))"
+                return CheckProblem(table: object.name, message:
+                    "a foreign table on server \(object.server ?? "?"), a live link to another database; staging must not "
+                        + "get it: \(remedy)\(views)")
+            }
+        }
     }
 
     private static func columnProblems(table: TableShape, rule: CompiledTable, failUnlisted: Bool,
@@ -81,6 +114,12 @@ public enum SchemaCheck {
                 let what = key == table.primaryKey ? "the primary key" : "a unique index on (\(key.joined(separator: ", ")))"
                 problem(shape.name, "column is under \(what) but \(column.transformer.name) cannot promise distinct "
                             + "outputs; use a transformer that can (email, hash, uuid, username, phone, digits, ...)")
+            } else if !column.transformer.isUnique,
+                      let index = table.uniqueExpressionIndexes?.first(where: { $0.columns.contains(shape.name) }) {
+                // An expression can make NULLs equal too (coalesce), so `null` is no exception here.
+                problem(shape.name, "column is read by unique index \(index.name) on (\(index.key)) but "
+                            + "\(column.transformer.name) cannot promise distinct outputs, so the index would fail after the "
+                            + "copy; use a transformer that can (email, hash, uuid, username, phone, digits, ...)")
             }
             if let limit = shape.maxLength, let longest = column.transformer.maxOutputLength, longest > limit {
                 problem(shape.name, "\(column.transformer.name) can write up to \(longest) characters but the column is "

@@ -63,9 +63,14 @@ public struct TableShape: Sendable, Codable {
     public var partitionOf: String?
     /// A partitioned table holds no rows itself; its partitions do.
     public var holdsRows: Bool
+    /// Unique indexes whose key holds an expression (`lower(email)`), with the columns it reads:
+    /// masked values of those columns can collide in the expression. Nil in schemas recorded
+    /// before this was looked at.
+    public var uniqueExpressionIndexes: [UniqueExpressionIndex]?
 
     public init(name: String, columns: [ColumnShape], primaryKey: [String] = [], uniqueKeys: [[String]] = [],
-                estimatedRows: Int = 0, partitionOf: String? = nil, holdsRows: Bool = true) {
+                estimatedRows: Int = 0, partitionOf: String? = nil, holdsRows: Bool = true,
+                uniqueExpressionIndexes: [UniqueExpressionIndex]? = nil) {
         self.name = name
         self.columns = columns
         self.primaryKey = primaryKey
@@ -73,6 +78,7 @@ public struct TableShape: Sendable, Codable {
         self.estimatedRows = estimatedRows
         self.partitionOf = partitionOf
         self.holdsRows = holdsRows
+        self.uniqueExpressionIndexes = uniqueExpressionIndexes
     }
 
     public func column(named name: String) -> ColumnShape? { columns.first { $0.name == name } }
@@ -81,15 +87,61 @@ public struct TableShape: Sendable, Codable {
     public var copiedColumns: [ColumnShape] { columns.filter { !$0.isGenerated } }
 }
 
+/// A unique index with an expression in its key, e.g. `CREATE UNIQUE INDEX people_name ON people
+/// (lower("LastName"))`.
+public struct UniqueExpressionIndex: Sendable, Codable, Equatable {
+    public var name: String
+    /// The key as the engine prints it: `lower("LastName")`.
+    public var key: String
+    /// The columns the key reads (not those only in a partial index's predicate).
+    public var columns: [String]
+
+    public init(name: String, key: String, columns: [String]) {
+        self.name = name
+        self.key = key
+        self.columns = columns
+    }
+}
+
+/// A link from the source to another database (PostgreSQL foreign data), known by name only:
+/// its options (hosts, users, passwords) are never read.
+public struct ForeignObject: Sendable, Codable, Equatable {
+    public enum Kind: String, Sendable, Codable {
+        case server = "foreign server"
+        case userMapping = "user mapping"
+        case table = "foreign table"
+    }
+
+    public var kind: Kind
+    /// The server's name, the mapped user's (`public` for PUBLIC) or the foreign table's
+    /// (`public.remote_users`).
+    public var name: String
+    /// The server of a user mapping or foreign table.
+    public var server: String?
+    /// Views and materialized views that read a foreign table: they go (or stay) with it.
+    public var dependents: [String]
+
+    public init(kind: Kind, name: String, server: String? = nil, dependents: [String] = []) {
+        self.kind = kind
+        self.name = name
+        self.server = server
+        self.dependents = dependents
+    }
+}
+
 /// The tables of a source database, as `check` compares them with the rules.
 public struct SchemaShape: Sendable, Codable {
     public var tables: [TableShape]
     /// The schema a rule's unqualified table name means (`public` for PostgreSQL).
     public var defaultSchema: String?
+    /// Foreign servers, user mappings and foreign tables. Nil in schemas recorded before this was
+    /// looked at.
+    public var foreignObjects: [ForeignObject]?
 
-    public init(tables: [TableShape], defaultSchema: String? = nil) {
+    public init(tables: [TableShape], defaultSchema: String? = nil, foreignObjects: [ForeignObject]? = nil) {
         self.tables = tables
         self.defaultSchema = defaultSchema
+        self.foreignObjects = foreignObjects
     }
 
     public func table(named name: String) -> TableShape? {
