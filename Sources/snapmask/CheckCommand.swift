@@ -12,8 +12,9 @@ struct CheckCommand: ParsableCommand {
             Then it connects to each source (read-only) and fails closed (exit 1) on: a table or column without \
             a rule (while unlisted: fail), a rule for a table or column that does not exist, a transformer that \
             cannot write the column's type, the null transformer on a NOT NULL column, a transformer that cannot \
-            promise distinct outputs on a column under a primary key or unique index, and output longer than a \
-            varchar(n), a path inside a JSON column or a document that no rule covers (found in a sample of \
+            promise distinct outputs on a column under a primary key or unique index (expression indexes \
+            included), output longer than a varchar(n), foreign servers, user mappings and foreign tables \
+            (unless the rule file says foreign_data: skip), a path inside a JSON column or a document that no rule covers (found in a sample of \
             values), and a level of a document or JSON value that looks like a map keyed by data without a keys: \
             rule. `restore` runs the same check first; the maskers check every value again while streaming. \
             --offline skips the connection.

@@ -155,14 +155,17 @@ import Testing
             try Self.mask([#"{"_id": 1, "phone": {"$date": "2024-01-01T00:00:00Z"}}"#], "_id: keep\nphone: phone")
         } throws: { error in
             let text = "\(error)"
-            return text.contains("path phone") && text.contains("phone cannot mask date values") && text.contains("_id 1")
+            return text.contains("path phone") && text.contains("phone cannot mask date values")
+                && text.contains("document 1 of the copy (_id digest ")
         }
         #expect(throws: DocumentMaskingError.self) {
             try Self.mask([#"{"_id": 1, "n": {"$numberInt": "2000000000"}}"#], "_id: keep\nn: email")
         }
     }
 
-    @Test func anUnruledPathStopsTheRunNamingCollectionPathAndId() throws {
+    /// The message names the collection, the path and the document's position; the `_id` (which
+    /// may be personal data) appears only as a digest.
+    @Test func anUnruledPathStopsTheRunNamingCollectionPathAndPosition() throws {
         #expect {
             try Self.mask([#"{"_id": "a", "r": [{"email": "x@y.z"}]}"#, #"{"_id": {"$oid": "650000000000000000000009"}, "r": [{"email": "x@y.z", "ssn": "078-05-1120"}]}"#],
                           "_id: keep\n\"r[].email\": email")
@@ -170,7 +173,8 @@ import Testing
             guard let failure = error as? DocumentMaskingError else { return false }
             let text = "\(failure)"
             return failure.collection == "c" && failure.path == "r[].ssn" && failure.document == 1
-                && text.contains("650000000000000000000009") && !text.contains("078-05-1120")
+                && text.contains("document 2 of the copy (_id digest ") && !text.contains("650000000000000000000009")
+                && !text.contains("078-05-1120")
         }
         // A string where the rules expect a document is not copied either.
         #expect(throws: DocumentMaskingError.self) {

@@ -70,7 +70,8 @@ import Testing
         let table = try #require(try engine.inspectSource().table(named: "public.big"))
         var rule = try #require(compiled.table(named: "public.big")).rule
         rule.whereClause = condition
-        let compiledTable = CompiledTable(rule: rule, columns: try #require(compiled.table(named: "public.big")).columns)
+        let compiledTable = CompiledTable(rule: rule, columns: try #require(compiled.table(named: "public.big")).columns,
+                                          kind: .tables)
         return (engine, TablePlan(table: table, rule: compiledTable))
     }
 
