@@ -27,6 +27,9 @@ final class PostgresTarget: TargetSession, @unchecked Sendable {
     private let lockKey: Int64
     private var locked = false
     private var shadowExists = false
+    /// The databases' identities, to tell afterwards which one the staging name points at.
+    private var shadowOID: String?
+    private var stagingOID: String?
     /// Populated in the source, rebuilt in the shadow after the overrides (see `applyOverrides`).
     private var materializedViews: [[String]] = []
 
@@ -126,6 +129,7 @@ final class PostgresTarget: TargetSession, @unchecked Sendable {
         try withAdmin { admin in
             try admin.execute("DROP DATABASE IF EXISTS \(PostgresIdentifier.quoted(shadowName)) WITH (FORCE)")
             try admin.execute("CREATE DATABASE \(PostgresIdentifier.quoted(shadowName)) TEMPLATE template0 ENCODING 'UTF8'")
+            shadowOID = try admin.scalar("SELECT oid::text FROM pg_database WHERE datname = $1", [shadowName])
             shadowExists = true
         }
         let connection = try shadowConnection("schema")
@@ -241,52 +245,112 @@ final class PostgresTarget: TargetSession, @unchecked Sendable {
 
     // MARK: Swap
 
-    /// Ends the sessions on staging (new ones are refused meanwhile), then renames staging away
-    /// and the shadow in, in one transaction, and drops the old database.
+    /// Renames staging away and the shadow in, in one transaction that is the swap's only
+    /// committed change: a kill, a signal or a lost connection at any moment rolls it back on the
+    /// server and leaves staging as it was and reachable (no `ALLOW_CONNECTIONS false` window).
+    /// The rename takes the database's lock, which holds new sessions at their start until the
+    /// commit; the sessions already on staging are ended meanwhile from another connection. A
+    /// session holding a lock on the database makes the attempt give up after `lockTimeout`; after
+    /// `swapAttempts` such attempts the swap gives up naming it, staging unchanged.
     func swap() throws {
         mutex.lock()
         verifier = nil
         mutex.unlock()
         try withAdmin { admin in
-            let staging = PostgresIdentifier.quoted(database)
-            let exists = try admin.scalar("SELECT 1 FROM pg_database WHERE datname = $1", [database]) != nil
             try admin.execute("DROP DATABASE IF EXISTS \(PostgresIdentifier.quoted(oldName)) WITH (FORCE)")
-            if exists {
-                try admin.execute("ALTER DATABASE \(staging) WITH ALLOW_CONNECTIONS false")
-                do {
-                    try endSessions(on: database, admin)
-                    try admin.execute("BEGIN")
-                    try admin.execute("ALTER DATABASE \(staging) RENAME TO \(PostgresIdentifier.quoted(oldName))")
-                    try admin.execute("ALTER DATABASE \(PostgresIdentifier.quoted(shadowName)) RENAME TO \(staging)")
-                    try admin.execute("COMMIT")
-                } catch {
-                    _ = try? admin.execute("ROLLBACK")
-                    _ = try? admin.execute("ALTER DATABASE \(staging) WITH ALLOW_CONNECTIONS true")
-                    throw error
-                }
+            stagingOID = try admin.scalar("SELECT oid::text FROM pg_database WHERE datname = $1", [database])
+            guard stagingOID != nil else {
+                try admin.execute("ALTER DATABASE \(PostgresIdentifier.quoted(shadowName)) RENAME TO \(PostgresIdentifier.quoted(database))")
                 shadowExists = false
-                try admin.execute("DROP DATABASE \(PostgresIdentifier.quoted(oldName)) WITH (FORCE)")
-            } else {
-                try admin.execute("ALTER DATABASE \(PostgresIdentifier.quoted(shadowName)) RENAME TO \(staging)")
-                shadowExists = false
+                return
             }
+            var attempt = 1
+            while true {
+                do {
+                    try renameWhileEndingSessions(admin)
+                    break
+                } catch let error as PostgresError where ["55P03", "55006"].contains(error.sqlState ?? "") {
+                    guard attempt < Self.swapAttempts else { throw try blocked(admin, after: error) }
+                    attempt += 1
+                    Thread.sleep(forTimeInterval: Double(attempt))
+                }
+            }
+            shadowExists = false
+            try admin.execute("DROP DATABASE \(PostgresIdentifier.quoted(oldName)) WITH (FORCE)")
         }
     }
 
-    /// Terminates every other session on `name` and waits until they are gone.
-    private func endSessions(on name: String, _ admin: PostgresConnection) throws {
-        let deadline = Date().addingTimeInterval(30)
-        while true {
-            let remaining = try admin.scalar("""
-                SELECT count(*) FROM (SELECT pg_terminate_backend(pid) FROM pg_stat_activity
-                                       WHERE datname = $1 AND pid <> pg_backend_pid()) AS ended
-                """, [name]) ?? "0"
-            if remaining == "0" { return }
-            guard Date() < deadline else {
-                throw PostgresError("sessions on \(name) did not end within 30 s; the target user needs pg_signal_backend "
-                                        + "(or to be the owner of those sessions)")
+    static let swapAttempts = 3
+    static let lockTimeout = "5s"
+
+    private func renameWhileEndingSessions(_ admin: PostgresConnection) throws {
+        let staging = PostgresIdentifier.quoted(database)
+        let ender = SessionEnder(url: try Self.url(url, database: "postgres"), database: database)
+        ender.start()
+        defer { ender.stop() }
+        do {
+            try admin.execute("BEGIN")
+            try admin.execute("SET LOCAL lock_timeout = '\(Self.lockTimeout)'")
+            try admin.execute("ALTER DATABASE \(staging) RENAME TO \(PostgresIdentifier.quoted(oldName))")
+            try admin.execute("ALTER DATABASE \(PostgresIdentifier.quoted(shadowName)) RENAME TO \(staging)")
+            try admin.execute("COMMIT")
+        } catch {
+            _ = try? admin.execute("ROLLBACK")
+            throw error
+        }
+    }
+
+    /// The swap gave up: which sessions stood in its way (never what they run: it may hold data).
+    private func blocked(_ admin: PostgresConnection, after error: PostgresError) throws -> PostgresError {
+        let holders = (try? admin.execute("""
+            SELECT DISTINCT a.pid::text, a.usename, COALESCE(NULLIF(a.application_name, ''), '-'),
+                   COALESCE(host(a.client_addr), 'local')
+              FROM pg_stat_activity a
+              LEFT JOIN pg_locks l ON l.pid = a.pid AND l.locktype = 'object'
+                                   AND l.classid = 'pg_database'::regclass AND l.objid = $1::oid
+             WHERE (l.pid IS NOT NULL OR a.datname = $2) AND a.pid <> pg_backend_pid()
+            """, [stagingOID ?? "0", database]).rows) ?? []
+        let names = holders.map { "pid \($0[0] ?? "?") (user \($0[1] ?? "?"), application \($0[2] ?? "?"), client \($0[3] ?? "?"))" }
+        return PostgresError(
+            "the swap gave up after \(Self.swapAttempts) attempts of \(Self.lockTimeout): "
+                + (names.isEmpty ? "another session holds a lock on database \(database)"
+                                 : "held up by \(names.joined(separator: ", "))")
+                + "; staging is unchanged and reachable. End those sessions (pg_terminate_backend) or wait for them, "
+                + "then run again",
+            sqlState: error.sqlState)
+    }
+
+    /// What staging is now, by the databases' identities: the name staging points at the shadow's
+    /// database (new) or at the one it had before the swap (previous).
+    func inspectStaging(swapStarted: Bool) -> StagingState {
+        do {
+            let admin = try PostgresConnection(url: try Self.url(url, database: "postgres"), applicationName: "snapmask inspect")
+            let names = Dictionary(try admin.execute("SELECT datname, oid::text FROM pg_database WHERE datname = ANY($1::text[])",
+                                                     [PostgresArrayCodec().literal(of: [database, shadowName])]).rows
+                                    .map { ($0[0]!, $0[1]!) }, uniquingKeysWith: { first, _ in first })
+            let shadow: StagingState.Shadow = names[shadowName] == nil ? .removed : .left
+            guard swapStarted else { return StagingState(data: .previous, shadow: shadow) }
+            if let current = names[database], current == shadowOID {
+                return StagingState(data: .new, shadow: shadow)
             }
-            Thread.sleep(forTimeInterval: 0.1)
+            if names[database] == nil && stagingOID != nil {
+                return StagingState(data: .unknown, shadow: shadow, detail: "no database is named \(database) on the server")
+            }
+            return StagingState(data: .previous, shadow: shadow)
+        } catch {
+            return StagingState(data: swapStarted ? .unknown : .previous, shadow: .unknown,
+                                detail: "the staging server could not be asked: \(error)")
+        }
+    }
+
+    /// Cancels every statement running in the shadow database (loads, index builds, ANALYZE:
+    /// all this run's), from a connection of its own, without waiting.
+    func interrupt() {
+        let url = self.url, shadowName = self.shadowName
+        DispatchQueue.global().async {
+            guard let admin = try? PostgresConnection(url: try Self.url(url, database: "postgres"),
+                                                      applicationName: "snapmask interrupt") else { return }
+            _ = try? admin.execute("SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE datname = $1", [shadowName])
         }
     }
 

@@ -15,7 +15,8 @@ enum SnapmaskMain {
             } else {
                 try command.run()
             }
-            exit(SignalHandling.interruptedStatus ?? 0)
+            // A signal that arrived once the swap had begun let the run finish: it succeeded.
+            exit(0)
         } catch {
             let status = Failure.report(error)
             exit(SignalHandling.interruptedStatus ?? status)

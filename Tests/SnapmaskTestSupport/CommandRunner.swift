@@ -51,3 +51,74 @@ public enum CommandRunner {
                              stderr: String(decoding: errData, as: UTF8.self))
     }
 }
+
+/// `snapmask` running in the background, for tests that signal or kill it at a chosen moment
+/// (when its log shows a phase).
+public final class RunningCommand: @unchecked Sendable {
+    private let process = Process()
+    private let condition = NSCondition()
+    private var errText = ""
+    private var outText = ""
+    private var finished = false
+
+    public init(_ arguments: [String], environment: [String: String?] = [:]) throws {
+        process.executableURL = CommandRunner.executable
+        process.arguments = arguments
+        var merged = ProcessInfo.processInfo.environment
+        for (key, value) in environment { merged[key] = value }
+        process.environment = merged
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        process.standardInput = FileHandle.nullDevice
+        for (pipe, isError) in [(out, false), (err, true)] {
+            pipe.fileHandleForReading.readabilityHandler = { [self] handle in
+                let data = handle.availableData
+                condition.lock()
+                if isError { errText += String(decoding: data, as: UTF8.self) } else { outText += String(decoding: data, as: UTF8.self) }
+                condition.broadcast()
+                condition.unlock()
+                if data.isEmpty { handle.readabilityHandler = nil }
+            }
+        }
+        process.terminationHandler = { [self] _ in
+            condition.lock()
+            finished = true
+            condition.broadcast()
+            condition.unlock()
+        }
+        try process.run()
+    }
+
+    public var pid: Int32 { process.processIdentifier }
+
+    /// Waits until standard error holds `text` (true), or the process ends or time runs out (false).
+    public func waitForStderr(containing text: String, timeout: TimeInterval = 60) -> Bool {
+        let deadline = Date().addingTimeInterval(timeout)
+        condition.lock()
+        defer { condition.unlock() }
+        while !errText.contains(text) {
+            if finished || !condition.wait(until: deadline) { return errText.contains(text) }
+        }
+        return true
+    }
+
+    public func signal(_ number: Int32) {
+        kill(process.processIdentifier, number)
+    }
+
+    /// Waits for the process to end and returns what it printed.
+    public func wait(timeout: TimeInterval = 120) -> CommandResult {
+        let deadline = Date().addingTimeInterval(timeout)
+        condition.lock()
+        while !finished && condition.wait(until: deadline) {}
+        condition.unlock()
+        if !finished { signal(SIGKILL) }
+        process.waitUntilExit()
+        // The last output may still be on its way through the pipes.
+        Thread.sleep(forTimeInterval: 0.2)
+        condition.lock()
+        defer { condition.unlock() }
+        return CommandResult(status: process.terminationStatus, stdout: outText, stderr: errText)
+    }
+}
