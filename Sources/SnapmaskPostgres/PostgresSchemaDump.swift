@@ -49,17 +49,18 @@ struct PostgresSchemaDump {
                          "--no-security-labels", "--lock-wait-timeout=\(lockTimeoutMilliseconds)"]
         if let snapshot { arguments.append("--snapshot=\(snapshot)") }
         arguments += leftOut.map { "--exclude-table=\(Self.exactPattern($0))" }
-        // The password goes through the environment, never on the command line (visible in ps).
-        arguments.append("--dbname=\(Self.withoutPassword(source))")
-        var environment = ProcessInfo.processInfo.environment
-        if let password = source.password { environment["PGPASSWORD"] = password }
+        // No secret on the command line or in the environment: a 0600 service file holds them.
+        let service = try PostgresServiceFile(for: source)
+        defer { service.remove() }
+        arguments.append("--dbname=service=\(PostgresServiceFile.serviceName)")
+        var environment = Self.environmentWithoutSecrets
+        environment["PGSERVICEFILE"] = service.path
         environment["PGAPPNAME"] = "snapmask schema"
         environment["PGOPTIONS"] = "-c default_transaction_read_only=on"
         let archive = try Self.run(executable, arguments, environment: environment)
 
         // pg_restore only reads the archive; it never connects.
-        var offline = ProcessInfo.processInfo.environment
-        offline.removeValue(forKey: "PGPASSWORD")
+        let offline = Self.environmentWithoutSecrets
         let list = String(decoding: try Self.run(restore, ["--list"], environment: offline, input: archive), as: UTF8.self)
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("snapmask-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: false,
@@ -98,13 +99,9 @@ struct PostgresSchemaDump {
             .joined(separator: "\n")
     }
 
-    static func withoutPassword(_ url: ConnectionString) -> String {
-        guard url.password != nil, let at = url.raw.lastIndex(of: "@"), let schemeEnd = url.raw.range(of: "://") else {
-            return url.raw
-        }
-        let userInfo = url.raw[schemeEnd.upperBound..<at]
-        let user = userInfo.split(separator: ":", maxSplits: 1).first.map(String.init) ?? ""
-        return String(url.raw[..<schemeEnd.upperBound]) + user + String(url.raw[at...])
+    /// This process's environment without what would override the service file or carry a password.
+    static var environmentWithoutSecrets: [String: String] {
+        ProcessInfo.processInfo.environment.filter { !["PGPASSWORD", "PGPASSFILE", "PGSERVICE", "PGSERVICEFILE"].contains($0.key) }
     }
 
     static func pgDump() throws -> (path: String, major: Int) {

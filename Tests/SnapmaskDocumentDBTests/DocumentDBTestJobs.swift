@@ -60,23 +60,3 @@ enum DocumentDBJobs {
         #expect(try scratch.documents("stage", "snapmask_locks").isEmpty, "the lock was released", sourceLocation: sourceLocation)
     }
 }
-
-/// The outcome of work on another thread.
-final class OutcomeBox<Value>: @unchecked Sendable {
-    private let condition = NSCondition()
-    private var result: Result<Value, Error>?
-
-    func set(_ value: Result<Value, Error>) {
-        condition.lock()
-        result = value
-        condition.broadcast()
-        condition.unlock()
-    }
-
-    func wait() -> Result<Value, Error> {
-        condition.lock()
-        defer { condition.unlock() }
-        while result == nil { condition.wait() }
-        return result!
-    }
-}

@@ -2,23 +2,26 @@ import Foundation
 import Snapmask
 
 /// The outcome of a restore running on another thread.
-public final class ResultBox: @unchecked Sendable {
+public final class OutcomeBox<Value>: @unchecked Sendable {
     private let condition = NSCondition()
-    private var result: Result<RestoreReport, Error>?
+    private var result: Result<Value, Error>?
 
     public init() {}
 
-    public func set(_ value: Result<RestoreReport, Error>) {
+    public func set(_ value: Result<Value, Error>) {
         condition.lock()
         result = value
         condition.broadcast()
         condition.unlock()
     }
 
-    public func wait() -> Result<RestoreReport, Error> {
+    public func wait() -> Result<Value, Error> {
         condition.lock()
         defer { condition.unlock() }
         while result == nil { condition.wait() }
         return result!
     }
 }
+
+/// A restore's outcome from another thread.
+public typealias ResultBox = OutcomeBox<RestoreReport>

@@ -102,7 +102,11 @@ public struct ConnectionString: Sendable, Hashable, CustomStringConvertible {
 
     /// The first host's name and port (nil when the URL gives none).
     public var primaryHost: (host: String, port: Int?) {
-        let first = hosts.split(separator: ",").first.map(String.init) ?? ""
+        Self.hostAndPort(hosts.split(separator: ",").first.map(String.init) ?? "")
+    }
+
+    /// `host`, `host:port`, `[v6]` or `[v6]:port` split in two.
+    public static func hostAndPort(_ first: String) -> (host: String, port: Int?) {
         if first.hasPrefix("["), let close = first.firstIndex(of: "]") {
             let host = String(first[first.index(after: first.startIndex)..<close])
             let after = first[first.index(after: close)...]
