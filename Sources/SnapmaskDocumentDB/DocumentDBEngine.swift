@@ -48,15 +48,6 @@ public struct DocumentDBEngine: DatabaseEngine {
         DocumentMasker(plan: plan, unlisted: job.rules.unlisted)
     }
 
-    public func applyOverridesToStaging(_ overrides: OverrideList) throws -> [OverrideOutcome] {
-        try refuseSourceAsTarget()
-        guard let database = job.target.database else {
-            throw DocumentDBError("the target URL \(job.target) names no database; end it with /DATABASE")
-        }
-        let client = try DocumentDBClient(url: job.target, applicationName: "snapmask overrides", primaryOnly: true)
-        return try DocumentDBOverrides.apply(overrides, on: client, database: database) { $0 }
-    }
-
     /// The first documents (in `_id` order, after the rule's filter) as text per discovered path;
     /// a path with several values in a document (inside arrays) shows the first, an empty array
     /// or document shows `[]` or `{}`.

@@ -162,6 +162,10 @@ final class DocumentDBTarget: TargetSession, @unchecked Sendable {
         }
     }
 
+    func applyOverridesToStaging(_ overrides: OverrideList) throws -> [OverrideOutcome] {
+        try withAdmin { admin in try DocumentDBOverrides.apply(overrides, on: admin, database: database) { $0 } }
+    }
+
     /// Values at the keyed positions (`[_id, position]` as `sampleRows` made them) in the shadow.
     func values(_ plan: TablePlan, keyColumns: [String], column: String, keys: [[String?]]) throws -> [[String?]: String?] {
         if column == LeakCheck.wholeDocument { return try documents(plan, keys: keys) }

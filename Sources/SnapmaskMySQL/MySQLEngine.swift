@@ -42,19 +42,6 @@ public struct MySQLEngine: DatabaseEngine {
         DelimitedText.keyedValues(of: batch.data, dialect: .mysql, plan: plan, keyColumns: keyColumns, columns: columns)
     }
 
-    /// Overrides on the live staging database, in one transaction, under the same lock a restore
-    /// takes (so they never run into the middle of a swap).
-    public func applyOverridesToStaging(_ overrides: OverrideList) throws -> [OverrideOutcome] {
-        try refuseSourceAsTarget()
-        let target = try MySQLTarget(url: job.target)
-        try refuseSameServer(target)
-        try target.lock()
-        defer { target.unlock() }
-        let connection = try MySQLConnection(url: job.target, purpose: "snapmask overrides")
-        try connection.query("SET SESSION sql_mode = '\(MySQLTarget.loadSQLMode)'")
-        return try MySQLOverrides.apply(overrides, on: connection, database: target.database)
-    }
-
     public func previewRows(_ plan: TablePlan, limit: Int) throws -> [[String?]] {
         guard let database = job.source.database else {
             throw MySQLError("the source URL \(job.source) names no database; end it with /DATABASE")

@@ -27,24 +27,16 @@ public struct PostgresEngine: DatabaseEngine {
         try refuseSourceAsTarget()
         let target = try PostgresTarget(url: job.target)
         let source = try PostgresConnection(url: job.source, applicationName: "snapmask check", readOnly: true)
-        let sourceIdentity = try source.readOnlyTransaction {
-            (try $0.scalar("SELECT pg_postmaster_start_time()::text") ?? "") + "/" + (try $0.scalar("SELECT current_database()") ?? "")
-        }
-        if try target.serverIdentity() == sourceIdentity {
-            throw PostgresError("the target \(job.target) is the source database under another name; "
-                                    + "snapmask never writes into a source")
+        let sourceIdentity = try PostgresIdentity.of(source, database: nil)
+        let targetIdentity = try target.serverIdentity()
+        if sourceIdentity.isSameDatabase(as: targetIdentity) {
+            throw TargetIsSource(target: job.target.description, identity: targetIdentity)
         }
         return target
     }
 
     public func makeMasker(for plan: TablePlan) -> any BatchMasker {
         DelimitedRowMasker(plan: plan, dialect: .postgres, arrays: PostgresArrayCodec())
-    }
-
-    public func applyOverridesToStaging(_ overrides: OverrideList) throws -> [OverrideOutcome] {
-        try refuseSourceAsTarget()
-        let connection = try PostgresConnection(url: job.target, applicationName: "snapmask overrides")
-        return try PostgresOverrides.apply(overrides, on: connection)
     }
 
     /// Rows as the copy reads them (COPY text form), so the preview shows exactly what masking sees.

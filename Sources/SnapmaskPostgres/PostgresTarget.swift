@@ -81,9 +81,9 @@ final class PostgresTarget: TargetSession, @unchecked Sendable {
         return try body(admin)
     }
 
-    /// Which server this is (its start time) and the staging database's name.
-    func serverIdentity() throws -> String {
-        try withAdmin { try $0.scalar("SELECT pg_postmaster_start_time()::text") ?? "" } + "/" + database
+    /// Which server this is, and the staging database's name.
+    func serverIdentity() throws -> ServerIdentity {
+        try withAdmin { try PostgresIdentity.of($0, database: database) }
     }
 
     // MARK: Lock
@@ -241,6 +241,11 @@ final class PostgresTarget: TargetSession, @unchecked Sendable {
 
     private func typeName(_ plan: TablePlan, _ column: String) -> String {
         plan.table.column(named: column)?.typeName ?? "text"
+    }
+
+    func applyOverridesToStaging(_ overrides: OverrideList) throws -> [OverrideOutcome] {
+        let connection = try PostgresConnection(url: url, applicationName: "snapmask overrides")
+        return try PostgresOverrides.apply(overrides, on: connection)
     }
 
     // MARK: Swap

@@ -11,8 +11,6 @@ public protocol DatabaseEngine: Sendable {
     func openTarget() throws -> any TargetSession
     /// The masker for one table's batches.
     func makeMasker(for plan: TablePlan) -> any BatchMasker
-    /// Applies the overrides to the live staging database (not a shadow), in one transaction.
-    func applyOverridesToStaging(_ overrides: OverrideList) throws -> [OverrideOutcome]
     /// The first `limit` rows of a table as text, columns in `plan.columns` order (for `preview`).
     func previewRows(_ plan: TablePlan, limit: Int) throws -> [[String?]]
     /// The first rows before and after masking, as `restore` would mask them.
@@ -51,6 +49,18 @@ public struct PreviewRow: Sendable {
 }
 
 extension DatabaseEngine {
+    /// Applies the overrides to the live staging database (not a shadow), in one transaction, the
+    /// way a restore would: through `openTarget` (which refuses a target that is the source, by
+    /// URL and by the servers' identities) and under the target's lock, so it never runs into
+    /// the middle of a restore's swap.
+    public func applyOverridesToStaging(_ overrides: OverrideList) throws -> [OverrideOutcome] {
+        let target = try openTarget()
+        defer { target.close() }
+        try target.lock()
+        defer { target.unlock() }
+        return try target.applyOverridesToStaging(overrides)
+    }
+
     public func sampleValues(_ plan: TablePlan, column: String, limit: Int) throws -> [String] {
         throw EngineUnsupported(engine: "\(Self.self)", feature: "sampling column values")
     }
@@ -146,6 +156,8 @@ public protocol TargetSession: AnyObject, Sendable {
     func finishSchema(definition: SchemaDefinition, plan: RestorePlan) throws
     func countRows(_ plan: TablePlan) throws -> Int
     func applyOverrides(_ overrides: OverrideList) throws -> [OverrideOutcome]
+    /// The same steps on the live staging data (`overrides apply`), under the lock the caller holds.
+    func applyOverridesToStaging(_ overrides: OverrideList) throws -> [OverrideOutcome]
     /// The values of `column` in the shadow rows with these keys (key text → value text).
     func values(_ plan: TablePlan, keyColumns: [String], column: String, keys: [[String?]]) throws -> [[String?]: String?]
     /// Which of `values` occur in `column` of the shadow copy.
