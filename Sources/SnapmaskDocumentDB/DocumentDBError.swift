@@ -1,6 +1,8 @@
+import Snapmask
+
 /// A MongoDB/DocumentDB failure as libmongoc reports it (domain and code of its bson_error_t).
 /// libmongoc never puts the password in its messages; URLs are shown redacted.
-public struct DocumentDBError: Error, Sendable, CustomStringConvertible {
+public struct DocumentDBError: ContextualError, Sendable, CustomStringConvertible {
     public var message: String
     public var domain: UInt32
     public var code: UInt32
@@ -20,11 +22,6 @@ public struct DocumentDBError: Error, Sendable, CustomStringConvertible {
         return text
     }
 
-    func adding(context: String) -> DocumentDBError {
-        var copy = self
-        copy.context = self.context.map { "\(context): \($0)" } ?? context
-        return copy
-    }
 
     /// The server refused a query (bad operator, bad value): a `filter:` problem, not a lost connection.
     var isQueryError: Bool { [2, 9, 14, 17287, 51091].contains(code) }

@@ -9,34 +9,44 @@ import Snapmask
 /// Each update is atomic per document, not across steps: on the shadow copy a failing step fails
 /// the run and the shadow is discarded; `overrides apply` on live staging stops at the failing
 /// step, and the steps before it stay applied.
-enum DocumentDBOverrides {
+struct DocumentDBOverrides: OverrideExecutor {
+    let client: DocumentDBClient
+    let database: String
+    let collectionName: (String) throws -> String
+
     static func apply(_ overrides: OverrideList, on client: DocumentDBClient, database: String,
-                      collectionName: (String) throws -> String) throws -> [OverrideOutcome] {
-        var outcomes: [OverrideOutcome] = []
-        for step in overrides.steps {
-            guard case let .update(update) = step, update.isCollection else {
-                throw DocumentDBError("override '\(step.title)' (\(step.location)) is not a collection: step; DocumentDB "
-                                          + "overrides are - { collection: NAME, set: { field: value }, filter: { ... } }")
-            }
-            do {
-                let target = try collectionName(update.target)
-                var assignments = BSONDoc()
-                for (field, value) in update.assignments { assignments[field] = try BSONValue.from(value) }
-                let filter = try update.filter.map { try BSONValue.from($0).document ?? [:] } ?? [:]
-                let reply = try client.run([
-                    "update": .string(target),
-                    "updates": .array([.document(["q": .document(filter), "u": .document(["$set": .document(assignments)]),
-                                                  "multi": .bool(true)])]),
-                ], on: database)
-                if let error = reply["writeErrors"]?.array?.first?.document {
-                    let code = error["code"]?.int ?? 0
-                    throw DocumentDBError(error["errmsg"]?.string ?? "the update was refused", code: UInt32(code))
-                }
-                outcomes.append(OverrideOutcome(step: step.title, rowsAffected: reply["n"]?.int ?? 0))
-            } catch let error as DocumentDBError {
-                throw error.adding(context: "override '\(step.title)' (\(step.location))")
-            }
+                      collectionName: @escaping (String) throws -> String) throws -> [OverrideOutcome] {
+        try OverrideRunner.apply(overrides, with: DocumentDBOverrides(client: client, database: database,
+                                                                      collectionName: collectionName))
+    }
+
+    // No transaction across updates (see above).
+    func begin() throws {}
+    func commit() throws {}
+    func rollback() {}
+
+    func runSQL(_ sql: OverrideSQL) throws -> Int {
+        throw DocumentDBError("an SQL file does not apply to DocumentDB (\(sql.location)); DocumentDB overrides are "
+                                  + "- { collection: NAME, set: { field: value }, filter: { ... } }")
+    }
+
+    func update(_ update: OverrideUpdate) throws -> Int {
+        guard update.isCollection else {
+            throw DocumentDBError("a table: step does not apply to DocumentDB (\(update.location)); DocumentDB overrides "
+                                      + "are - { collection: NAME, set: { field: value }, filter: { ... } }")
         }
-        return outcomes
+        let target = try collectionName(update.target)
+        var assignments = BSONDoc()
+        for (field, value) in update.assignments { assignments[field] = try BSONValue.from(value) }
+        let filter = try update.filter.map { try BSONValue.from($0).document ?? [:] } ?? [:]
+        let reply = try client.run([
+            "update": .string(target),
+            "updates": .array([.document(["q": .document(filter), "u": .document(["$set": .document(assignments)]),
+                                          "multi": .bool(true)])]),
+        ], on: database)
+        if let error = reply["writeErrors"]?.array?.first?.document {
+            throw DocumentDBError(error["errmsg"]?.string ?? "the update was refused", code: UInt32(error["code"]?.int ?? 0))
+        }
+        return reply["n"]?.int ?? 0
     }
 }

@@ -152,7 +152,7 @@ final class DocumentDBTarget: TargetSession, @unchecked Sendable {
 
     func applyOverrides(_ overrides: OverrideList) throws -> [OverrideOutcome] {
         try withAdmin { admin in
-            try DocumentDBOverrides.apply(overrides, on: admin, database: database) { name in
+            try DocumentDBOverrides.apply(overrides, on: admin, database: database) { [collections] name in
                 guard collections.contains(name) else {
                     throw DocumentDBError("the override names collection \(name), which this restore does not copy "
                                               + "(collections: \(collections.joined(separator: ", ")))")

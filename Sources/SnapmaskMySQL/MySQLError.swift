@@ -1,6 +1,8 @@
+import Snapmask
+
 /// A MySQL/MariaDB failure as libmysqlclient reports it (error number and SQLSTATE).
 /// libmysqlclient never puts the password in its messages; URLs are shown redacted.
-public struct MySQLError: Error, Sendable, CustomStringConvertible {
+public struct MySQLError: ContextualError, Sendable, CustomStringConvertible {
     public var message: String
     public var code: UInt32
     public var sqlState: String?
@@ -21,11 +23,6 @@ public struct MySQLError: Error, Sendable, CustomStringConvertible {
         return text
     }
 
-    func adding(context: String) -> MySQLError {
-        var copy = self
-        copy.context = self.context.map { "\(context): \($0)" } ?? context
-        return copy
-    }
 
     /// The user lacks a privilege (global, database, table or column).
     var isAccessDenied: Bool { [1044, 1045, 1142, 1143, 1227, 1370].contains(code) }

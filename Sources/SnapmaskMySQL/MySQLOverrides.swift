@@ -4,45 +4,33 @@ import Snapmask
 /// inside one transaction: all steps or none. Declarative values are bound as parameters of a
 /// prepared statement; `{ sql: expr }` values and `where:` conditions are SQL; `sql:` files run
 /// statement by statement. (DDL in an SQL file commits implicitly in MySQL: keep files to DML.)
-enum MySQLOverrides {
+struct MySQLOverrides: OverrideExecutor {
+    let connection: MySQLConnection
+    let database: String
+
     static func apply(_ overrides: OverrideList, on connection: MySQLConnection, database: String) throws -> [OverrideOutcome] {
-        guard !overrides.steps.isEmpty else { return [] }
-        try connection.query("START TRANSACTION")
-        var outcomes: [OverrideOutcome] = []
-        do {
-            for step in overrides.steps {
-                do {
-                    outcomes.append(try apply(step, on: connection, database: database))
-                } catch let error as MySQLError {
-                    throw error.adding(context: "override '\(step.title)' (\(step.location))")
-                }
-            }
-            try connection.query("COMMIT")
-        } catch {
-            _ = try? connection.query("ROLLBACK")
-            throw error
-        }
-        return outcomes
+        try OverrideRunner.apply(overrides, with: MySQLOverrides(connection: connection, database: database))
     }
 
-    private static func apply(_ step: OverrideStep, on connection: MySQLConnection, database: String) throws -> OverrideOutcome {
-        switch step {
-        case let .sql(sql):
-            return OverrideOutcome(step: step.title, rowsAffected: try connection.executeScript(sql.text))
-        case let .update(update):
-            var parameters: [String?] = []
-            let assignments = update.assignments.map { column, value -> String in
-                let target = MySQLIdentifier.quoted(column)
-                if case let .object(pairs) = value, pairs.count == 1, pairs[0].0 == "sql", case let .string(expression) = pairs[0].1 {
-                    return "\(target) = \(expression)"
-                }
-                parameters.append(text(of: value))
-                return "\(target) = ?"
-            }
-            var sql = "UPDATE \(try table(update.target, database: database)) SET \(assignments.joined(separator: ", "))"
-            if let condition = update.whereClause { sql += " WHERE (\(condition))" }
-            return OverrideOutcome(step: step.title, rowsAffected: try connection.execute(sql, parameters))
+    func begin() throws { try connection.query("START TRANSACTION") }
+    func commit() throws { try connection.query("COMMIT") }
+    func rollback() { _ = try? connection.query("ROLLBACK") }
+
+    func runSQL(_ sql: OverrideSQL) throws -> Int {
+        try connection.executeScript(sql.text)
+    }
+
+    func update(_ update: OverrideUpdate) throws -> Int {
+        var parameters: [String?] = []
+        let assignments = update.assignments.map { column, value -> String in
+            let target = MySQLIdentifier.quoted(column)
+            if let expression = OverrideRunner.sqlExpression(value) { return "\(target) = \(expression)" }
+            parameters.append(Self.text(of: value))
+            return "\(target) = ?"
         }
+        var sql = "UPDATE \(try Self.table(update.target, database: database)) SET \(assignments.joined(separator: ", "))"
+        if let condition = update.whereClause { sql += " WHERE (\(condition))" }
+        return try connection.execute(sql, parameters)
     }
 
     /// MySQL has no boolean type: true and false are 1 and 0 (TINYINT(1)).

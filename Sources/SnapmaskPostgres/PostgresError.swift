@@ -1,8 +1,9 @@
 import Foundation
+import Snapmask
 
 /// A PostgreSQL failure as libpq reports it, with the SQLSTATE when the server sent one.
 /// libpq never puts the password in its messages; connection strings are shown redacted.
-public struct PostgresError: Error, Sendable, CustomStringConvertible {
+public struct PostgresError: ContextualError, Sendable, CustomStringConvertible {
     public var message: String
     public var sqlState: String?
     /// What snapmask was doing (connecting to the source, loading public.users, ...).
@@ -21,9 +22,4 @@ public struct PostgresError: Error, Sendable, CustomStringConvertible {
         return text
     }
 
-    func adding(context: String) -> PostgresError {
-        var copy = self
-        copy.context = self.context.map { "\(context): \($0)" } ?? context
-        return copy
-    }
 }

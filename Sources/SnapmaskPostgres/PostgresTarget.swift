@@ -57,12 +57,7 @@ final class PostgresTarget: TargetSession, @unchecked Sendable {
 
     /// A stable 64-bit key per target database (FNV-1a), for pg_try_advisory_lock.
     static func lockKey(for database: String) -> Int64 {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in "snapmask:\(database)".utf8 {
-            hash ^= UInt64(byte)
-            hash = hash &* 0x100_0000_01b3
-        }
-        return Int64(bitPattern: hash)
+        Int64(bitPattern: Fingerprint.fnv1a64("snapmask:\(database)"))
     }
 
     static func url(_ url: ConnectionString, database: String) throws -> ConnectionString {
