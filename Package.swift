@@ -50,6 +50,8 @@ let package = Package(
             dependencies: [
                 "Snapmask", "CZstd",
                 .product(name: "Crypto", package: "swift-crypto"),
+                // PBKDF2 for archive passphrases.
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
             ]),
 
         // The command line: argument parsing and wiring only.

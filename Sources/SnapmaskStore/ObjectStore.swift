@@ -8,6 +8,9 @@ public protocol ObjectStore: Sendable {
     func put(_ key: String, data: Data) throws
     /// Throws `StoreError.notFound` when there is no such object.
     func get(_ key: String) throws -> Data
+    /// The object if it holds at most `maxBytes`; a larger one is refused (`StoreError.tooLarge`)
+    /// without being read whole. Whatever is read from an untrusted store goes through this.
+    func get(_ key: String, maxBytes: Int) throws -> Data
     /// Every object whose key starts with `prefix`, in key order.
     func list(prefix: String) throws -> [StoredObject]
     /// Removes the objects; keys that do not exist are ignored.
@@ -30,6 +33,8 @@ public struct StoreError: Error, Sendable, CustomStringConvertible {
     public enum Kind: Sendable {
         case notFound
         case failed
+        /// Larger than the reader accepts.
+        case tooLarge
     }
 
     public var kind: Kind
@@ -42,6 +47,11 @@ public struct StoreError: Error, Sendable, CustomStringConvertible {
 
     public static func notFound(_ key: String, in store: String) -> StoreError {
         StoreError(.notFound, "\(key) does not exist in \(store)")
+    }
+
+    public static func tooLarge(_ key: String, in store: String, limit: Int) -> StoreError {
+        StoreError(.tooLarge, "\(key) in \(store) is larger than the \(limit) bytes snapmask reads of it: it was not written "
+                       + "by snapmask, or it was changed; it was not read")
     }
 
     public var description: String { message }

@@ -3,50 +3,49 @@ import CZstd
 import Foundation
 import Snapmask
 
-/// The key that seals snapshot parts (AES-256-GCM). Written as 32 random bytes in base64 or hex
-/// (`openssl rand -base64 32`); any other text is a passphrase stretched with HKDF-SHA256.
-public struct ArchiveKey: Sendable, CustomStringConvertible {
-    let bytes: [UInt8]
+/// The format of snapshots this snapmask writes and reads, and the bounds it holds anything read
+/// from a store to: the store is not trusted, so no number in it decides how much is allocated.
+public enum SnapshotFormat {
+    /// 2: authenticated manifest, sealed metadata, parts bound to their place.
+    public static let version = 2
 
-    public init(_ text: String) throws {
-        let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
-        if let data = Data(base64Encoded: trimmed), data.count == 32 {
-            bytes = Array(data)
-        } else if trimmed.count == 64, let data = Self.hex(trimmed) {
-            bytes = data
-        } else if trimmed.utf8.count >= 16 {
-            let derived = HKDF<SHA256>.deriveKey(inputKeyMaterial: SymmetricKey(data: Array(trimmed.utf8)),
-                                                 salt: Array("snapmask archive key".utf8), info: [], outputByteCount: 32)
-            bytes = derived.withUnsafeBytes { Array($0) }
-        } else {
-            throw ConfigError("the archive key is too short: use 32 random bytes in base64 (openssl rand -base64 32)")
-        }
+    /// `manifest.json` holds names, times and counts only.
+    public static let manifestLimit = 1 << 20
+    /// The sealed metadata: schema, definition, part list, leak samples.
+    public static let metadataLimit = 64 << 20
+    /// One part, stored or decompressed (the writer aims at 16 MiB).
+    public static let partLimit = 64 << 20
+
+    /// Associated data of a part's seal: it opens only as this part of this table of this snapshot.
+    static func partContext(snapshotID: String, table: String, index: Int) -> [UInt8] {
+        context(["snapmask-part", String(version), snapshotID, table, String(index)])
     }
 
-    public var description: String { "ArchiveKey(redacted)" }
+    static func metadataContext(snapshotID: String) -> [UInt8] {
+        context(["snapmask-metadata", String(version), snapshotID])
+    }
 
-    var symmetricKey: SymmetricKey { SymmetricKey(data: bytes) }
-
-    private static func hex(_ text: String) -> [UInt8]? {
-        var result: [UInt8] = []
-        var index = text.startIndex
-        while index < text.endIndex {
-            let next = text.index(index, offsetBy: 2)
-            guard let byte = UInt8(text[index..<next], radix: 16) else { return nil }
-            result.append(byte)
-            index = next
+    /// Length-prefixed fields, so no two different lists give the same bytes.
+    private static func context(_ fields: [String]) -> [UInt8] {
+        var bytes: [UInt8] = []
+        for field in fields {
+            let utf8 = Array(field.utf8)
+            let count = UInt32(utf8.count)
+            bytes += [UInt8(count >> 24 & 0xFF), UInt8(count >> 16 & 0xFF), UInt8(count >> 8 & 0xFF), UInt8(count & 0xFF)]
+            bytes += utf8
         }
-        return result
+        return bytes
     }
 }
 
 /// A part as stored: zstd-compressed, then (with an archive key) sealed with AES-256-GCM under a
-/// fresh random nonce. GCM's tag makes a wrong key or a changed byte fail loudly; the SHA-256 in
-/// the manifest is checked before anything else, so damage is named even without a key.
+/// fresh random nonce and the part's place as associated data. GCM's tag makes a wrong key, a
+/// changed byte or a part moved from elsewhere fail loudly; the SHA-256 the metadata records is
+/// checked before anything else, so damage is named even in an unencrypted snapshot.
 enum PartCodec {
     static let compressionLevel: Int32 = 3
 
-    static func encode(_ data: [UInt8], key: ArchiveKey?) throws -> Data {
+    static func encode(_ data: [UInt8], key: SymmetricKey?, context: [UInt8]) throws -> Data {
         let capacity = ZSTD_compressBound(data.count)
         var compressed = [UInt8](repeating: 0, count: capacity)
         let size = data.withUnsafeBytes { source in
@@ -59,34 +58,44 @@ enum PartCodec {
         }
         compressed.removeSubrange(size...)
         guard let key else { return Data(compressed) }
-        let sealed = try AES.GCM.seal(compressed, using: key.symmetricKey, nonce: AES.GCM.Nonce())
+        let sealed = try AES.GCM.seal(compressed, using: key, nonce: AES.GCM.Nonce(), authenticating: context)
         return sealed.combined!
     }
 
-    static func decode(_ stored: Data, key: ArchiveKey?, encrypted: Bool, part: String) throws -> [UInt8] {
+    /// Opens and decompresses one part. `expectedBytes`: its size before compression, as the
+    /// metadata records it; the zstd header must declare exactly that, and neither may exceed
+    /// `limit`, so a forged header cannot make the restore allocate more.
+    static func decode(_ stored: Data, key: SymmetricKey?, context: [UInt8], expectedBytes: Int, limit: Int,
+                       what: String) throws -> [UInt8] {
         var compressed = stored
-        if encrypted {
-            guard let key else {
-                throw SnapshotError("the snapshot is encrypted: set SNAPMASK_ARCHIVE_KEY (or archive_key in the job file) to the key it was made with")
-            }
+        if let key {
             do {
-                compressed = try AES.GCM.open(try AES.GCM.SealedBox(combined: stored), using: key.symmetricKey)
+                compressed = try AES.GCM.open(try AES.GCM.SealedBox(combined: stored), using: key, authenticating: context)
             } catch {
-                throw SnapshotError("part \(part) cannot be opened with this archive key: the key is not the one the snapshot was made with")
+                throw SnapshotError("\(what) cannot be opened: it was sealed for another place (moved from another table "
+                                        + "or snapshot) or changed; the snapshot cannot be restored")
             }
         }
         return try compressed.withUnsafeBytes { source -> [UInt8] in
-            let size = ZSTD_getFrameContentSize(source.baseAddress, source.count)
-            // ZSTD_CONTENTSIZE_ERROR and _UNKNOWN are the two largest values.
-            guard size < 1 << 34 else {
-                throw SnapshotError("part \(part) is not a zstd frame: it is damaged")
+            let declared = ZSTD_getFrameContentSize(source.baseAddress, source.count)
+            // ZSTD_CONTENTSIZE_ERROR and _UNKNOWN are the two largest values: neither is a size we wrote.
+            guard declared < UInt64.max - 1 else {
+                throw SnapshotError("\(what) is not a zstd frame with its size: it is damaged")
             }
-            var output = [UInt8](repeating: 0, count: Int(size))
+            guard declared <= UInt64(limit) else {
+                throw SnapshotError("\(what) declares \(declared) bytes once decompressed, more than the \(limit) bytes "
+                                        + "snapmask reads of one part: it was forged or damaged; nothing was allocated for it")
+            }
+            guard declared == UInt64(expectedBytes) else {
+                throw SnapshotError("\(what) declares \(declared) bytes once decompressed, but the snapshot records "
+                                        + "\(expectedBytes): it was changed or damaged")
+            }
+            var output = [UInt8](repeating: 0, count: Int(declared))
             let written = output.withUnsafeMutableBytes { destination in
                 ZSTD_decompress(destination.baseAddress, destination.count, source.baseAddress, source.count)
             }
-            guard ZSTD_isError(written) == 0, written == Int(size) else {
-                throw SnapshotError("part \(part) does not decompress: it is damaged")
+            guard ZSTD_isError(written) == 0, written == Int(declared) else {
+                throw SnapshotError("\(what) does not decompress: it is damaged")
             }
             return output
         }

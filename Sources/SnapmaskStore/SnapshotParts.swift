@@ -1,37 +1,41 @@
+import Crypto
 import Foundation
 import Snapmask
 
 /// Collects the parts written for each table, from several copy threads.
 final class PartLedger: @unchecked Sendable {
     private let lock = NSLock()
-    private var parts: [String: [SnapshotManifest.Part]] = [:]
+    private var parts: [String: [SnapshotMetadata.Part]] = [:]
 
-    func add(_ part: SnapshotManifest.Part, table: String) {
+    func add(_ part: SnapshotMetadata.Part, table: String) {
         lock.lock()
         parts[table, default: []].append(part)
         lock.unlock()
     }
 
-    func parts(of table: String) -> [SnapshotManifest.Part] {
+    func parts(of table: String) -> [SnapshotMetadata.Part] {
         lock.lock()
         defer { lock.unlock() }
         return parts[table] ?? []
     }
 
-    var allKeys: [String] {
+    var all: [SnapshotMetadata.Part] {
         lock.lock()
         defer { lock.unlock() }
-        return parts.values.flatMap { $0.map(\.key) }
+        return parts.values.flatMap { $0 }
     }
 }
 
 /// Writes one table's masked rows as parts: rows gather up to `partBytes`, then the part is
-/// compressed, sealed, stored and recorded. Only the part being filled is held in memory.
+/// compressed, sealed (bound to snapshot, table and position), stored and recorded. Only the
+/// part being filled is held in memory. Parts are named by the table's number, not its name:
+/// table names are part of the confidential schema.
 final class SnapshotPartWriter: BatchWriter {
     static let defaultPartBytes = 16 << 20
 
     private let store: any ObjectStore
-    private let key: ArchiveKey?
+    private let key: KeyBytes?
+    private let snapshotID: String
     private let prefix: String
     private let table: String
     private let ledger: PartLedger
@@ -42,20 +46,28 @@ final class SnapshotPartWriter: BatchWriter {
     private var rowsTotal = 0
     private var partNumber = 0
 
-    init(store: any ObjectStore, key: ArchiveKey?, snapshot: String, table: String, ledger: PartLedger, probe: LeakProbe?,
-         partBytes: Int = SnapshotPartWriter.defaultPartBytes) {
+    init(store: any ObjectStore, key: KeyBytes?, snapshot: String, snapshotID: String, table: String, tableNumber: Int,
+         ledger: PartLedger, probe: LeakProbe?, partBytes: Int = SnapshotPartWriter.defaultPartBytes) {
         self.store = store
         self.key = key
-        // Table names become one path segment: a slash could not be told from a folder.
-        prefix = "\(snapshot)/parts/\(table.replacingOccurrences(of: "/", with: "%2F"))"
+        self.snapshotID = snapshotID
+        prefix = "\(snapshot)/parts/\(String(format: "%04d", tableNumber))"
         self.table = table
         self.ledger = ledger
         self.probe = probe
-        self.partBytes = partBytes
+        self.partBytes = min(partBytes, SnapshotFormat.partLimit)
     }
 
     func write(_ batch: RowBatch) throws {
         try probe?.inspect(batch)
+        // A part is never larger than a restore accepts to read.
+        if !buffer.isEmpty && buffer.count + batch.data.count > SnapshotFormat.partLimit { try flush() }
+        guard batch.data.count <= SnapshotFormat.partLimit else {
+            throw SnapshotError("table \(table) has a batch of \(batch.data.count) bytes (rows \(batch.firstRow + 1) to "
+                                    + "\(batch.firstRow + batch.rowCount)), more than the \(SnapshotFormat.partLimit) bytes of one "
+                                    + "snapshot part; a row this large cannot be kept in a snapshot: restore this database from "
+                                    + "the source, or skip the column")
+        }
         buffer.append(contentsOf: batch.data)
         rowsInBuffer += batch.rowCount
         if buffer.count >= partBytes { try flush() }
@@ -69,9 +81,10 @@ final class SnapshotPartWriter: BatchWriter {
     private func flush() throws {
         partNumber += 1
         let name = "\(prefix)/\(String(format: "%06d", partNumber)).zst\(key == nil ? "" : ".aes")"
-        let stored = try PartCodec.encode(buffer, key: key)
+        let stored = try PartCodec.encode(buffer, key: key?.key, context: SnapshotFormat.partContext(
+            snapshotID: snapshotID, table: table, index: partNumber))
         try store.put(name, data: stored)
-        ledger.add(SnapshotManifest.Part(key: name, sha256: SHA256Hex.of(stored), size: stored.count, rows: rowsInBuffer,
+        ledger.add(SnapshotMetadata.Part(key: name, sha256: SHA256Hex.of(stored), size: stored.count, rows: rowsInBuffer,
                                          bytes: buffer.count), table: table)
         rowsTotal += rowsInBuffer
         rowsInBuffer = 0
@@ -79,27 +92,29 @@ final class SnapshotPartWriter: BatchWriter {
     }
 }
 
-/// A snapshot read back as a source: each part is fetched, its SHA-256 checked against the
-/// manifest before anything else, opened and decompressed, and handed on as one batch.
+/// A snapshot read back as a source: each part is fetched (never more than its recorded size),
+/// its size and SHA-256 checked against the metadata before anything else, opened as the part
+/// of this table at this position, decompressed within bounds, and handed on as one batch.
 final class SnapshotSource: SourceSession, @unchecked Sendable {
-    let manifest: SnapshotManifest
+    let snapshot: Snapshot
     private let store: any ObjectStore
-    private let key: ArchiveKey?
+    private let key: KeyBytes?
 
-    init(manifest: SnapshotManifest, store: any ObjectStore, key: ArchiveKey?) {
-        self.manifest = manifest
+    init(snapshot: Snapshot, store: any ObjectStore, key: KeyBytes?) {
+        self.snapshot = snapshot
         self.store = store
         self.key = key
     }
 
-    var schema: SchemaShape { manifest.schema }
+    var schema: SchemaShape { snapshot.metadata.schema }
     var isMasked: Bool { true }
 
-    func schemaDefinition() throws -> SchemaDefinition { manifest.definition }
+    func schemaDefinition() throws -> SchemaDefinition { snapshot.metadata.definition }
 
     func makeReader(for plan: TablePlan) throws -> any BatchReader {
-        let parts = manifest.tables.first { $0.name == plan.name }?.parts ?? []
-        return PartReader(parts: parts, store: store, key: key, encrypted: manifest.encrypted, snapshot: manifest.name)
+        let parts = snapshot.metadata.tables.first { $0.name == plan.name }?.parts ?? []
+        return PartReader(parts: parts, table: plan.name, store: store, key: key, snapshotID: snapshot.manifest.snapshotID,
+                          snapshot: snapshot.name)
     }
 
     func sampleRows(_ plan: TablePlan, keyColumns: [String], column: String, limit: Int) throws -> [SampledRow] { [] }
@@ -107,38 +122,60 @@ final class SnapshotSource: SourceSession, @unchecked Sendable {
     func close() {}
 
     final class PartReader: BatchReader {
-        private var remaining: ArraySlice<SnapshotManifest.Part>
+        private var remaining: ArraySlice<SnapshotMetadata.Part>
+        private let table: String
         private let store: any ObjectStore
-        private let key: ArchiveKey?
-        private let encrypted: Bool
+        private let key: KeyBytes?
+        private let snapshotID: String
         private let snapshot: String
         private var rows = 0
+        private var index = 0
 
-        init(parts: [SnapshotManifest.Part], store: any ObjectStore, key: ArchiveKey?, encrypted: Bool, snapshot: String) {
+        init(parts: [SnapshotMetadata.Part], table: String, store: any ObjectStore, key: KeyBytes?, snapshotID: String,
+             snapshot: String) {
             remaining = parts[...]
+            self.table = table
             self.store = store
             self.key = key
-            self.encrypted = encrypted
+            self.snapshotID = snapshotID
             self.snapshot = snapshot
         }
 
         func next() throws -> RowBatch? {
             guard let part = remaining.popFirst() else { return nil }
-            let stored: Data
-            do {
-                stored = try store.get(part.key)
-            } catch let error as StoreError where error.kind == .notFound {
-                throw SnapshotError("snapshot \(snapshot) is missing part \(part.key); it cannot be restored")
-            }
-            guard stored.count == part.size, SHA256Hex.of(stored) == part.sha256 else {
-                throw SnapshotError("part \(part.key) of snapshot \(snapshot) does not match its manifest "
-                                        + "(\(stored.count) bytes, \(part.size) expected; SHA-256 differs): it was truncated or "
-                                        + "changed; the snapshot cannot be restored")
-            }
-            let data = try PartCodec.decode(stored, key: key, encrypted: encrypted, part: part.key)
+            index += 1
+            let data = try SnapshotObjects.read(part.key, size: part.size, sha256: part.sha256, bytes: part.bytes,
+                                                limit: SnapshotFormat.partLimit, store: store, key: key,
+                                                context: SnapshotFormat.partContext(snapshotID: snapshotID, table: table, index: index),
+                                                what: "part \(part.key) of snapshot \(snapshot)")
             defer { rows += part.rows }
             return RowBatch(data: data, rowCount: part.rows, firstRow: rows)
         }
+    }
+}
+
+/// Reading one sealed object of a snapshot (a part or the metadata), every check in order.
+enum SnapshotObjects {
+    static func read(_ objectKey: String, size: Int, sha256: String, bytes: Int, limit: Int, store: any ObjectStore,
+                     key: KeyBytes?, context: [UInt8], what: String) throws -> [UInt8] {
+        guard (0...limit).contains(size), (0...limit).contains(bytes) else {
+            throw SnapshotError("\(what) is recorded as \(size) bytes (\(bytes) once decompressed), more than the \(limit) "
+                                    + "bytes snapmask reads of one object: the snapshot was forged or damaged; it cannot be restored")
+        }
+        let stored: Data
+        do {
+            stored = try store.get(objectKey, maxBytes: size)
+        } catch let error as StoreError where error.kind == .notFound {
+            throw SnapshotError("\(what) is missing; the snapshot cannot be restored")
+        } catch let error as StoreError where error.kind == .tooLarge {
+            throw SnapshotError("\(what) does not match its manifest (larger than the \(size) bytes recorded): it was "
+                                    + "changed; the snapshot cannot be restored")
+        }
+        guard stored.count == size, SHA256Hex.of(stored) == sha256 else {
+            throw SnapshotError("\(what) does not match its manifest (\(stored.count) bytes, \(size) expected; SHA-256 "
+                                    + "differs): it was truncated or changed; the snapshot cannot be restored")
+        }
+        return try PartCodec.decode(stored, key: key?.key, context: context, expectedBytes: bytes, limit: limit, what: what)
     }
 }
 

@@ -16,7 +16,9 @@ struct DatabaseOptions: ParsableArguments {
 
     var sampling: SchemaSampling { SchemaSampling(documents: sampleDocuments) }
 
-    func load() throws -> (job: JobFile, database: DatabaseJob, rules: CompiledRules) {
+    /// `masking`: whether the command masks rows (and so needs the masking key). A restore from a
+    /// sanitized snapshot does not: its rows were masked where the snapshot was made.
+    func load(masking: Bool = true) throws -> (job: JobFile, database: DatabaseJob, rules: CompiledRules) {
         let job = try JobFile.load(path: config, environment: ProcessInfo.processInfo.environment)
         let selected: DatabaseJob
         if let database {
@@ -26,6 +28,8 @@ struct DatabaseOptions: ParsableArguments {
         } else {
             throw ValidationError("--database is needed: \(config) has \(job.databases.map(\.name).joined(separator: ", "))")
         }
-        return (job, selected, try CompiledRules.compile(selected.rules, key: job.maskingKey))
+        let rules = masking ? try CompiledRules.compile(selected.rules, key: job.maskingKey)
+                            : CompiledRules.forMaskedSnapshot(selected.rules)
+        return (job, selected, rules)
     }
 }

@@ -36,18 +36,23 @@ struct RestoreCommand: ParsableCommand {
     @Flag(help: "Restore a snapshot made under other rules or overrides than the current ones.")
     var allowRulesChange = false
 
+    @Flag(help: "Restore a snapshot made with --unencrypted: nothing proves who wrote it; only if you trust every writer of the store.")
+    var allowUnencrypted = false
+
     func validate() throws {
         guard jobs >= 1 else { throw ValidationError("--jobs must be at least 1") }
     }
 
     func run() throws {
         let logger = Logs.logger()
-        let (_, database, rules) = try target.load()
+        // From a snapshot nothing is masked: the masking key is not needed (nor expected) here.
+        let (_, database, rules) = try target.load(masking: snapshot == nil)
         var input: SnapshotInput?
         if let snapshot {
             let (_, catalog, key) = try SnapshotCommand.Store.open(config: target.config)
             input = try SnapshotRestore.input(catalog: catalog, name: snapshot, database: database, archiveKey: key,
-                                              allowRulesChange: allowRulesChange)
+                                              allowRulesChange: allowRulesChange, allowUnencrypted: allowUnencrypted,
+                                              warn: { logger.warning("\($0)", metadata: ["database": "\(database.name)", "event": "snapshot_skipped"]) })
         }
         let runner = RestoreRunner(database: database, engine: try Engines.engine(for: database, sampling: target.sampling), rules: rules,
                                    options: RestoreOptions(jobs: jobs, leakSampleSize: leakSample),

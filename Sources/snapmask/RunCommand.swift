@@ -50,6 +50,9 @@ struct RunCommand: ParsableCommand {
     @Flag(help: "Allow snapshots made under other rules or overrides than the current ones.")
     var allowRulesChange = false
 
+    @Flag(help: "Allow snapshots made with --unencrypted: nothing proves who wrote them; only if you trust every writer of the store.")
+    var allowUnencrypted = false
+
     @Option(name: .shortAndLong, help: "Tables copied at the same time (default: the number of cores).")
     var jobs: Int = ProcessInfo.processInfo.activeProcessorCount
 
@@ -69,8 +72,12 @@ struct RunCommand: ParsableCommand {
         if snapshotName != nil {
             (_, catalog, archiveKey) = try SnapshotCommand.Store.open(config: config)
         }
+        // From snapshots nothing is masked, so the staging side runs without the masking key.
         var compiled: [String: CompiledRules] = [:]
-        for database in databases { compiled[database.name] = try CompiledRules.compile(database.rules, key: job.maskingKey) }
+        for database in databases {
+            compiled[database.name] = snapshotName == nil ? try CompiledRules.compile(database.rules, key: job.maskingKey)
+                                                          : CompiledRules.forMaskedSnapshot(database.rules)
+        }
 
         var result = RunReport(origin: snapshotName.map { "snapshot \($0)" } ?? "the sources")
         logger.info("run started: \(databases.count) databases from \(result.origin)", metadata: ["event": "run_started"])
@@ -113,7 +120,10 @@ struct RunCommand: ParsableCommand {
                 var input: SnapshotInput?
                 if let snapshotName, let catalog {
                     input = try SnapshotRestore.input(catalog: catalog, name: snapshotName, database: database,
-                                                      archiveKey: archiveKey, allowRulesChange: allowRulesChange)
+                                                      archiveKey: archiveKey, allowRulesChange: allowRulesChange,
+                                                      allowUnencrypted: allowUnencrypted, warn: { message in
+                        logger.warning("\(message)", metadata: ["database": "\(database.name)", "event": "snapshot_skipped"])
+                    })
                 }
                 let runner = RestoreRunner(database: database, engine: try Engines.engine(for: database, sampling: SchemaSampling(documents: sampleDocuments)),
                                            rules: compiled[database.name]!, options: RestoreOptions(jobs: jobs),

@@ -22,7 +22,7 @@ import Testing
             columns: { id: keep, secret: { transform: constant, value: "masked secret" } }
         """
 
-    static func snapshot(_ job: TestJob, into store: URL) throws -> (SnapshotCatalog, SnapshotManifest) {
+    static func snapshot(_ job: TestJob, into store: URL) throws -> (SnapshotCatalog, Snapshot) {
         let (database, rules) = try job.database("app")
         let catalog = SnapshotCatalog(store: LocalStore(path: store.path))
         let manifest = try SnapshotCreator(database: database, engine: MySQLEngine(job: database), rules: rules,
@@ -80,6 +80,10 @@ import Testing
         try scratch.connect("stage").query("DROP TABLE contacts, users")
         let report = try Self.restore(job, from: catalog)
         #expect(report.snapshot == "app-1" && report.rowCountsVerified && report.outcome == "swapped")
+        // The restore compared its copy with the originals sampled into the snapshot (as digests).
+        #expect(!manifest.metadata.leakSamples.isEmpty)
+        #expect(report.leakChecks.contains { $0.method == .byKey && $0.sampled > 0 }, "\(report.leakChecks)")
+        #expect(report.leakChecks.allSatisfy { $0.leaks == 0 })
         #expect(report.tables.first { $0.name == "users" }?.maskedColumns == ["email", "name", "phone", "profile"],
                 "the report names the columns masked when the snapshot was made")
         for (sql, expected) in zip(comparisons, direct) {

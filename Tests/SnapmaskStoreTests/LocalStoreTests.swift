@@ -76,6 +76,20 @@ enum ObjectStoreContract {
         #expect(try store.list(prefix: "a/").isEmpty)
         #expect(try store.list(prefix: "many/").map(\.key) == Array(many.dropFirst(5)))
         #expect(try store.get(oddKeys[0]) == Data("odd 0".utf8))
+
+        // Bounded reads: up to the limit the object, beyond it a refusal without reading it whole.
+        try store.put("bounded/ten", data: Data(repeating: 7, count: 10))
+        #expect(try store.get("bounded/ten", maxBytes: 10) == Data(repeating: 7, count: 10))
+        #expect(try store.get("bounded/ten", maxBytes: 1000) == Data(repeating: 7, count: 10))
+        do {
+            _ = try store.get("bounded/ten", maxBytes: 9)
+            Issue.record("a 10-byte object was read with a 9-byte limit")
+        } catch let error as StoreError {
+            #expect(error.kind == .tooLarge && error.message.contains("bounded/ten") && error.message.contains("9 bytes"))
+        }
+        #expect(try store.get("bin/empty", maxBytes: 5) == Data())
+        #expect(throws: StoreError.self) { try store.get("bounded/missing", maxBytes: 5) }
+
         try store.delete(try store.list(prefix: "").map(\.key))
         #expect(try store.list(prefix: "").isEmpty)
     }
@@ -90,6 +104,43 @@ enum ObjectStoreContract {
         let path = Self.scratchFolder()
         defer { try? FileManager.default.removeItem(atPath: path) }
         try ObjectStoreContract.check(LocalStore(path: path))
+    }
+
+    /// Snapshots are for snapmask's user only, even under a permissive umask.
+    @Test func foldersAre0700AndFiles0600WhateverTheUmask() throws {
+        let path = Self.scratchFolder()
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let previous = umask(0)
+        defer { umask(previous) }
+        let store = LocalStore(path: path)
+        try store.put("snap-1/parts/0001/000001.zst.aes", data: Data("sealed".utf8))
+        try store.put("snap-1/manifest.json", data: Data("{}".utf8))
+        try store.put("snap-1/manifest.json", data: Data("{\"again\": 1}".utf8))
+        func mode(_ relative: String) throws -> Int {
+            let attributes = try FileManager.default.attributesOfItem(atPath: relative.isEmpty ? path : path + "/" + relative)
+            return (attributes[.posixPermissions] as? NSNumber)?.intValue ?? -1
+        }
+        for folder in ["", "snap-1", "snap-1/parts", "snap-1/parts/0001"] {
+            #expect(try mode(folder) == 0o700, "folder \(folder.isEmpty ? "(root)" : folder)")
+        }
+        for file in ["snap-1/parts/0001/000001.zst.aes", "snap-1/manifest.json"] {
+            #expect(try mode(file) == 0o600, "file \(file)")
+        }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: path + "/snap-1").sorted() == ["manifest.json", "parts"],
+                "no temporary file is left")
+    }
+
+    /// A key never leads outside the store.
+    @Test func keysCannotLeaveTheFolder() throws {
+        let parent = Self.scratchFolder()
+        defer { try? FileManager.default.removeItem(atPath: parent) }
+        let store = LocalStore(path: parent + "/store")
+        for key in ["../escape", "a/../../escape", "/etc/passwd", "a//b", "./a", "a/.", "", "bell\u{7}", "new\nline"] {
+            #expect(throws: StoreError.self, "put \(key.debugDescription)") { try store.put(key, data: Data("x".utf8)) }
+            #expect(throws: StoreError.self, "get \(key.debugDescription)") { try store.get(key) }
+            #expect(throws: StoreError.self, "delete \(key.debugDescription)") { try store.delete([key]) }
+        }
+        #expect(!FileManager.default.fileExists(atPath: parent + "/escape"))
     }
 
     @Test func locationIsAFileURL() {

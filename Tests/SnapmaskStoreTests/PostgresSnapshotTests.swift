@@ -6,238 +6,134 @@ import Testing
 @testable import SnapmaskStore
 
 /// Sanitized snapshots of a PostgreSQL database in a local folder and in an S3 bucket: made
-/// once, restored like a direct restore, and refused when damaged, foreign or half-made.
+/// once, restored like a direct restore (without the masking key), and refused when damaged,
+/// foreign or half-made. SnapshotTrustTests covers what someone with write access to the store
+/// could try.
 @Suite struct PostgresSnapshotTests {
-    static let sourceSQL = """
-        CREATE TABLE users (id int PRIMARY KEY, email text NOT NULL UNIQUE, name text, notes text, profile jsonb);
-        INSERT INTO users SELECT g, 'user' || g || '@corp.example.org', 'First' || g || ' Last' || g,
-               E'line one\\tcol\\nline ' || g, jsonb_build_object('contact', jsonb_build_object('email', 'c' || g || '@corp.example.org'))
-          FROM generate_series(1, 3000) g;
-        CREATE TABLE orders (id serial PRIMARY KEY, user_id int REFERENCES users(id), total numeric(10,2));
-        INSERT INTO orders (user_id, total) SELECT 1 + g % 3000, g / 100.0 FROM generate_series(1, 6000) g;
-        CREATE TABLE audit (id int, what text);
-        INSERT INTO audit VALUES (1, 'secret@corp.example.org');
-        """
-
-    static let rules = """
-        tables:
-          users:
-            columns:
-              id: keep
-              email: { transform: email, unique: true }
-              name: full_name
-              notes: lorem
-              profile: { transform: json, paths: { contact.email: email } }
-          orders:
-            columns: { id: keep, user_id: keep, total: keep }
-          audit: { data: skip }
-        """
-
-    struct Setup {
-        let scratch: PostgresScratch
-        let job: TestJob
-        let storePath: String
-    }
-
-    /// A source, two staging databases (direct and from the snapshot), a store.
-    static func setup(_ label: String, store: String? = nil, archiveKey: String? = nil) throws -> Setup {
-        let scratch = try PostgresScratch(label)
-        _ = try scratch.url("src", create: true, sql: sourceSQL)
-        let storePath = FileManager.default.temporaryDirectory.appendingPathComponent(TestServers.uniqueName("store")).path
-        let source = try scratch.url("src").raw
-        var databases = ""
-        for (name, target) in [("app", "fromsnap"), ("direct", "direct")] {
-            databases += """
-                \(name):
-                  engine: postgres
-                  source: \(source)
-                  target: \(try scratch.url(target).raw)
-                  rules: rules.yaml
-                  overrides: overrides.yaml
-
-                """
-        }
-        let job = try TestJob(databases: databases, files: [
-            "rules.yaml": rules,
-            "overrides.yaml": "- table: users\n  set: { name: \"Staging Admin\" }\n  where: \"id = 1\"\n",
-        ])
-        var header = "store: \(store ?? "file://\(storePath)")\n"
-        if let archiveKey { header += "archive_key: \(archiveKey)\n" }
-        let text = try String(contentsOfFile: job.path, encoding: .utf8)
-        try job.write("snapmask.yaml", header + text)
-        return Setup(scratch: scratch, job: job, storePath: storePath)
-    }
-
-    static func cleanup(_ setup: Setup) {
-        setup.scratch.drop()
-        setup.job.remove()
-        try? FileManager.default.removeItem(atPath: setup.storePath)
-    }
-
-    /// The S3 test server's endpoint and throwaway credentials (moto accepts any).
-    static var environment: [String: String] {
-        var environment = ProcessInfo.processInfo.environment
-        if let s3 = try? TestServers.s3() {
-            environment["SNAPMASK_S3_ENDPOINT"] = s3.endpoint
-            environment["AWS_ACCESS_KEY_ID"] = environment["AWS_ACCESS_KEY_ID"] ?? "test"
-            environment["AWS_SECRET_ACCESS_KEY"] = environment["AWS_SECRET_ACCESS_KEY"] ?? "test"
-        }
-        return environment
-    }
-
-    static func catalog(_ setup: Setup) throws -> (SnapshotCatalog, ArchiveKey?) {
-        let job = try setup.job.load()
-        let store = try SnapshotCatalog.store(for: job.store!, environment: environment)
-        return (SnapshotCatalog(store: store), try job.archiveKey.map { try ArchiveKey($0.value) })
-    }
-
-    static func create(_ setup: Setup, name: String) throws -> SnapshotManifest {
-        let (database, rules) = try setup.job.database("app")
-        let (catalog, key) = try catalog(setup)
-        return try SnapshotCreator(database: database, engine: PostgresEngine(job: database), rules: rules, store: catalog.store,
-                                   archiveKey: key, options: RestoreOptions(jobs: 2), observer: RecordingObserver())
-            .create(name: name)
-    }
-
-    static func restore(_ setup: Setup, snapshot: String?, database name: String = "app",
-                        allowRulesChange: Bool = false) throws -> RestoreReport {
-        let (database, rules) = try setup.job.database(name)
-        let (catalog, key) = try catalog(setup)
-        let input = try snapshot.map {
-            try SnapshotRestore.input(catalog: catalog, name: $0, database: database, archiveKey: key,
-                                      allowRulesChange: allowRulesChange)
-        }
-        return try RestoreRunner(database: database, engine: PostgresEngine(job: database), rules: rules,
-                                 options: RestoreOptions(jobs: 2), observer: RecordingObserver(), snapshot: input).run()
-    }
-
-    static let contents = "SELECT u::text FROM users u ORDER BY id"
-
-    func roundTrip(_ setup: Setup) throws {
-        let manifest = try Self.create(setup, name: "app-weekly-1")
-        #expect(manifest.rows == 9000 && manifest.tables.count == 3)
-        #expect(manifest.leakChecks.count == 4 && manifest.leakChecks.allSatisfy { $0.leaks == 0 && $0.sampled > 0 })
-        let (catalog, _) = try Self.catalog(setup)
+    @Test(arguments: StoreKind.allCases)
+    func roundTripEqualsADirectRestore(kind: StoreKind) throws {
+        let setup = try SnapshotFixture("snaprt", kind: kind)
+        defer { setup.cleanup() }
+        let snapshot = try setup.create("app-weekly-1")
+        #expect(snapshot.rows == 9000 && snapshot.tables.count == 3 && snapshot.encrypted)
+        #expect(snapshot.leakChecks.count == 4 && snapshot.leakChecks.allSatisfy { $0.leaks == 0 && $0.sampled > 0 })
+        let catalog = try setup.catalog()
         #expect(try catalog.entries().map(\.name) == ["app-weekly-1"])
+        #expect(try catalog.entries().first?.trust == .verified)
 
-        _ = try Self.restore(setup, snapshot: nil, database: "direct")
-        let report = try Self.restore(setup, snapshot: "latest")
+        _ = try setup.restore(nil, database: "direct")
+        let report = try setup.restore("latest")
         #expect(report.outcome == "swapped" && report.snapshot == "app-weekly-1" && report.rowCountsVerified)
-        #expect(try setup.scratch.rows("fromsnap", Self.contents) == setup.scratch.rows("direct", Self.contents))
+        #expect(try setup.scratch.rows("fromsnap", SnapshotFixture.contents) == setup.scratch.rows("direct", SnapshotFixture.contents))
         #expect(try setup.scratch.rows("fromsnap", "SELECT o::text FROM orders o ORDER BY id")
                     == setup.scratch.rows("direct", "SELECT o::text FROM orders o ORDER BY id"))
         #expect(try setup.scratch.rows("fromsnap", "SELECT name FROM users WHERE id = 1") == [["Staging Admin"]])
         #expect(try setup.scratch.rows("fromsnap", "SELECT count(*) FROM audit") == [["0"]])
-        // No original value is at rest in the store.
+
+        // The restore's own leak check ran against the copy, per column and per JSON path rule.
+        let checks = Dictionary(report.leakChecks.map { ("\($0.column)\($0.path.map { "/" + $0 } ?? "")", $0) },
+                                uniquingKeysWith: { first, _ in first })
+        for column in ["email", "name", "notes", "profile/contact.email"] {
+            #expect(checks[column]?.method == .byKey && (checks[column]?.sampled ?? 0) > 50 && checks[column]?.leaks == 0,
+                    "\(column): \(String(describing: checks[column]))")
+        }
+
+        // Nothing personal or confidential is at rest in the store: no original value, and no
+        // schema text, table, column or path name outside the sealed objects.
         for object in try catalog.store.list(prefix: "") {
             let data = try catalog.store.get(object.key)
-            #expect(data.range(of: Data("@corp.example.org".utf8)) == nil, "\(object.key)")
+            for secret in ["@corp.example.org", "confidential-comment", "CREATE TABLE", "public.users", "contact.email",
+                           "notes", setup.scratch.prefix] {
+                #expect(data.range(of: Data(secret.utf8)) == nil, "\(secret) in \(object.key)")
+            }
+            #expect(!object.key.contains("users") && !object.key.contains("orders"), "a table name in the key \(object.key)")
         }
+        let manifest = try setup.manifestObject("app-weekly-1")
+        #expect(Set(manifest.keys) == ["formatVersion", "snapshotID", "name", "database", "engine", "startedAt", "finishedAt",
+                                       "snapmaskVersion", "rulesDigest", "compression", "encryption", "keyDerivation", "tables",
+                                       "rows", "size", "metadata", "mac"])
+
         // By name too, once a second snapshot exists.
-        _ = try Self.create(setup, name: "app-weekly-2")
+        _ = try setup.create("app-weekly-2")
         #expect(try catalog.entries().map(\.name).sorted() == ["app-weekly-1", "app-weekly-2"])
-        #expect(try Self.restore(setup, snapshot: "app-weekly-1").snapshot == "app-weekly-1")
-    }
-
-    @Test func localStoreRoundTripEqualsADirectRestore() throws {
-        let setup = try Self.setup("snaplocal", archiveKey: "Zm9yLXRlc3RzLW9ubHktMzItYnl0ZXMtb2Yta2V5IQ==")
-        defer { Self.cleanup(setup) }
-        try roundTrip(setup)
-    }
-
-    @Test func s3StoreRoundTripEqualsADirectRestore() throws {
-        let s3 = try TestServers.s3()
-        let setup = try Self.setup("snaps3", store: "s3://\(s3.bucket)/\(TestServers.uniqueName("prefix"))")
-        defer { Self.cleanup(setup) }
-        try roundTrip(setup)
+        #expect(try setup.restore("app-weekly-1").snapshot == "app-weekly-1")
     }
 
     @Test func damagedPartStopsTheRestoreAndLeavesStagingUntouched() throws {
-        let setup = try Self.setup("snapflip")
-        defer { Self.cleanup(setup) }
-        let manifest = try Self.create(setup, name: "flip")
-        _ = try setup.scratch.url("fromsnap", create: true, sql: "CREATE TABLE marker (v text); INSERT INTO marker VALUES ('old');")
-        let (catalog, _) = try Self.catalog(setup)
-        let part = try #require(manifest.tables.first { $0.name == "public.users" }?.parts.first)
-        var data = try catalog.store.get(part.key)
+        let setup = try SnapshotFixture("snapflip")
+        defer { setup.cleanup() }
+        let snapshot = try setup.create("flip")
+        try setup.markStaging()
+        let store = try setup.rawStore()
+        let part = try #require(snapshot.tables.first { $0.name == "public.users" }?.parts.first)
+        var data = try store.get(part.key)
         data[data.count / 2] ^= 0x01
-        try catalog.store.put(part.key, data: data)
+        try store.put(part.key, data: data)
         #expect {
-            try Self.restore(setup, snapshot: "flip")
+            try setup.restore("flip")
         } throws: { error in
             "\(error)".contains(part.key) && "\(error)".contains("does not match its manifest")
         }
-        #expect(try setup.scratch.rows("fromsnap", "SELECT v FROM marker") == [["old"]])
-        #expect(try setup.scratch.databases().filter { $0.contains("shadow") }.isEmpty)
+        try setup.expectStagingUnchanged()
         // A missing part is named as well.
-        try catalog.store.delete([part.key])
+        try store.delete([part.key])
         #expect {
-            try Self.restore(setup, snapshot: "flip")
-        } throws: { error in "\(error)".contains("missing part \(part.key)") }
-    }
-
-    @Test func wrongArchiveKeyIsAClearError() throws {
-        let setup = try Self.setup("snapkey", archiveKey: "Zm9yLXRlc3RzLW9ubHktMzItYnl0ZXMtb2Yta2V5IQ==")
-        defer { Self.cleanup(setup) }
-        _ = try Self.create(setup, name: "sealed")
-        let text = try String(contentsOfFile: setup.job.path, encoding: .utf8)
-        try setup.job.write("snapmask.yaml", text.replacingOccurrences(
-            of: "Zm9yLXRlc3RzLW9ubHktMzItYnl0ZXMtb2Yta2V5IQ==", with: "YW5vdGhlci1rZXktb2YtMzItYnl0ZXMtLS0tLS0tLS0="))
-        #expect {
-            try Self.restore(setup, snapshot: "sealed")
-        } throws: { error in
-            "\(error)".contains("cannot be opened with this archive key")
-        }
-        try setup.job.write("snapmask.yaml", text.replacingOccurrences(of: "archive_key: Zm9yLXRlc3RzLW9ubHktMzItYnl0ZXMtb2Yta2V5IQ==\n", with: ""))
-        #expect {
-            try Self.restore(setup, snapshot: "sealed")
-        } throws: { error in "\(error)".contains("is encrypted") }
+            try setup.restore("flip")
+        } throws: { error in "\(error)".contains("part \(part.key) of snapshot flip is missing") }
+        try setup.expectStagingUnchanged()
     }
 
     @Test func rulesChangedSinceTheSnapshotNeedsConsent() throws {
-        let setup = try Self.setup("snaprules")
-        defer { Self.cleanup(setup) }
-        _ = try Self.create(setup, name: "before")
+        let setup = try SnapshotFixture("snaprules")
+        defer { setup.cleanup() }
+        _ = try setup.create("before")
         try setup.job.write("overrides.yaml", "- table: users\n  set: { name: \"Someone Else\" }\n")
         #expect {
-            try Self.restore(setup, snapshot: "before")
+            try setup.restore("before")
         } throws: { error in "\(error)".contains("rules digest differs") && "\(error)".contains("--allow-rules-change") }
-        #expect(try Self.restore(setup, snapshot: "before", allowRulesChange: true).outcome == "swapped")
+        #expect(try setup.restore("before", allowRulesChange: true).outcome == "swapped")
     }
 
     @Test func failedOrInterruptedCreateLeavesNoRestorableSnapshot() throws {
-        let setup = try Self.setup("snapfail")
-        defer { Self.cleanup(setup) }
-        // A failing create removes what it wrote.
-        try setup.job.write("rules.yaml", Self.rules.replacingOccurrences(of: "orders:\n    columns:",
-                                                                         with: "orders:\n    where: \"1/(id - 4000) IS NOT NULL\"\n    columns:"))
-        #expect(throws: (any Error).self) { try Self.create(setup, name: "broken") }
-        let (catalog, _) = try Self.catalog(setup)
+        let setup = try SnapshotFixture("snapfail")
+        defer { setup.cleanup() }
+        // A failing create removes what it wrote, its lease included.
+        try setup.job.write("rules.yaml", SnapshotFixture.rules.replacingOccurrences(
+            of: "orders:\n    columns:", with: "orders:\n    where: \"1/(id - 4000) IS NOT NULL\"\n    columns:"))
+        #expect(throws: (any Error).self) { try setup.create("broken") }
+        let catalog = try setup.catalog()
         #expect(try catalog.store.list(prefix: "broken/").isEmpty)
         // One stopped outright leaves parts without a manifest: listed only with --all, never restored.
-        try catalog.store.put("halfway/parts/public.users/000001.zst", data: Data("not finished".utf8))
+        try catalog.store.put("halfway/parts/0001/000001.zst.aes", data: Data("not finished".utf8))
         #expect(try catalog.entries().filter(\.isComplete).isEmpty)
         #expect(try catalog.entries().map(\.name) == ["halfway"])
         #expect {
-            try Self.restore(setup, snapshot: "halfway")
+            try setup.restore("halfway")
         } throws: { error in "\(error)".contains("incomplete") }
         #expect {
-            try Self.restore(setup, snapshot: "latest")
+            try setup.restore("latest")
         } throws: { error in "\(error)".contains("no complete snapshot") }
     }
 
     @Test func pruneKeepsTheNewestAndRemovesOldOnes() throws {
-        let setup = try Self.setup("snapprune")
-        defer { Self.cleanup(setup) }
-        for name in ["app-1", "app-2", "app-3"] { _ = try Self.create(setup, name: name) }
-        let (catalog, _) = try Self.catalog(setup)
-        #expect(try catalog.pruneCandidates(keepLast: 1, olderThan: 3600).isEmpty, "nothing is an hour old")
+        let setup = try SnapshotFixture("snapprune")
+        defer { setup.cleanup() }
+        for name in ["app-1", "app-2", "app-3"] {
+            _ = try setup.create(name)
+            Thread.sleep(forTimeInterval: 1.1) // distinct finishedAt seconds
+        }
+        let catalog = try setup.catalog()
+        #expect(try catalog.prunePlan(keepLast: 1, olderThan: 3600).candidates.isEmpty, "nothing is an hour old")
         let future = Date().addingTimeInterval(7200)
-        let candidates = try catalog.pruneCandidates(keepLast: 1, olderThan: 3600, now: future).map(\.name)
+        // Within the default grace period (6 hours) nothing goes, however old the cut-off says.
+        let young = try catalog.prunePlan(keepLast: 1, olderThan: 3600, now: future)
+        #expect(young.candidates.isEmpty && Set(young.skipped.map(\.name)) == ["app-1", "app-2"])
+        #expect(young.skipped.allSatisfy { $0.reason.contains("grace") })
+        let candidates = try catalog.prunePlan(keepLast: 1, olderThan: 3600, grace: 0, now: future).candidates.map(\.name)
         #expect(Set(candidates) == ["app-1", "app-2"])
         for name in candidates { try catalog.delete(name) }
         #expect(try catalog.entries().map(\.name) == ["app-3"])
-        #expect(try catalog.manifest(named: "latest", database: "app").name == "app-3")
+        #expect(try catalog.open(named: "latest", database: "app").name == "app-3")
     }
 
     /// Real data repeats: many people share a birthday month or a city, so one row's masked date
@@ -245,8 +141,8 @@ import Testing
     /// (by the kept primary key), as the restore's does, and a table without one is searched by
     /// value only for transformers whose outputs cannot coincide with real values.
     @Test func repeatingValuesAreComparedRowByRow() throws {
-        let setup = try Self.setup("snaprepeat")
-        defer { Self.cleanup(setup) }
+        let setup = try SnapshotFixture("snaprepeat")
+        defer { setup.cleanup() }
         let source = try PostgresConnection(url: try setup.scratch.url("src"))
         try source.execute("""
             CREATE TABLE people (id int PRIMARY KEY, born date, city text);
@@ -255,27 +151,34 @@ import Testing
             CREATE TABLE visits (city text, token text);
             INSERT INTO visits SELECT (ARRAY['Oslo', 'Paris'])[1 + g % 2], 'token-' || g FROM generate_series(1, 500) g;
             """)
-        try setup.job.write("rules.yaml", Self.rules + """
+        try setup.job.write("rules.yaml", SnapshotFixture.rules + """
 
               people:
                 columns: { id: keep, born: { transform: date_shift, max_days: 30 }, city: city }
               visits:
                 columns: { city: city, token: hash }
             """)
-        let manifest = try Self.create(setup, name: "repeating")
-        let checks = Dictionary(manifest.leakChecks.map { ("\($0.table).\($0.column)", $0) }, uniquingKeysWith: { first, _ in first })
+        let snapshot = try setup.create("repeating")
+        let checks = Dictionary(snapshot.leakChecks.map { ("\($0.table).\($0.column)", $0) }, uniquingKeysWith: { first, _ in first })
         for column in ["public.people.born", "public.people.city"] {
             #expect(checks[column]?.method == .byKey && checks[column]?.leaks == 0, "\(column): \(String(describing: checks[column]))")
             #expect((checks[column]?.sampled ?? 0) > 50, "the sampled rows were found in the snapshot and compared")
         }
         #expect(checks["public.visits.token"]?.method == .byValue && checks["public.visits.token"]?.sampled == 100)
         #expect(checks["public.visits.city"] == nil, "a dictionary value without a key proves nothing either way")
+
+        // The restore compares the same rows again in its copy; the table without a kept key
+        // reports what was checked while the snapshot was written.
+        let report = try setup.restore("repeating")
+        let restored = Dictionary(report.leakChecks.map { ("\($0.table).\($0.column)", $0) }, uniquingKeysWith: { first, _ in first })
+        #expect(restored["public.people.born"]?.method == .byKey && (restored["public.people.born"]?.sampled ?? 0) > 50)
+        #expect(restored["public.visits.token"]?.method == .byValue && restored["public.visits.token"]?.sampled == 100)
     }
 
     /// The probe itself: an original in its own row is a leak, the same value in another row is not.
     @Test func theProbeFindsAnOriginalInItsOwnRow() throws {
-        let setup = try Self.setup("snapprobe")
-        defer { Self.cleanup(setup) }
+        let setup = try SnapshotFixture("snapprobe")
+        defer { setup.cleanup() }
         let (database, rules) = try setup.job.database("app")
         let engine = PostgresEngine(job: database)
         let source = try engine.openSource(readers: 1)

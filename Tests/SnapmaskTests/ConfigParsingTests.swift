@@ -101,7 +101,7 @@ import Testing
         let (job, dir) = try Self.load()
         #expect(job.path == dir.path + "/snapmask.yaml")
         #expect(job.store == "file:///var/lib/snapmask/snapshots")
-        #expect(job.maskingKey.bytes == Array("k3y-material-that-is-long-enough".utf8))
+        #expect(try job.maskingKey.bytes == Array("k3y-material-that-is-long-enough".utf8))
         #expect(job.databases.map(\.name) == ["app", "messages"])
 
         let app = try job.database(named: "app")

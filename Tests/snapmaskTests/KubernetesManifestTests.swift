@@ -14,7 +14,7 @@ import Yams
 
     static let namespace = "quikapp-staging"
     static let stagingHosts = ["POSTGRES_HOST", "POSTGRES_READ_HOST", "MYSQL_HOST", "MONGODB_HOST"]
-    static let restoreSecrets = ["SNAPMASK_MASKING_KEY", "SNAPMASK_ARCHIVE_KEY", "STAGING_PG_PASSWORD",
+    static let restoreSecrets = ["SNAPMASK_ARCHIVE_KEY", "STAGING_PG_PASSWORD",
                                  "STAGING_MYSQL_PASSWORD", "STAGING_DOCDB_PASSWORD", "AWS_ACCESS_KEY_ID",
                                  "AWS_SECRET_ACCESS_KEY"]
     static let snapshotSecrets = ["SNAPMASK_MASKING_KEY", "SNAPMASK_ARCHIVE_KEY", "PROD_PG_PASSWORD",
@@ -143,6 +143,37 @@ import Yams
         }
     }
 
+    /// The masking key stays on the production side: only the snapshot job gets it. The weekly
+    /// restore, the manual restore Job and the toolbox restore from snapshots with the archive key
+    /// alone, from their own Secret, which holds no masking key at all.
+    @Test func theMaskingKeyIsOnlyWhereSnapshotsAreMade() throws {
+        let snapshot = try #require(try Self.containers(of: try Self.snapshotCronJob()).first)
+        #expect(try Self.secretRef("SNAPMASK_MASKING_KEY", in: snapshot)?.secret == "snapmask-snapshot-secrets")
+        let staging: [(String, [String: Any])] = [
+            ("weekly restore", try Self.weeklyCronJob()),
+            ("manual restore", try Self.object(kind: "Job", name: "snapmask-restore-__DATABASE__-__RUN__",
+                                               in: "k8s/manual/restore-snapshot.yaml")),
+            ("toolbox", try Self.object(kind: "Pod", name: "snapmask-toolbox", in: "k8s/manual/toolbox.yaml")),
+        ]
+        for (what, object) in staging {
+            for container in try Self.containers(of: object) {
+                #expect(try Self.env("SNAPMASK_MASKING_KEY", in: container) == nil, "\(what) must not get the masking key")
+                #expect(try Self.secretRef("SNAPMASK_ARCHIVE_KEY", in: container)?.secret == "snapmask-secrets",
+                        "\(what) gets the archive key from snapmask-secrets")
+                for entry in (container["env"] as? [Any] ?? []).compactMap({ $0 as? [String: Any] }) {
+                    let ref = (entry["valueFrom"] as? [String: Any])?["secretKeyRef"] as? [String: Any]
+                    #expect(ref?["key"] as? String != "masking-key", "\(what): \(entry["name"] ?? "?") reads masking-key")
+                    #expect(ref == nil || ref?["name"] as? String == "snapmask-secrets", "\(what) reads another Secret")
+                }
+            }
+        }
+        let secret = try Self.object(kind: "Secret", name: "snapmask-secrets", in: "k8s/secret.example.yaml")
+        let keys = try Self.map(secret["stringData"], "stringData").keys
+        #expect(!keys.contains("masking-key") && keys.contains("archive-key"), "\(keys.sorted())")
+        let snapshotSecret = try Self.object(kind: "Secret", name: "snapmask-snapshot-secrets", in: "k8s/secret.example.yaml")
+        #expect(try Self.map(snapshotSecret["stringData"], "stringData").keys.contains("masking-key"))
+    }
+
     @Test func noSecretValueAppearsInAnyManifest() throws {
         for (file, object) in try Self.allObjects() where object["kind"] as? String == "Secret" {
             #expect(object["data"] == nil, "\(file): a Secret with data: holds values")
@@ -189,7 +220,10 @@ import Yams
         #expect(!names.isEmpty)
         for (name, hasDefault) in names {
             let inWeekly = try Self.env(name, in: weekly) != nil, inSnapshot = try Self.env(name, in: snapshot) != nil
-            if hasDefault {
+            if name == "SNAPMASK_MASKING_KEY" {
+                // Needed only by commands that mask: the snapshot job, never the restore.
+                #expect(inSnapshot && !inWeekly, "${\(name)}: only the snapshot job sets it")
+            } else if hasDefault {
                 // A default hides a misspelt variable: each one must reach at least one of the jobs.
                 #expect(inWeekly || inSnapshot, "${\(name)} of the job file is set by neither CronJob")
             } else {

@@ -38,12 +38,27 @@ public enum RestoreOrigin: String, Sendable {
 /// The job file: the masking key, the snapshot store and the databases.
 public struct JobFile: Sendable {
     public var path: String
-    public var maskingKey: MaskingKey
+    /// The masking key, or why there is none. Only commands that mask need it (a restore from the
+    /// source, `snapshot create`, `check`, `preview`): a restore from a sanitized snapshot masks
+    /// nothing, so staging can run without the key (it stays on the production side).
+    var maskingKeyResult: Result<MaskingKey, ConfigError>
     public var store: String?
     /// The key sealing snapshot parts (`archive_key:`, usually `${SNAPMASK_ARCHIVE_KEY}`).
     public var archiveKey: SecretText?
     public var restoreFrom: RestoreOrigin
     public var databases: [DatabaseJob]
+
+    /// The masking key; fails, saying which commands need it and how to set it, when the job file
+    /// has no `masking_key:` or its `${VAR}` is not set.
+    public var maskingKey: MaskingKey {
+        get throws { try maskingKeyResult.get() }
+    }
+
+    /// Whether the job file gives a masking key (a usable one).
+    public var hasMaskingKey: Bool {
+        if case .success = maskingKeyResult { return true }
+        return false
+    }
 
     public func database(named name: String) throws -> DatabaseJob {
         guard let database = databases.first(where: { $0.name == name }) else {
@@ -69,11 +84,8 @@ public struct JobFile: Sendable {
             fields = try root.fields("the job file", allowed: ["masking_key", "store", "archive_key", "restore_from", "databases"])
         } catch { throw error }
 
-        var maskingKey: MaskingKey?
-        errors.collect {
-            let node = try fields.required("masking_key")
-            maskingKey = try MaskingKey(try node.string("the masking key, e.g. ${SNAPMASK_MASKING_KEY}"), at: node.location)
-        }
+        var maskingKey: Result<MaskingKey, ConfigError>?
+        errors.collect { maskingKey = try loadMaskingKey(fields["masking_key"], path: path, environment: environment) }
         var store: String?
         errors.collect {
             if let node = fields["store"] {
@@ -119,8 +131,47 @@ public struct JobFile: Sendable {
 
         errors.append(crossCheck(databases))
         try errors.throwIfAny()
-        return JobFile(path: path, maskingKey: maskingKey!, store: store, archiveKey: archiveKey, restoreFrom: restoreFrom,
+        return JobFile(path: path, maskingKeyResult: maskingKey!, store: store, archiveKey: archiveKey, restoreFrom: restoreFrom,
                        databases: databases)
+    }
+
+    /// The masking key is needed lazily: a missing `masking_key:`, or one whose `${VAR}` is not set
+    /// (the staging side, which restores from snapshots), loads, and fails only where something is
+    /// masked. A key that is given but unusable (too short, a malformed reference) is a mistake
+    /// worth stopping for at once.
+    private static func loadMaskingKey(_ node: YAMLNode?, path: String,
+                                       environment: [String: String]) throws -> Result<MaskingKey, ConfigError> {
+        let needed = "a restore from the source, `snapshot create`, `check` and `preview` mask rows and need it; "
+            + "a restore from a sanitized snapshot does not"
+        guard let node else {
+            return .failure(ConfigError("the job file \(path) has no masking_key: (the HMAC key of deterministic masking); "
+                                            + needed + ". Add masking_key: ${SNAPMASK_MASKING_KEY} and set that variable "
+                                            + "where snapshots are made"))
+        }
+        let unset = unsetVariables(in: node.rawScalar ?? "", environment: environment)
+        if !unset.isEmpty {
+            return .failure(ConfigError("the masking key is not set: masking_key: refers to \(unset.joined(separator: ", ")), "
+                                            + "which \(unset.count == 1 ? "is" : "are") not set in the environment; " + needed
+                                            + ". Export \(unset[0]) (e.g. from `openssl rand -base64 32`, the same everywhere "
+                                            + "snapshots are made)", at: node.location))
+        }
+        let text = try node.string("the masking key, e.g. ${SNAPMASK_MASKING_KEY}")
+        if text.isEmpty {
+            return .failure(ConfigError("masking_key: is empty; " + needed + ". Set it where snapshots are made", at: node.location))
+        }
+        return .success(try MaskingKey(text, at: node.location))
+    }
+
+    /// The `${NAME}` references of a scalar (without a `:-` default) whose variable is unset or empty.
+    private static func unsetVariables(in text: String, environment: [String: String]) -> [String] {
+        var names: [String] = []
+        var rest = Substring(text)
+        while let start = rest.range(of: "${"), let end = rest[start.upperBound...].firstIndex(of: "}") {
+            let body = rest[start.upperBound..<end]
+            if !body.contains(":-"), !body.isEmpty, (environment[String(body)] ?? "").isEmpty { names.append(String(body)) }
+            rest = rest[rest.index(after: end)...]
+        }
+        return names
     }
 
     /// The variables every database's `source:` uses (name → database), which override files may

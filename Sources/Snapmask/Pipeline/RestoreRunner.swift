@@ -256,9 +256,10 @@ public struct RestoreRunner: Sendable {
 
             step = "checking for leaked values"
             if let snapshot {
-                // Originals are not at hand (that is the point of a snapshot): its own leak check,
-                // made while masking, is reported.
-                report.leakChecks = snapshot.leakChecks
+                // The originals are not at hand (that is the point of a snapshot): the snapshot
+                // carries keyed digests of a sample of them, and the copy is compared with those.
+                observer.phase(database.name, "checking the shadow copy against the originals sampled into \(snapshot.name)")
+                report.leakChecks = try snapshot.checkLeaks(plan, target)
             } else {
                 observer.phase(database.name, "checking for original values in the shadow copy")
                 report.leakChecks = try LeakCheck.run(plan: plan, source: source, target: target,
@@ -294,19 +295,30 @@ public struct RestoreRunner: Sendable {
     }
 }
 
-/// A sanitized snapshot to restore from: its reader, its stored schema and its own leak check.
+/// A sanitized snapshot to restore from: its reader, its stored schema and its leak check.
 public struct SnapshotInput: Sendable {
     public let name: String
     public let open: @Sendable () throws -> any SourceSession
     public let definition: SchemaDefinition
-    public let leakChecks: [LeakCheckResult]
+    /// Compares the loaded shadow copy with what the snapshot recorded of the originals, after the
+    /// overrides ran; one result per masked column or path rule, as the restore's own leak check.
+    public let checkLeaks: @Sendable (RestorePlan, any TargetSession) throws -> [LeakCheckResult]
 
-    public init(name: String, definition: SchemaDefinition, leakChecks: [LeakCheckResult],
+    public init(name: String, definition: SchemaDefinition,
+                checkLeaks: @escaping @Sendable (RestorePlan, any TargetSession) throws -> [LeakCheckResult],
                 open: @escaping @Sendable () throws -> any SourceSession) {
         self.name = name
         self.definition = definition
-        self.leakChecks = leakChecks
+        self.checkLeaks = checkLeaks
         self.open = open
+    }
+}
+
+extension CompiledRules {
+    /// The rules of a restore from a sanitized snapshot: its rows were masked when it was made
+    /// and nothing is masked again, so no transformer is built and no masking key is needed.
+    public static func forMaskedSnapshot(_ rules: RuleSet) -> CompiledRules {
+        CompiledRules(rules: rules, tables: [])
     }
 }
 

@@ -174,6 +174,26 @@ public struct S3Store: ObjectStore {
         }
     }
 
+    /// A ranged GET of at most `maxBytes + 1` bytes: a larger object is refused after reading
+    /// one byte more than the limit, never whole.
+    public func get(_ key: String, maxBytes: Int) throws -> Data {
+        try translatingErrors {
+            let full = try fullKey(key)
+            var call = Call(operation: "GetObject", method: "GET", key: full, idempotent: true, accept: [200, 206, 416])
+            call.range = "bytes=0-\(maxBytes)"
+            let response: S3Response
+            do {
+                response = try send(call, checkLength: true)
+            } catch let error as S3Failure where error.status == 404 && error.code != "NoSuchBucket" {
+                throw StoreError.notFound(key, in: location)
+            }
+            // 416: the range starts beyond the end, which only an empty object does.
+            if response.status == 416 { return Data() }
+            if response.body.count > maxBytes { throw StoreError.tooLarge(key, in: location, limit: maxBytes) }
+            return response.body
+        }
+    }
+
     public func list(prefix listPrefix: String) throws -> [StoredObject] {
         try translatingErrors { try listObjects(listPrefix) }
     }
@@ -383,6 +403,8 @@ public struct S3Store: ObjectStore {
         var body = Data()
         var contentType: String?
         var contentMD5 = false
+        /// An HTTP Range (`bytes=0-N`), for reads of bounded size.
+        var range: String? = nil
         var idempotent: Bool
         /// Statuses that are answers rather than failures.
         var accept: Set<Int> = [200, 204, 206]
@@ -468,6 +490,7 @@ public struct S3Store: ObjectStore {
         var headers: [String: String] = [:]
         if let contentType = call.contentType { headers["content-type"] = contentType }
         if call.contentMD5 { headers["content-md5"] = Data(Insecure.MD5.hash(data: call.body)).base64EncodedString() }
+        if let range = call.range { headers["range"] = range }
         var signable = SigV4Signer.Request(method: call.method, host: host, path: path, query: call.query, headers: headers,
                                            payloadHash: SigV4.sha256Hex(call.body))
         signer.sign(&signable, date: Date())
