@@ -44,67 +44,6 @@ public struct RestoreFailed: Error, Sendable, CustomStringConvertible {
     }
 }
 
-/// A signal (SIGTERM from Kubernetes, SIGINT from a terminal) asked the run to stop.
-public struct RunInterrupted: Error, Sendable, CustomStringConvertible {
-    public var signal: Int32
-
-    public init(signal: Int32) {
-        self.signal = signal
-    }
-
-    public var description: String {
-        "interrupted by \(signal == 15 ? "SIGTERM" : signal == 2 ? "SIGINT" : "signal \(signal)")"
-    }
-}
-
-/// Signals asking the run to stop. The command line records them here; copy threads and the
-/// runner look between batches and steps, and targets are asked to stop their statements, so a
-/// run stops promptly, cleans up, and says what staging holds.
-public final class RunInterruption: @unchecked Sendable {
-    public static let shared = RunInterruption()
-
-    private let lock = NSLock()
-    private var received: Int32?
-    private var handlers: [Int: @Sendable () -> Void] = [:]
-    private var nextHandler = 0
-
-    /// The signal received, if any.
-    public var signal: Int32? {
-        lock.lock()
-        defer { lock.unlock() }
-        return received
-    }
-
-    /// Throws once a signal arrived.
-    public func check() throws {
-        if let signal { throw RunInterrupted(signal: signal) }
-    }
-
-    /// Called by the signal handler: records the signal and runs the registered handlers.
-    public func request(signal: Int32) {
-        lock.lock()
-        if received == nil { received = signal }
-        let current = Array(handlers.values)
-        lock.unlock()
-        for handler in current { handler() }
-    }
-
-    /// Runs `handler` when a signal arrives while `body` runs.
-    public func whileRunning<T>(onInterrupt handler: @escaping @Sendable () -> Void, _ body: () throws -> T) rethrows -> T {
-        lock.lock()
-        let id = nextHandler
-        nextHandler += 1
-        handlers[id] = handler
-        lock.unlock()
-        defer {
-            lock.lock()
-            handlers[id] = nil
-            lock.unlock()
-        }
-        return try body()
-    }
-}
-
 /// A swap that failed after staging had begun to change, where the engine cannot swap in one
 /// step; the message says what staging holds now.
 public struct SwapInterrupted: Error, Sendable, CustomStringConvertible {
@@ -112,16 +51,6 @@ public struct SwapInterrupted: Error, Sendable, CustomStringConvertible {
 
     public init(_ description: String) {
         self.description = description
-    }
-}
-
-/// Row counts in the shadow copy differ from what was read from the source.
-public struct CountMismatch: Error, Sendable, CustomStringConvertible {
-    public var mismatches: [(table: String, read: Int, written: Int)]
-
-    public var description: String {
-        "row counts differ between source and shadow copy: "
-            + mismatches.map { "\($0.table) read \($0.read), shadow has \($0.written)" }.joined(separator: "; ")
     }
 }
 
@@ -247,7 +176,7 @@ public struct RestoreRunner: Sendable {
             try interruption.check()
 
             step = "verifying row counts"
-            try verifyCounts(plan, report.tables, target: target)
+            try CountMismatch.verify(plan, report.tables, target: target)
             report.rowCountsVerified = true
 
             step = "applying overrides"
@@ -283,16 +212,6 @@ public struct RestoreRunner: Sendable {
         report.outcome = "swapped"
         return report
     }
-
-    private func verifyCounts(_ plan: RestorePlan, _ tables: [RestoreReport.Table], target: any TargetSession) throws {
-        var mismatches: [(String, Int, Int)] = []
-        for table in plan.tables where !table.skipData {
-            let read = tables.first { $0.name == table.name }?.rowsRead ?? 0
-            let counted = try target.countRows(table)
-            if counted != read { mismatches.append((table.name, read, counted)) }
-        }
-        if !mismatches.isEmpty { throw CountMismatch(mismatches: mismatches) }
-    }
 }
 
 /// A sanitized snapshot to restore from: its reader, its stored schema and its leak check.
@@ -325,71 +244,4 @@ extension CompiledRules {
 /// Rows from a sanitized snapshot go to the target as they are.
 struct MaskedAlready: BatchMasker {
     func mask(_ batch: RowBatch) throws -> RowBatch { batch }
-}
-
-/// Moves a non-Sendable object to the one thread that uses it from then on.
-struct HandOff<Value>: @unchecked Sendable {
-    let value: Value
-
-    init(_ value: Value) {
-        self.value = value
-    }
-}
-
-/// Hands out tables to copy threads, one at a time.
-final class WorkList: @unchecked Sendable {
-    private let lock = NSLock()
-    private var remaining: [TablePlan]
-
-    init(_ tables: [TablePlan]) {
-        remaining = tables.reversed()
-    }
-
-    func next() -> TablePlan? {
-        lock.lock()
-        defer { lock.unlock() }
-        return remaining.popLast()
-    }
-}
-
-final class ResultList<Item>: @unchecked Sendable {
-    private let lock = NSLock()
-    private var stored: [Item] = []
-
-    func append(_ item: Item) {
-        lock.lock()
-        stored.append(item)
-        lock.unlock()
-    }
-
-    var items: [Item] {
-        lock.lock()
-        defer { lock.unlock() }
-        return stored
-    }
-}
-
-final class Counter: @unchecked Sendable {
-    private let lock = NSLock()
-    private var total = 0
-
-    func add(_ amount: Int) {
-        lock.lock()
-        total += amount
-        lock.unlock()
-    }
-
-    /// Adds one and returns the new total.
-    func increment() -> Int {
-        lock.lock()
-        defer { lock.unlock() }
-        total += 1
-        return total
-    }
-
-    var value: Int {
-        lock.lock()
-        defer { lock.unlock() }
-        return total
-    }
 }

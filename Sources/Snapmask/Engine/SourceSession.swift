@@ -1,0 +1,48 @@
+/// The source, inside one snapshot: every reader sees the same point in time. Copy threads call
+/// `makeReader` concurrently, so implementations synchronize their shared state.
+public protocol SourceSession: AnyObject, Sendable {
+    var schema: SchemaShape { get }
+    /// A reader for one table, on a connection of its own inside the same snapshot.
+    func makeReader(for plan: TablePlan) throws -> any BatchReader
+    /// Up to `limit` rows with a non-empty value in `column`: the key columns' text and the value.
+    func sampleRows(_ plan: TablePlan, keyColumns: [String], column: String, limit: Int) throws -> [SampledRow]
+    /// The schema as the target recreates it (snapshots store it in their manifest).
+    func schemaDefinition() throws -> SchemaDefinition
+    /// True when the rows are masked already (a sanitized snapshot): nothing is masked again.
+    var isMasked: Bool { get }
+    /// What the run's log should say about how the snapshot was taken (for example that tables
+    /// are read one after another because parallel readers could not share it).
+    var notices: [String] { get }
+    func close()
+}
+
+extension SourceSession {
+    public var notices: [String] { [] }
+    public var isMasked: Bool { false }
+    public func schemaDefinition() throws -> SchemaDefinition {
+        throw EngineUnsupported(engine: "\(Self.self)", feature: "schema definitions (snapshots)")
+    }
+}
+
+public struct SampledRow: Sendable {
+    public var key: [String?]
+    public var value: String
+
+    public init(key: [String?], value: String) {
+        self.key = key
+        self.value = value
+    }
+}
+
+/// Reads one table on a connection of its own; created on one thread and then used by exactly
+/// one other (the table's read thread).
+public protocol BatchReader: AnyObject {
+    /// The next batch of whole rows, or nil at the end of the table.
+    func next() throws -> RowBatch?
+    /// Called once when the table is done or abandoned (return pooled connections here).
+    func close()
+}
+
+extension BatchReader {
+    public func close() {}
+}
