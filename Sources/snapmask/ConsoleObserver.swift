@@ -62,4 +62,20 @@ final class ConsoleObserver: RestoreObserver, @unchecked Sendable {
                                "rows_per_s": "\(Int(Double(rows) / max(seconds, 0.001)))",
                                "duration_s": "\(String(format: "%.3f", seconds))"])
     }
+
+    func runStarted(databases: Int, origin: String) {
+        logger.info("run started: \(databases) databases from \(origin)", metadata: ["event": "run_started"])
+    }
+
+    func databaseDone(_ database: String, rows: Int) {
+        logger.info("\(database) restored", metadata: ["database": "\(database)", "event": "database_done", "rows": "\(rows)"])
+    }
+
+    func databaseFailed(_ database: String, error: any Error) {
+        logger.error("\(database) failed: \(error)", metadata: ["database": "\(database)", "event": "database_failed"])
+    }
+
+    func warning(_ database: String, _ message: String) {
+        logger.warning("\(message)", metadata: ["database": "\(database)", "event": "snapshot_skipped"])
+    }
 }

@@ -67,81 +67,35 @@ struct RunCommand: ParsableCommand {
         let job = try JobFile.load(path: config, environment: environment)
         let databases = try database.isEmpty ? job.databases : database.map { try job.database(named: $0) }
         let snapshotName: String? = fromSource ? nil : fromSnapshot ?? (job.restoreFrom == .snapshot ? "latest" : nil)
-        var catalog: SnapshotCatalog?
-        var archiveKey: ArchiveKey?
-        if snapshotName != nil {
-            (_, catalog, archiveKey) = try SnapshotCommand.Store.open(config: config)
-        }
         // From snapshots nothing is masked, so the staging side runs without the masking key.
         var compiled: [String: CompiledRules] = [:]
         for database in databases {
             compiled[database.name] = snapshotName == nil ? try CompiledRules.compile(database.rules, key: job.maskingKey)
                                                           : CompiledRules.forMaskedSnapshot(database.rules)
         }
-
-        var result = RunReport(origin: snapshotName.map { "snapshot \($0)" } ?? "the sources")
-        logger.info("run started: \(databases.count) databases from \(result.origin)", metadata: ["event": "run_started"])
-
-        // One run at a time: every target's lock first, before anything is read or written.
-        var targets: [String: any TargetSession] = [:]
-        defer {
-            for target in targets.values {
-                target.unlock()
-                target.close()
+        let observer = ConsoleObserver(logger: logger)
+        var snapshot: @Sendable (DatabaseJob) throws -> SnapshotInput? = { _ in nil }
+        if let snapshotName {
+            let (_, catalog, archiveKey) = try SnapshotCommand.Store.open(config: config)
+            let (allowRulesChange, allowUnencrypted) = (self.allowRulesChange, self.allowUnencrypted)
+            snapshot = { database in
+                try SnapshotRestore.input(catalog: catalog, name: snapshotName, database: database, archiveKey: archiveKey,
+                                          allowRulesChange: allowRulesChange, allowUnencrypted: allowUnencrypted,
+                                          warn: { observer.warning(database.name, $0) })
             }
         }
-        for database in databases {
-            let started = Date()
-            do {
-                let target = try Engines.engine(for: database, sampling: SchemaSampling(documents: sampleDocuments)).openTarget()
-                do {
-                    try target.lock()
-                } catch {
-                    target.close()
-                    throw error
-                }
-                targets[database.name] = target
-            } catch let locked as TargetLocked {
-                printError("error: \(locked)")
-                throw CommandFailed(status: .failed)
-            } catch {
-                // A target that cannot even be reached fails its database; the others may still run.
-                result.databases.append(.init(name: database.name, engine: database.engine.rawValue, succeeded: false,
-                                              error: "\(error)", startedAt: started, finishedAt: Date(), restore: nil))
-                logger.error("\(error)", metadata: ["database": "\(database.name)", "event": "database_failed"])
-                if !continueOnError { break }
-            }
+        let sampling = SchemaSampling(documents: sampleDocuments)
+        let weekly = WeeklyRun(databases: databases, origin: snapshotName.map { "snapshot \($0)" } ?? "the sources",
+                               continueOnError: continueOnError, options: RestoreOptions(jobs: jobs), rules: compiled,
+                               observer: observer, makeEngine: { try Engines.engine(for: $0, sampling: sampling) },
+                               snapshot: snapshot)
+        let result: RunReport
+        do {
+            result = try weekly.run()
+        } catch let locked as TargetLocked {
+            printError("error: \(locked)")
+            throw CommandFailed(status: .failed)
         }
-
-        for database in databases where targets[database.name] != nil {
-            if !continueOnError && !result.succeeded { break }
-            let started = Date()
-            do {
-                var input: SnapshotInput?
-                if let snapshotName, let catalog {
-                    input = try SnapshotRestore.input(catalog: catalog, name: snapshotName, database: database,
-                                                      archiveKey: archiveKey, allowRulesChange: allowRulesChange,
-                                                      allowUnencrypted: allowUnencrypted, warn: { message in
-                        logger.warning("\(message)", metadata: ["database": "\(database.name)", "event": "snapshot_skipped"])
-                    })
-                }
-                let runner = RestoreRunner(database: database, engine: try Engines.engine(for: database, sampling: SchemaSampling(documents: sampleDocuments)),
-                                           rules: compiled[database.name]!, options: RestoreOptions(jobs: jobs),
-                                           observer: ConsoleObserver(logger: logger), snapshot: input)
-                let restore = try runner.run(lockedTarget: targets[database.name])
-                result.databases.append(.init(name: database.name, engine: database.engine.rawValue, succeeded: true,
-                                              error: nil, startedAt: started, finishedAt: Date(), restore: restore))
-                logger.info("\(database.name) restored", metadata: ["database": "\(database.name)", "event": "database_done",
-                                                                    "rows": "\(restore.rowsWritten)"])
-            } catch {
-                let restore = (error as? RestoreFailed)?.report
-                result.databases.append(.init(name: database.name, engine: database.engine.rawValue, succeeded: false,
-                                              error: "\(error)", startedAt: started, finishedAt: Date(), restore: restore))
-                logger.error("\(database.name) failed: \(error)", metadata: ["database": "\(database.name)",
-                                                                             "event": "database_failed"])
-            }
-        }
-        result.finishedAt = Date()
         try publish(result, logger: logger)
         print(result.summary)
         if !result.succeeded { throw CommandFailed(status: .failed) }

@@ -6,6 +6,19 @@ public protocol RestoreObserver: Sendable {
     func tableStarted(_ database: String, table: String, estimatedRows: Int)
     func tableProgress(_ database: String, table: String, rows: Int)
     func tableFinished(_ database: String, table: String, rows: Int, seconds: Double)
+    /// What the weekly job says between restores.
+    func runStarted(databases: Int, origin: String)
+    func databaseDone(_ database: String, rows: Int)
+    func databaseFailed(_ database: String, error: any Error)
+    /// Something was passed over (an untrusted snapshot); the run goes on.
+    func warning(_ database: String, _ message: String)
+}
+
+extension RestoreObserver {
+    public func runStarted(databases: Int, origin: String) {}
+    public func databaseDone(_ database: String, rows: Int) {}
+    public func databaseFailed(_ database: String, error: any Error) {}
+    public func warning(_ database: String, _ message: String) { phase(database, message) }
 }
 
 public struct RestoreOptions: Sendable {
