@@ -3,14 +3,15 @@ import Snapmask
 
 /// One run at a time per staging database: the document `{_id: <database>}` in the staging
 /// database's `snapmask_locks` collection. Inserting it is the test-and-set (the `_id` index is
-/// unique on every server); it names its holder (host, pid, start) and is renewed every 30 s
-/// while the run lasts, and removed at the end, failed or not.
+/// unique on every server). It names its holder (host, pid and the process's start, a run id)
+/// and holds a lease: the holder renews it every 15 s (with the server's clock, `$currentDate`),
+/// and removes the document when it ends, failed or not.
 ///
-/// A run that crashed (killed pod, power loss) leaves its document behind. A later run takes
-/// such a lock over once it has not been renewed for 10 minutes; before that it is refused with
-/// the holder's name. To clear a lock by hand once you are sure its run is gone:
-/// `db.getSiblingDB("<database>").snapmask_locks.deleteOne({_id: "<database>"})`.
-/// Clocks: the renewal time is the holder's clock; hosts are assumed to agree within minutes.
+/// A run that was killed (SIGKILL, an evicted pod, power loss) leaves its document behind. The
+/// next run takes it over when its holder is provably gone: the lease was not renewed for 60 s
+/// (by the server's clock), or the holder ran on this same host and its process is no longer
+/// there. A live holder is refused, named. To clear a lock by hand once you are sure its run is
+/// gone: `db.getSiblingDB("<database>").snapmask_locks.deleteOne({_id: "<database>"})`.
 enum DocumentDBLock {
     static func holderName(_ database: String) -> String {
         "snapmask restore \(database) from \(ProcessInfo.processInfo.hostName) pid \(ProcessInfo.processInfo.processIdentifier)"
@@ -18,16 +19,34 @@ enum DocumentDBLock {
 
     static func millis(_ date: Date) -> Int64 { Int64((date.timeIntervalSince1970 * 1000).rounded()) }
 
-    /// Takes the lock or throws naming the holder.
-    static func acquire(on client: DocumentDBClient, database: String, tuning: DocumentDBTuning) throws -> LockKeeper {
+    static func date(_ value: BSONValue?) -> Date? {
+        guard case let .date(millis)? = value else { return nil }
+        return Date(timeIntervalSince1970: Double(millis) / 1000)
+    }
+
+    /// The server's clock (hello's `localTime`), so leases do not depend on the hosts' clocks
+    /// agreeing; this host's clock when the server does not say.
+    static func serverTime(_ client: DocumentDBClient) -> Date {
+        let hello = (try? client.run(["hello": .int32(1)], on: "admin")) ?? (try? client.run(["isMaster": .int32(1)], on: "admin"))
+        return date(hello?["localTime"]) ?? Date()
+    }
+
+    /// Takes the lock or throws TargetLocked naming the holder. A lock whose holder is gone is
+    /// taken over; `LockKeeper.tookOver` then says whose it was and why it was free.
+    static func acquire(on client: DocumentDBClient, database: String, tuning: DocumentDBTuning,
+                        attempts: Int = 3) throws -> LockKeeper {
         let run = UUID().uuidString
-        let now = Date()
-        let document: BSONDoc = [
+        let now = serverTime(client)
+        var document: BSONDoc = [
             "_id": .string(database), "holder": .string(holderName(database)),
             "host": .string(ProcessInfo.processInfo.hostName),
             "pid": .int64(Int64(ProcessInfo.processInfo.processIdentifier)), "run": .string(run),
-            "since": .date(millis(now)), "renewed": .date(millis(now)), "snapmask": .string(SnapmaskVersion.current),
+            "since": .date(millis(now)), "renewed": .date(millis(now)),
+            "lease_seconds": .int64(Int64(tuning.lockExpiry)), "snapmask": .string(SnapmaskVersion.current),
         ]
+        if let started = ProcessProbe.startTime(of: ProcessInfo.processInfo.processIdentifier) {
+            document["process_started"] = .string(started)
+        }
         let reply = try client.run(["insert": .string(DocumentDBTarget.lockCollection), "documents": .array([.document(document)])],
                                    on: database, context: "taking the lock of \(database) (\(DocumentDBTarget.lockCollection))")
         guard let writeError = reply["writeErrors"]?.array?.first?.document else {
@@ -37,41 +56,68 @@ enum DocumentDBLock {
             throw DocumentDBError("the lock document could not be written (code \(writeError["code"]?.int ?? 0)); the target "
                                       + "user needs readWrite on \(database)", context: "taking the lock of \(database)")
         }
-        // Someone holds it: take it over if it is stale, otherwise say who.
+        // Someone holds it: take it over if its holder is gone, otherwise say who.
         let found = try client.allDocuments(try client.collection(database, DocumentDBTarget.lockCollection).find(
             ["_id": .string(database)], options: [:], context: "reading the lock of \(database)"))
         guard let held = found.first else {
-            // Released between our insert and our read: try once more.
-            return try acquire(on: client, database: database, tuning: tuning)
+            // Released between our insert and our read: try again.
+            guard attempts > 1 else { throw DocumentDBError("the lock of \(database) changes hands too fast; try again") }
+            return try acquire(on: client, database: database, tuning: tuning, attempts: attempts - 1)
         }
-        var renewed = Date.distantPast
-        if case let .date(value)? = held["renewed"] { renewed = Date(timeIntervalSince1970: Double(value) / 1000) }
-        if now.timeIntervalSince(renewed) > tuning.lockExpiry {
+        if let reason = gone(held, now: now, tuning: tuning) {
             var replacement = document
             replacement["_id"] = nil
             let update = try client.run([
                 "update": .string(DocumentDBTarget.lockCollection),
                 "updates": .array([.document([
+                    // Only the document we judged: a holder that renewed meanwhile keeps it.
                     "q": .document(["_id": .string(database), "run": held["run"] ?? .null, "renewed": held["renewed"] ?? .null]),
                     "u": .document(["$set": .document(replacement)]),
                 ])]),
-            ], on: database, context: "taking over the stale lock of \(database)")
-            if update["n"]?.int == 1 { return LockKeeper(database: database, run: run) }
+            ], on: database, context: "taking over the lock of \(database)")
+            if update["n"]?.int == 1 {
+                let keeper = LockKeeper(database: database, run: run)
+                keeper.tookOver = "\(held["holder"]?.string ?? "an earlier run") (run \(held["run"]?.string ?? "?")), \(reason)"
+                return keeper
+            }
+            guard attempts > 1 else { throw DocumentDBError("the lock of \(database) changes hands too fast; try again") }
+            return try acquire(on: client, database: database, tuning: tuning, attempts: attempts - 1)
         }
-        throw DocumentDBError(refusal(held, database: database, tuning: tuning))
+        throw TargetLocked(target: "\(database) on this server", holder: description(of: held, now: now, tuning: tuning))
     }
 
-    static func refusal(_ held: BSONDoc, database: String, tuning: DocumentDBTuning) -> String {
+    /// Why the holder of `held` is provably gone, or nil while it may be alive.
+    static func gone(_ held: BSONDoc, now: Date, tuning: DocumentDBTuning) -> String? {
+        if held["host"]?.string == ProcessInfo.processInfo.hostName, let pid = held["pid"]?.int, pid > 0 {
+            switch ProcessProbe.state(of: Int32(clamping: pid), started: held["process_started"]?.string) {
+            case .gone: return "its process (pid \(pid) on this host) is gone"
+            case .reused: return "its process (pid \(pid) on this host) is gone (the pid belongs to another process now)"
+            case .alive, .unknown: break
+            }
+        }
+        let lease = held["lease_seconds"]?.int.map(TimeInterval.init) ?? tuning.lockExpiry
+        let renewed = date(held["renewed"]) ?? .distantPast
+        let silent = now.timeIntervalSince(renewed)
+        if silent > lease {
+            return "its lease was not renewed for \(Int(silent)) s (it renews every \(Int(tuning.lockRenewal)) s while alive)"
+        }
+        return nil
+    }
+
+    static func description(of held: BSONDoc, now: Date, tuning: DocumentDBTuning) -> String {
         func time(_ key: String) -> String {
-            guard case let .date(value)? = held[key] else { return "?" }
-            let formatter = ISO8601DateFormatter()
-            return formatter.string(from: Date(timeIntervalSince1970: Double(value) / 1000))
+            date(held[key]).map { ISO8601DateFormatter().string(from: $0) } ?? "?"
         }
         let holder = held["holder"]?.string ?? "another snapmask run"
-        return "another snapmask run is restoring \(database) on this server: \(holder) (since \(time("since")), last renewed "
-            + "\(time("renewed"))); wait for it to finish. A lock not renewed for \(Int(tuning.lockExpiry / 60)) minutes "
-            + "is stale and taken over; to clear it now, once you are sure that run is gone: "
-            + "db.getSiblingDB(\"\(database)\").\(DocumentDBTarget.lockCollection).deleteOne({_id: \"\(database)\"})"
+        let renewed = date(held["renewed"]).map { "\(max(0, Int(now.timeIntervalSince($0)))) s ago" } ?? "never"
+        let host = held["host"]?.string ?? "?", pid = held["pid"]?.int.map(String.init) ?? "?"
+        let database = held["_id"]?.string ?? "<database>"
+        let lease = held["lease_seconds"]?.int ?? Int(tuning.lockExpiry)
+        return "\(holder) (host \(host), pid \(pid), run \(held["run"]?.string ?? "?"), since \(time("since")), lease last "
+            + "renewed \(renewed)). It is alive as far as snapmask can tell: a lock is taken over once its lease has not been "
+            + "renewed for \(lease) s, or at once from host \(host) when pid \(pid) is gone; to clear it "
+            + "now, once you are sure that run is gone: db.getSiblingDB(\"\(database)\").\(DocumentDBTarget.lockCollection)"
+            + ".deleteOne({_id: \"\(database)\"})"
     }
 
     /// Fails unless this run still holds the lock (checked right before the swap).
@@ -90,12 +136,25 @@ enum DocumentDBLock {
                                                       "limit": .int32(1)])])],
                        on: database)
     }
+
+    static func renew(on client: DocumentDBClient, database: String, run: String) throws -> Bool {
+        let reply = try client.run([
+            "update": .string(DocumentDBTarget.lockCollection),
+            "updates": .array([.document([
+                "q": .document(["_id": .string(database), "run": .string(run)]),
+                "u": .document(["$currentDate": .document(["renewed": .bool(true)])]),
+            ])]),
+        ], on: database)
+        return reply["n"]?.int == 1
+    }
 }
 
 /// Renews a held lock on a thread and a client of its own until stopped.
 final class LockKeeper: @unchecked Sendable {
     let database: String
     let run: String
+    /// Whose lock this run took over, and why it was free (nil: it was free).
+    var tookOver: String?
     // Guarded by `condition`.
     private let condition = NSCondition()
     private var stopped = false
@@ -111,13 +170,7 @@ final class LockKeeper: @unchecked Sendable {
         let thread = Thread { [self] in
             let client = try? DocumentDBClient(url: url, applicationName: "snapmask lock \(database)", primaryOnly: true)
             while waitOrStop(tuning.lockRenewal) {
-                _ = try? client?.run([
-                    "update": .string(DocumentDBTarget.lockCollection),
-                    "updates": .array([.document([
-                        "q": .document(["_id": .string(database), "run": .string(run)]),
-                        "u": .document(["$set": .document(["renewed": .date(DocumentDBLock.millis(Date()))])]),
-                    ])]),
-                ], on: database)
+                if let client { _ = try? DocumentDBLock.renew(on: client, database: database, run: run) }
             }
         }
         thread.name = "lock-\(database)"
@@ -139,5 +192,33 @@ final class LockKeeper: @unchecked Sendable {
         stopped = true
         condition.broadcast()
         condition.unlock()
+    }
+}
+
+/// Whether a process of this host is still the one that took a lock.
+enum ProcessProbe {
+    enum State { case alive, gone, reused, unknown }
+
+    static func state(of pid: Int32, started: String?) -> State {
+        if kill(pid, 0) != 0 {
+            // EPERM: it exists but belongs to another user.
+            return errno == ESRCH ? .gone : errno == EPERM ? .alive : .unknown
+        }
+        if let started, let now = startTime(of: pid), now != started { return .reused }
+        return .alive
+    }
+
+    /// When the process started, in clock ticks since boot (Linux: field 22 of /proc/<pid>/stat),
+    /// to tell a pid that was reused from the process that took the lock.
+    static func startTime(of pid: Int32) -> String? {
+        #if os(Linux)
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+              let close = stat.lastIndex(of: ")") else { return nil }
+        // Fields after the command name (which may hold spaces) start with field 3.
+        let fields = stat[stat.index(after: close)...].split(separator: " ")
+        return fields.count > 19 ? String(fields[19]) : nil
+        #else
+        return nil
+        #endif
     }
 }

@@ -10,9 +10,10 @@ struct DocumentDBTuning: Sendable {
     var batchBytes = 4 << 20
     /// ...or this many documents.
     var batchDocuments = 20_000
-    /// How often a run renews its lock, and after how long without renewal a lock is stale.
-    var lockRenewal: TimeInterval = 30
-    var lockExpiry: TimeInterval = 600
+    /// How often a run renews its lock, and after how long without renewal a lock is stale
+    /// (its holder was killed: the next run need not wait long).
+    var lockRenewal: TimeInterval = 15
+    var lockExpiry: TimeInterval = 60
 }
 
 /// The source database. DocumentDB has no snapshot across collections (and MongoDB's snapshot

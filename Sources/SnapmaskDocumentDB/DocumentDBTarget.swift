@@ -8,10 +8,11 @@ import Snapmask
 /// verification, each shadow collection replaces its staging collection with
 /// `renameCollection ... dropTarget: true`: atomic per collection, one collection after another,
 /// not across collections. Collections staging has and the source does not are dropped last, so
-/// staging ends up with the source's collections.
+/// staging ends up with the source's collections. A swap cut off half-way (a kill, a lost
+/// server) is finished by the next run, from the journal the swap writes first.
 ///
 /// One run at a time per staging database: a lock document `{_id: <database>}` in
-/// `snapmask_locks` (the unique `_id` makes the insert the test-and-set), renewed every 30 s.
+/// `snapmask_locks` (DocumentDBLock), with a lease renewed every 15 s.
 final class DocumentDBTarget: TargetSession, @unchecked Sendable {
     static let shadowPrefix = "snapmask_shadow."
     static let lockCollection = "snapmask_locks"
@@ -29,6 +30,18 @@ final class DocumentDBTarget: TargetSession, @unchecked Sendable {
     /// bypassDocumentValidation, as if the validator came after the data).
     private var collections: [String] = []
     private var validated: Set<String> = []
+    private var shadowCreated = false
+    /// The swap began (its journal is written); the collections it renamed into place so far.
+    private var swapStarted = false
+    private var swapped: [String] = []
+    /// The shadow collections discardShadow found after a failure, before it removed any.
+    private var shadowsSeen: Set<String>?
+    /// What this run found of an earlier one when it took the lock (and finished or removed).
+    private(set) var recovered: String?
+    /// Set by interrupt(): writers stop before their next bulk insert.
+    private let stopping = StopFlag()
+    /// Part of every client name of this run, to find its operations in currentOp.
+    let tag = String(UUID().uuidString.prefix(8))
 
     init(url: ConnectionString, tuning: DocumentDBTuning) throws {
         guard let database = url.database else {
@@ -55,10 +68,18 @@ final class DocumentDBTarget: TargetSession, @unchecked Sendable {
 
     // MARK: Lock
 
+    /// Takes the lock (over from a run that is gone, if need be), then deals with what such a run
+    /// left: its half-done swap is finished, its shadow collections removed.
     func lock() throws {
         let keeper = try withAdmin { try DocumentDBLock.acquire(on: $0, database: database, tuning: tuning) }
         keeper.start(url: url, tuning: tuning)
         lockKeeper = keeper
+        do {
+            try withAdmin { try recover($0, tookOver: keeper.tookOver) }
+        } catch {
+            unlock()
+            throw error
+        }
     }
 
     func unlock() {
@@ -90,7 +111,12 @@ final class DocumentDBTarget: TargetSession, @unchecked Sendable {
                                       + "snapmask cannot restore it (nothing was changed)")
         }
         // Shadows left by a run that died are ours to remove: we hold the lock.
-        try dropShadows()
+        try withAdmin { admin in
+            for name in try Self.names(admin, database: database) where name.hasPrefix(Self.shadowPrefix) {
+                try admin.run(["drop": .string(name)], on: database, context: "dropping the shadow collection \(name)")
+            }
+        }
+        shadowCreated = true
         try withAdmin { admin in
             for name in collections {
                 var command: BSONDoc = ["create": .string(Self.shadowName(name))]
@@ -110,9 +136,10 @@ final class DocumentDBTarget: TargetSession, @unchecked Sendable {
     }
 
     func makeWriter(for plan: TablePlan) throws -> any BatchWriter {
-        let client = try DocumentDBClient(url: url, applicationName: "snapmask load \(plan.name)", primaryOnly: true)
+        let client = try DocumentDBClient(url: url, applicationName: "snapmask load \(plan.name) \(tag)", primaryOnly: true)
         return DocumentDBWriter(client: client, database: database, collection: plan.name,
-                                shadow: Self.shadowName(plan.name), bypassValidation: validated.contains(plan.name))
+                                shadow: Self.shadowName(plan.name), bypassValidation: validated.contains(plan.name),
+                                stopping: stopping)
     }
 
     /// Indexes after the data: each collection's indexes in one createIndexes (unique, compound,
@@ -238,33 +265,119 @@ final class DocumentDBTarget: TargetSession, @unchecked Sendable {
     // MARK: Swap
 
     /// Renames each shadow collection over its staging collection, then drops the staging
-    /// collections the source no longer has.
+    /// collections the source no longer has. Before the first rename a journal document
+    /// (`<database>:swap` in `snapmask_locks`) records what the swap is to do, and it is removed
+    /// after the last step: if this run dies (or fails) half-way, the next run finds it and finishes
+    /// the swap with the shadows that are left (they passed every check), so staging is whole again.
+    /// Each step is retried a few times (after a lost answer, the server is asked whether it
+    /// happened) before the swap gives up.
     func swap() throws {
         guard let keeper = lockKeeper else { throw DocumentDBError("the swap needs the lock, which this run does not hold") }
         try withAdmin { admin in
             try DocumentDBLock.confirm(on: admin, database: database, run: keeper.run)
-            var swapped: [String] = []
-            for name in collections {
-                do {
-                    try Self.rename(admin, database: database, from: Self.shadowName(name), to: name)
-                    swapped.append(name)
-                } catch let error as DocumentDBError {
-                    guard !swapped.isEmpty else { throw error.adding(context: "swapping \(name) in") }
-                    let left = collections.filter { !swapped.contains($0) }
-                    let failed = error.adding(context: "swapping \(name) in")
-                    throw SwapInterrupted("\(failed); staging now holds the new copy of [\(swapped.joined(separator: ", "))] "
-                                              + "and its previous data in [\(left.joined(separator: ", "))]")
-                }
-            }
             let keep = Set(collections)
-            for entry in try admin.listCollections(database) {
+            let extras = try admin.listCollections(database).compactMap { entry -> String? in
                 guard let name = entry["name"]?.string, DocumentDBCatalog.isCopied(name), !keep.contains(name),
                       entry["type"]?.string ?? "collection" == "collection", entry["options"]?.document?["viewOn"] == nil
-                else { continue }
-                try admin.run(["drop": .string(name)], on: database,
-                              context: "dropping \(name), which the source no longer has")
+                else { return nil }
+                return name
+            }
+            try Self.writeJournal(admin, database: database, run: keeper.run, collections: collections, drop: extras)
+            swapStarted = true
+            for name in collections {
+                try Self.retrying("swapping \(name) in", admin, database: database) {
+                    let present = try Self.names(admin, database: database)
+                    // After an answer that was lost, the rename may have happened already.
+                    if !present.contains(Self.shadowName(name)) && present.contains(name) { return }
+                    try Self.rename(admin, database: database, from: Self.shadowName(name), to: name)
+                }
+                swapped.append(name)
+            }
+            for name in extras {
+                try Self.retrying("dropping \(name), which the source no longer has", admin, database: database) {
+                    guard try Self.names(admin, database: database).contains(name) else { return }
+                    try admin.run(["drop": .string(name)], on: database)
+                }
+            }
+            _ = try? Self.deleteJournal(admin, database: database)
+        }
+    }
+
+    static let journalSuffix = ":swap"
+
+    static func writeJournal(_ client: DocumentDBClient, database: String, run: String, collections: [String],
+                             drop: [String]) throws {
+        let id = database + journalSuffix
+        let journal: BSONDoc = [
+            "_id": .string(id), "run": .string(run), "collections": .array(collections.map(BSONValue.string)),
+            "drop": .array(drop.map(BSONValue.string)), "started": .date(DocumentDBLock.millis(Date())),
+        ]
+        let reply = try client.run([
+            "update": .string(lockCollection),
+            "updates": .array([.document(["q": .document(["_id": .string(id)]), "u": .document(journal), "upsert": .bool(true)])]),
+        ], on: database, context: "recording the swap of \(database) in \(lockCollection)")
+        if let error = reply["writeErrors"]?.array?.first?.document {
+            throw DocumentDBError("the swap's journal could not be written (code \(error["code"]?.int ?? 0)); nothing was swapped",
+                                  context: "recording the swap of \(database)")
+        }
+    }
+
+    static func deleteJournal(_ client: DocumentDBClient, database: String) throws {
+        try client.run(["delete": .string(lockCollection),
+                        "deletes": .array([.document(["q": .document(["_id": .string(database + journalSuffix)]),
+                                                      "limit": .int32(1)])])], on: database)
+    }
+
+    /// The names of the collections of the database.
+    static func names(_ client: DocumentDBClient, database: String) throws -> Set<String> {
+        Set(try client.listCollections(database).compactMap { $0["name"]?.string })
+    }
+
+    /// Runs `step` up to three times, a second apart; the last failure is thrown.
+    static func retrying(_ what: String, _ client: DocumentDBClient, database: String, _ step: () throws -> Void) throws {
+        var attempt = 1
+        while true {
+            do {
+                try step()
+                return
+            } catch let error as DocumentDBError {
+                guard attempt < 3 else { throw error.adding(context: what) }
+                attempt += 1
+                Thread.sleep(forTimeInterval: 1)
             }
         }
+    }
+
+    /// What a run that died left behind, found once this run holds the lock: a swap it had begun
+    /// is finished (each shadow left renamed into place, then what the source no longer had
+    /// dropped), and its other shadow collections are removed.
+    private func recover(_ admin: DocumentDBClient, tookOver: String?) throws {
+        var notes: [String] = tookOver.map { ["took over the lock of \($0)"] } ?? []
+        let journal = try admin.allDocuments(try admin.collection(database, Self.lockCollection).find(
+            ["_id": .string(database + Self.journalSuffix)], options: [:], context: "reading the swap journal of \(database)")).first
+        if let journal {
+            let planned = journal["collections"]?.array?.compactMap(\.string) ?? []
+            let present = try Self.names(admin, database: database)
+            var finished: [String] = []
+            for name in planned where present.contains(Self.shadowName(name)) {
+                try Self.retrying("finishing an earlier run's swap of \(name)", admin, database: database) {
+                    try Self.rename(admin, database: database, from: Self.shadowName(name), to: name)
+                }
+                finished.append(name)
+            }
+            for name in journal["drop"]?.array?.compactMap(\.string) ?? [] where present.contains(name) {
+                try admin.run(["drop": .string(name)], on: database, context: "finishing an earlier run's swap: dropping \(name)")
+            }
+            try Self.deleteJournal(admin, database: database)
+            notes.append("finished the swap that an earlier run (run \(journal["run"]?.string ?? "?")) had left half-done"
+                             + (finished.isEmpty ? "" : " by swapping in \(finished.joined(separator: ", "))"))
+        }
+        let shadows = try Self.names(admin, database: database).filter { $0.hasPrefix(Self.shadowPrefix) }.sorted()
+        for name in shadows {
+            try admin.run(["drop": .string(name)], on: database, context: "dropping the shadow collection \(name)")
+        }
+        if !shadows.isEmpty { notes.append("removed the shadow collections an earlier run left (\(shadows.joined(separator: ", ")))") }
+        recovered = notes.isEmpty ? nil : notes.joined(separator: "; ")
     }
 
     /// `renameCollection` runs on the admin database on MongoDB and DocumentDB; the test server
@@ -279,21 +392,123 @@ final class DocumentDBTarget: TargetSession, @unchecked Sendable {
         }
     }
 
-    func discardShadow() {
-        _ = try? dropShadows()
+    /// A client to look at the server after a failure: the admin client when it still answers,
+    /// else a new one (libmongoc reconnects, but a new client starts from a clean state).
+    private func inspectionClient() -> (DocumentDBClient?, String?) {
+        if (try? admin.run(["ping": .int32(1)], on: "admin")) != nil { return (admin, nil) }
+        do {
+            let client = try DocumentDBClient(url: url, applicationName: DocumentDBLock.holderName(database), primaryOnly: true)
+            try client.run(["ping": .int32(1)], on: "admin")
+            return (client, nil)
+        } catch {
+            return (nil, "\(error)")
+        }
     }
 
-    private func dropShadows() throws {
-        try withAdmin { admin in
-            for entry in try admin.listCollections(database) {
-                guard let name = entry["name"]?.string, name.hasPrefix(Self.shadowPrefix) else { continue }
-                try admin.run(["drop": .string(name)], on: database, context: "dropping the shadow collection \(name)")
+    /// Removes the shadow collections. After a swap that replaced some collections but not all,
+    /// the shadows of the others are kept with the swap's journal: the next run finishes that
+    /// swap before anything else, and staging is whole again.
+    func discardShadow() {
+        mutex.lock()
+        defer { mutex.unlock() }
+        let (found, _) = inspectionClient()
+        guard let client = found, let present = try? Self.names(client, database: database) else { return }
+        let shadows = present.filter { $0.hasPrefix(Self.shadowPrefix) }
+        shadowsSeen = shadows
+        if swapStarted && collections.contains(where: { !shadows.contains(Self.shadowName($0)) }) { return }
+        for name in shadows.sorted() {
+            _ = try? client.run(["drop": .string(name)], on: database)
+        }
+        if swapStarted { _ = try? Self.deleteJournal(client, database: database) }
+    }
+
+    /// Staging collection by collection: a collection whose shadow is gone (renamed into place)
+    /// holds the new copy; one whose shadow is left still holds its previous data.
+    func inspectStaging(swapStarted: Bool) -> StagingState {
+        mutex.lock()
+        defer { mutex.unlock() }
+        let (found, unreachable) = inspectionClient()
+        let present = found.flatMap { try? Self.names($0, database: database) }
+        let shadow: StagingState.Shadow
+        if let present {
+            shadow = present.contains { $0.hasPrefix(Self.shadowPrefix) } ? .left : (shadowCreated ? .removed : .none)
+        } else {
+            shadow = shadowCreated ? .unknown : .none
+        }
+        guard swapStarted, self.swapStarted else {
+            return StagingState(data: .previous, shadow: shadow, detail: recovered.map { "before its own work, this run \($0)" })
+        }
+        let shadows = shadowsSeen ?? present?.filter { $0.hasPrefix(Self.shadowPrefix) }
+        guard let shadows else {
+            return StagingState(data: .unknown, shadow: shadow,
+                                detail: "the swap had replaced \(swapped.count) of \(collections.count) collections when this "
+                                    + "run last saw it; the server cannot be reached now: \(unreachable ?? "no answer")")
+        }
+        // New: renamed by this run, or (an answer lost on the way) its shadow gone and the
+        // collection there. Anything else still holds its previous data.
+        let names = present ?? Set(swapped)
+        let replaced = collections.filter {
+            swapped.contains($0) || (!shadows.contains(Self.shadowName($0)) && names.contains($0))
+        }
+        let left = collections.filter { !replaced.contains($0) }
+        if left.isEmpty {
+            return StagingState(data: .new, shadow: shadow, detail: swapped.count == collections.count ? nil
+                                    : "every collection was swapped in; collections the source no longer has may still be "
+                                    + "there, and the next run drops them")
+        }
+        if replaced.isEmpty { return StagingState(data: .previous, shadow: shadow) }
+        let kept = left.filter { shadows.contains(Self.shadowName($0)) }
+        return StagingState(data: .partlyReplaced, shadow: shadow,
+                            detail: "the new copy is in \(replaced.joined(separator: ", ")); the previous data is still in "
+                                + "\(left.joined(separator: ", "))"
+                                + (kept.isEmpty ? "" : ", whose shadows are kept (\(kept.map(Self.shadowName).joined(separator: ", ")))")
+                                + "; the next run finishes this swap before anything else")
+    }
+
+    /// Asks the server to stop this run's operations on the shadow collections (bulk inserts,
+    /// index builds) with killOp, from a thread and a client of their own, and makes the writers
+    /// refuse further batches: returns at once. Servers that do not list running operations
+    /// (the test server) stop at the end of the current bulk insert.
+    func interrupt() {
+        stopping.set()
+        let url = self.url, database = self.database, tag = self.tag
+        let thread = Thread {
+            guard let client = try? DocumentDBClient(url: url, applicationName: "snapmask interrupt \(database)", primaryOnly: true),
+                  let reply = try? client.run(["currentOp": .int32(1)], on: "admin") else { return }
+            for case let .document(operation)? in reply["inprog"]?.array ?? [] {
+                guard let opid = operation["opid"] else { continue }
+                let namespace = operation["ns"]?.string ?? ""
+                let target = operation["command"]?.document?.fields.first?.value.string ?? ""
+                let ours = (operation["appName"]?.string ?? "").contains(tag)
+                    || namespace.hasPrefix("\(database).\(Self.shadowPrefix)")
+                    || (namespace.hasPrefix("\(database).") && target.hasPrefix(Self.shadowPrefix))
+                if ours { _ = try? client.run(["killOp": .int32(1), "op": opid], on: "admin") }
             }
         }
+        thread.name = "interrupt-\(database)"
+        thread.start()
     }
 
     func close() {
         unlock()
+    }
+}
+
+/// Set once a signal asked the run to stop; writers look before each bulk insert.
+final class StopFlag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = false
+
+    func set() {
+        lock.lock()
+        value = true
+        lock.unlock()
+    }
+
+    var isSet: Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        return value
     }
 }
 
@@ -305,13 +520,16 @@ final class DocumentDBWriter: BatchWriter {
     private let collection: OpaquePointer
     private let name: String
     private let bypassValidation: Bool
+    private let stopping: StopFlag
     private var written = 0
     /// A `bson_t` for `bson_init_static` over each document (128-byte aligned, never moved).
     private let staticDocument = UnsafeMutableRawPointer.allocate(byteCount: 128, alignment: 128)
     private let options: BSONDocument
 
-    init(client: DocumentDBClient, database: String, collection name: String, shadow: String, bypassValidation: Bool) {
+    init(client: DocumentDBClient, database: String, collection name: String, shadow: String, bypassValidation: Bool,
+         stopping: StopFlag = StopFlag()) {
         self.client = client
+        self.stopping = stopping
         self.name = name
         self.bypassValidation = bypassValidation
         collection = mongoc_client_get_collection(client.handle, database, shadow)
@@ -326,6 +544,7 @@ final class DocumentDBWriter: BatchWriter {
 
     func write(_ batch: RowBatch) throws {
         guard batch.rowCount > 0 else { return }
+        if stopping.isSet { throw RunInterrupted(signal: RunInterruption.shared.signal ?? SIGTERM) }
         guard let bulk = mongoc_collection_create_bulk_operation_with_opts(collection, options.handle) else {
             throw DocumentDBError("cannot start a bulk insert into \(name)")
         }

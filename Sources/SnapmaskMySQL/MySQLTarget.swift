@@ -3,20 +3,23 @@ import Foundation
 import Snapmask
 
 /// The staging server. The restore builds a shadow database (`<db>_snapmask_shadow`) next to the
-/// staging database; the swap is ONE `RENAME TABLE` statement that moves every staging table out
-/// (to `<db>_snapmask_old`, dropped afterwards) and every shadow table in: MySQL renames all of
-/// them atomically, so staging's tables are either all old or all new. Views, routines and
-/// triggers belong to a database and cannot be renamed across databases: they are recreated in
-/// staging right after the rename (triggers are absent for those milliseconds).
+/// staging database, complete with indexes, foreign keys, routines, views and triggers (so the
+/// overrides run as they would in staging). The swap (MySQLSwapBatch) then replaces staging's
+/// tables, triggers, views and routines in one batch the server runs to its end: staging holds
+/// the old tables with the old triggers, or the new ones with the new triggers, whatever happens
+/// to this process. The previous tables stay in `<db>_snapmask_old` until staging is complete.
 ///
 /// Administrative statements run on a connection without a default database that also holds
-/// `GET_LOCK('snapmask:<db>')`, which keeps a second restore of the same target out.
+/// `GET_LOCK('snapmask:<db>')`, which keeps a second restore of the same target out. The swap
+/// batch runs on a connection of its own holding `GET_LOCK('snapmask:swap:<db>')` until the
+/// server has finished it, so that whoever looks at staging afterwards (this run after a lost
+/// connection, or the next run after a kill) first waits for the batch to end.
 final class MySQLTarget: TargetSession, @unchecked Sendable {
-    /// How long the swap waits for sessions still using staging's tables before giving up.
-    static let swapLockWaitSeconds = 30
     /// Session settings of connections that load and change the shadow copy. Strict, so a value
     /// that does not fit is an error; zero dates allowed (they came from the source).
     static let loadSQLMode = "STRICT_ALL_TABLES,NO_AUTO_VALUE_ON_ZERO,NO_ENGINE_SUBSTITUTION"
+    /// How long the next run (or an inspection) waits for a swap batch still running on the server.
+    static let swapSettleSeconds = 30
 
     private let mutex = NSLock()
     let url: ConnectionString
@@ -24,25 +27,47 @@ final class MySQLTarget: TargetSession, @unchecked Sendable {
     let shadowName: String
     let oldName: String
     let lockName: String
+    let swapLockName: String
+    let tuning: MySQLSwapTuning
     private let admin: MySQLConnection
     private var verifier: MySQLConnection?
     private var locked = false
     private var shadowExists = false
-    private var renamed = false
+    private var shadowCreated = false
     private var objects: MySQLSchemaObjects?
+    /// Views in an order that creates them (a view on a view after it), as found in the shadow.
+    private var viewOrder: [MySQLStoredObject] = []
     private var sourceDatabase = ""
     private var changes = MySQLCopyChanges()
     private var parallelism = 2
+    /// Connections that run long statements (loads, index builds, checks): interrupt() stops them.
+    private let busy = ConnectionIDs()
+    /// What the swap did, as far as this process knows; and what the server showed after a failure.
+    private var swapOutcome: SwapOutcome = .notStarted
+    private var observation: MySQLSwapObservation?
 
-    init(url: ConnectionString) throws {
+    enum SwapOutcome {
+        case notStarted
+        /// Stopped before staging changed (the batch failed at its first step, or was put back).
+        case unchanged
+        /// The new tables and triggers are in staging; `problem`: what failed after that.
+        case swapped(problem: String?)
+        /// The batch failed half-way and could not be put back, or the connection was lost
+        /// while the server ran it: only the server can tell.
+        case unknown(String)
+    }
+
+    init(url: ConnectionString, tuning: MySQLSwapTuning = MySQLSwapTuning()) throws {
         guard let database = url.database else {
             throw MySQLError("the target URL \(url) names no database; end it with /DATABASE")
         }
         self.url = url
         self.database = database
+        self.tuning = tuning
         shadowName = MySQLIdentifier.derived(database, suffix: "_snapmask_shadow")
         oldName = MySQLIdentifier.derived(database, suffix: "_snapmask_old")
         lockName = Self.lockName(for: database)
+        swapLockName = Self.lockName(for: database, kind: "swap:")
         admin = try MySQLConnection(url: url, database: .none, purpose: Self.purpose(database))
     }
 
@@ -51,8 +76,8 @@ final class MySQLTarget: TargetSession, @unchecked Sendable {
     }
 
     /// User lock names are at most 64 characters (MySQL 5.7+).
-    static func lockName(for database: String) -> String {
-        let name = "snapmask:" + database
+    static func lockName(for database: String, kind: String = "") -> String {
+        let name = "snapmask:" + kind + database
         if name.count <= 64 { return name }
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325
         for byte in database.utf8 {
@@ -84,6 +109,17 @@ final class MySQLTarget: TargetSession, @unchecked Sendable {
                 throw TargetLocked(target: "\(database) on \(url.primaryHost.host)", holder: Self.holder(of: lockName, admin))
             }
             locked = true
+            // A run that died during its swap released the lock at once, but the server may still
+            // be finishing that run's swap batch (milliseconds): wait for it before looking.
+            guard try admin.scalar("SELECT GET_LOCK(\(admin.literal(swapLockName)), \(Self.swapSettleSeconds))") == "1" else {
+                let holder = Self.holder(of: swapLockName, admin)
+                _ = try? admin.query("SELECT RELEASE_LOCK(\(admin.literal(lockName)))")
+                locked = false
+                throw TargetLocked(target: "\(database) on \(url.primaryHost.host)",
+                                   holder: "the swap of an earlier run is still running on the server after "
+                                       + "\(Self.swapSettleSeconds) s: \(holder)")
+            }
+            try admin.query("SELECT RELEASE_LOCK(\(admin.literal(swapLockName)))")
         }
     }
 
@@ -124,6 +160,7 @@ final class MySQLTarget: TargetSession, @unchecked Sendable {
         let connection = try MySQLConnection(url: url, database: .named(shadowName), localInfile: localInfile,
                                              purpose: "snapmask \(purpose) \(database)")
         try connection.query("SET SESSION foreign_key_checks = 0, SESSION sql_mode = '\(Self.loadSQLMode)'")
+        busy.insert(connection.connectionID)
         return connection
     }
 
@@ -151,12 +188,23 @@ final class MySQLTarget: TargetSession, @unchecked Sendable {
                                      + "enable it with SET PERSIST local_infile = 1 (MySQL) or local_infile=1 in the server's "
                                      + "configuration (MariaDB)")
             }
-            // A shadow or old copy left by a run that died is ours to remove: we hold the lock.
+            if let name = objects.tables.map(\.name).first(where: { $0.hasPrefix(MySQLSwapBatch.temporaryPrefix) }) {
+                throw MySQLError("the source has a table named \(name); names starting with \(MySQLSwapBatch.temporaryPrefix) "
+                                     + "are the swap's temporary names, so snapmask cannot restore this database")
+            }
+            // A shadow or old copy left by a run that died is ours to remove (we hold the lock),
+            // unless staging is not whole: then the old copy may be the only one of some tables.
+            let found = try MySQLSwapObservation.observe(admin, database: database, shadow: shadowName, old: oldName)
+            guard found.temporaryTables.isEmpty else {
+                throw MySQLError(Self.halfSwapped(found, database: database, old: oldName, shadow: shadowName)
+                                     + "; nothing was changed by this run")
+            }
             try admin.query("DROP DATABASE IF EXISTS \(MySQLIdentifier.quoted(shadowName))")
             try admin.query("DROP DATABASE IF EXISTS \(MySQLIdentifier.quoted(oldName))")
             try admin.query("CREATE DATABASE \(MySQLIdentifier.quoted(shadowName)) CHARACTER SET "
                                 + "\(objects.characterSet) COLLATE \(objects.collation)")
             shadowExists = true
+            shadowCreated = true
         }
         let connection = try shadowConnection("schema")
         for table in objects.tables {
@@ -219,7 +267,7 @@ final class MySQLTarget: TargetSession, @unchecked Sendable {
             }
         }
         try runInParallel(checks)
-        try createStoredObjects(objects, connection, replacing: false)
+        try createStoredObjects(objects, connection)
         try connection.query("ANALYZE TABLE " + objects.tables.map { MySQLIdentifier.quoted($0.name) }.joined(separator: ", "))
     }
 
@@ -240,18 +288,18 @@ final class MySQLTarget: TargetSession, @unchecked Sendable {
     }
 
     /// Routines, then views (in an order that works: a view on a view waits for it), then triggers.
-    private func createStoredObjects(_ objects: MySQLSchemaObjects, _ connection: MySQLConnection, replacing: Bool) throws {
+    private func createStoredObjects(_ objects: MySQLSchemaObjects, _ connection: MySQLConnection) throws {
         for routine in objects.routines {
             try create(routine, connection)
         }
         var pending = objects.views
+        var created: [MySQLStoredObject] = []
         while !pending.isEmpty {
             var failed: [(MySQLStoredObject, MySQLError)] = []
             for view in pending {
-                var replaced = view
-                if replacing { replaced.sql = MySQLSQLText.orReplace(view.sql) }
                 do {
-                    try create(replaced, connection)
+                    try create(view, connection)
+                    created.append(view)
                 } catch let error as MySQLError {
                     failed.append((view, error))
                 }
@@ -259,6 +307,7 @@ final class MySQLTarget: TargetSession, @unchecked Sendable {
             if failed.count == pending.count { throw failed[0].1 }
             pending = failed.map(\.0)
         }
+        viewOrder = created
         for trigger in objects.triggers {
             try create(trigger, connection)
         }
@@ -276,10 +325,11 @@ final class MySQLTarget: TargetSession, @unchecked Sendable {
 
     /// Runs work on up to `parallelism` shadow connections at once.
     private func runInParallel(_ items: [(what: String, work: @Sendable (MySQLConnection) throws -> Void)]) throws {
-        let url = self.url, shadow = shadowName, database = self.database
+        let url = self.url, shadow = shadowName, database = self.database, busy = self.busy
         try BlockingThreads.forEach(items, threads: parallelism, name: "schema", makeContext: {
             let connection = try MySQLConnection(url: url, database: .named(shadow), purpose: "snapmask schema \(database)")
             try connection.query("SET SESSION foreign_key_checks = 0, SESSION sql_mode = '\(Self.loadSQLMode)'")
+            busy.insert(connection.connectionID)
             return connection
         }) { item, connection in
             do {
@@ -342,93 +392,100 @@ final class MySQLTarget: TargetSession, @unchecked Sendable {
 
     // MARK: Swap
 
-    /// Staging's tables out and the shadow's in with one RENAME TABLE; then routines, views and
-    /// triggers recreated in staging, and the old tables dropped.
+    /// Replaces staging's tables, triggers, routines and views with the shadow's in one batch
+    /// (MySQLSwapBatch explains the order). Before it, the shadow's triggers are read back and
+    /// dropped (a table with triggers cannot leave its database); nothing in staging changes
+    /// until the batch runs. The batch's first statement waits at most `lock_wait_timeout` for
+    /// sessions using staging's tables; it is tried `attempts` times (fewer once a signal asked
+    /// the run to stop), then the swap gives up, naming who held the tables, with staging as it was.
     func swap() throws {
         guard let objects else { throw MySQLError("the shadow copy was not prepared") }
         mutex.lock()
         verifier = nil
         mutex.unlock()
-        try withAdmin { admin in
-            let staging = MySQLIdentifier.quoted(database), shadow = MySQLIdentifier.quoted(shadowName)
-            let old = MySQLIdentifier.quoted(oldName)
-            try admin.query("SET SESSION lock_wait_timeout = \(Self.swapLockWaitSeconds), SESSION foreign_key_checks = 0")
+        let triggers = try withAdmin { admin -> [MySQLTrigger] in
             let exists = try admin.scalar("SELECT COUNT(*) FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = "
                                               + admin.literal(database)) != "0"
             if !exists {
-                try admin.query("CREATE DATABASE \(staging) CHARACTER SET \(objects.characterSet) COLLATE \(objects.collation)")
+                try admin.query("CREATE DATABASE \(MySQLIdentifier.quoted(database)) CHARACTER SET \(objects.characterSet) "
+                                    + "COLLATE \(objects.collation)")
             }
-            let db = admin.literal(database)
-            let oldTables = try admin.query("""
-                SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = \(db) AND TABLE_TYPE <> 'VIEW'
-                """).compactMap { $0[0] }
-            let oldViews = try admin.query("SELECT TABLE_NAME FROM information_schema.VIEWS WHERE TABLE_SCHEMA = \(db)")
-                .compactMap { $0[0] }
-            let oldTriggers = try admin.query("""
-                SELECT TRIGGER_NAME FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = \(db)
-                 ORDER BY EVENT_OBJECT_TABLE, ACTION_TIMING, EVENT_MANIPULATION, ACTION_ORDER
-                """).compactMap { $0[0] }
-            let oldRoutines = try admin.query("""
-                SELECT ROUTINE_TYPE, ROUTINE_NAME FROM information_schema.ROUTINES
-                 WHERE ROUTINE_SCHEMA = \(db) AND ROUTINE_TYPE IN ('PROCEDURE', 'FUNCTION')
-                """).map { ($0[0] ?? "PROCEDURE", $0[1] ?? "") }
-            // What is dropped before the rename is put back if the rename fails.
-            var restore: [(sql: String, sqlMode: String?)] = []
-            let newTables = objects.tables.map(\.name)
-            for name in oldViews where newTables.contains(name) {
-                if let sql = try admin.query("SHOW CREATE VIEW \(MySQLIdentifier.qualified(database, name))").first?[1] {
-                    restore.append((MySQLSQLText.withoutDefiner(sql), nil))
-                }
+            try admin.query("CREATE DATABASE IF NOT EXISTS \(MySQLIdentifier.quoted(oldName))")
+            if let left = try MySQLStagingCatalog.tables(admin, database: oldName), !left.isEmpty {
+                throw MySQLError("\(oldName) already holds tables (\(left.prefix(5).joined(separator: ", "))); it is where "
+                                     + "the swap keeps staging's previous tables, so nothing was changed. Drop it once you "
+                                     + "no longer need them, then run the restore again")
             }
-            for name in oldTriggers {
-                if let row = try admin.query("SHOW CREATE TRIGGER \(MySQLIdentifier.qualified(database, name))").first,
-                   row.count > 2, let sql = row[2] {
-                    restore.append((MySQLSQLText.withoutDefiner(sql), row[1]))
-                }
+            let triggers = try MySQLTrigger.read(admin, database: shadowName)
+            for trigger in triggers {
+                try admin.query("DROP TRIGGER \(MySQLIdentifier.qualified(shadowName, trigger.name))")
             }
-            try admin.query("CREATE DATABASE \(old)")
-            // Triggers cannot leave their database with RENAME TABLE: the shadow's were for the overrides.
-            for trigger in objects.triggers {
-                try admin.query("DROP TRIGGER IF EXISTS \(shadow).\(MySQLIdentifier.quoted(trigger.name))")
+            return triggers
+        }
+        let connection = try MySQLConnection(url: url, database: .named(database), purpose: "snapmask swap \(database)")
+        try connection.query("SET SESSION lock_wait_timeout = \(tuning.lockWaitSeconds), SESSION foreign_key_checks = 0")
+        guard try connection.scalar("SELECT GET_LOCK(\(connection.literal(swapLockName)), 0)") == "1" else {
+            throw MySQLError("another session holds the swap lock of \(database) (\(swapLockName)); nothing was changed")
+        }
+        swapOutcome = .unchanged
+        let ours = [adminConnectionID, connection.connectionID]
+        for attempt in 1...max(1, tuning.attempts) {
+            let batch = try withAdmin { admin -> MySQLSwapBatch in
+                endSessions(admin, sparing: ours)
+                let current = try MySQLStagingCatalog.read(admin, database: database)
+                if current.tables.contains(where: { $0.hasPrefix(MySQLSwapBatch.temporaryPrefix) }) {
+                    let found = try MySQLSwapObservation.observe(admin, database: database, shadow: shadowName, old: oldName)
+                    throw MySQLError(Self.halfSwapped(found, database: database, old: oldName, shadow: shadowName))
+                }
+                return MySQLSwapBatch(database: database, shadow: shadowName, old: oldName, current: current,
+                                      newTables: objects.tables.map(\.name), triggers: triggers, routines: objects.routines,
+                                      views: viewOrder, loadSQLMode: Self.loadSQLMode, literal: admin.literal)
             }
-            endSessions(admin)
-            try admin.query("USE \(staging)")
-            do {
-                for name in oldTriggers { try admin.query("DROP TRIGGER IF EXISTS \(MySQLIdentifier.quoted(name))") }
-                for name in oldViews where newTables.contains(name) {
-                    try admin.query("DROP VIEW IF EXISTS \(MySQLIdentifier.quoted(name))")
-                }
-                let moves = oldTables.map { "\(staging).\(MySQLIdentifier.quoted($0)) TO \(old).\(MySQLIdentifier.quoted($0))" }
-                    + newTables.map { "\(shadow).\(MySQLIdentifier.quoted($0)) TO \(staging).\(MySQLIdentifier.quoted($0))" }
-                try admin.query("RENAME TABLE " + moves.joined(separator: ", "))
-            } catch let error as MySQLError {
-                for (sql, sqlMode) in restore {
-                    _ = try? admin.query("SET SESSION sql_mode = \(admin.literal(sqlMode ?? ""))")
-                    _ = try? admin.query(sql)
-                }
-                _ = try? admin.query("USE information_schema")
-                _ = try? admin.query("DROP DATABASE IF EXISTS \(old)")
-                throw error.adding(context: "moving the shadow copy's tables into \(database) (nothing was changed)")
+            let outcome = connection.runBatch(batch.statements.map(\.sql))
+            guard let error = outcome.error else {
+                swapOutcome = .swapped(problem: nil)
+                break
             }
-            renamed = true
-            // From here on staging holds the new rows; every definition below was already created
-            // once in the shadow copy, so these statements are known to work.
-            do {
-                for (kind, name) in oldRoutines {
-                    try admin.query("DROP \(kind) IF EXISTS \(MySQLIdentifier.quoted(name))")
-                }
-                try createStoredObjects(objects, admin, replacing: true)
-                for name in oldViews where !objects.views.contains(where: { $0.name == name }) && !newTables.contains(name) {
-                    try admin.query("DROP VIEW IF EXISTS \(MySQLIdentifier.quoted(name))")
-                }
-            } catch let error as MySQLError {
-                let context = "staging \(database) already holds the new tables, but recreating its views, routines and "
-                    + "triggers failed; the previous tables are kept in \(oldName)"
-                throw SwapInterrupted("\(error.adding(context: context))")
+            if outcome.connectionLost {
+                swapOutcome = .unknown("the connection was lost while the server ran the swap (\(error))")
+                throw error.adding(context: "swapping the shadow copy into \(database)")
             }
-            try admin.query("USE information_schema")
-            try admin.query("DROP DATABASE \(old)")
-            try admin.query("DROP DATABASE \(shadow)")
+            switch batch.step(at: outcome.completed) {
+            case .prelude, .aside:
+                guard error.isLockTimeout else {
+                    throw error.adding(context: "moving staging's tables aside (nothing was changed)")
+                }
+                let blockers = (try? withAdmin { MySQLBlockers.describe($0, database: database, excluding: ours) })
+                    ?? "a session that could not be listed"
+                let stopping = RunInterruption.shared.signal != nil
+                if attempt < tuning.attempts && !stopping { continue }
+                throw MySQLError("the swap waited \(attempt == 1 ? "" : "\(attempt) times ")\(tuning.lockWaitSeconds) s for "
+                                     + "staging's tables, which are in use by \(blockers)"
+                                     + (stopping ? "; it stopped waiting because the run was asked to stop" : "")
+                                     + ". Nothing was changed: commit or end that session (KILL <connection>), then run "
+                                     + "the restore again", context: "swapping the shadow copy into \(database)")
+            case .objects:
+                swapOutcome = .swapped(problem: "recreating its routines and views failed: \(error)")
+                throw error.adding(context: "staging \(database) holds the new tables with their triggers, but recreating its "
+                                       + "routines and views failed; the previous tables are kept in \(oldName)")
+            case .dropOldTriggers, .move, .createTriggers, .name:
+                // Half-way: the statements that ran are undone, in one batch as well.
+                let undo = connection.runBatch(batch.undo(completed: outcome.completed))
+                if let failed = undo.error {
+                    swapOutcome = .unknown("the swap failed half-way (\(error)) and putting staging back failed too (\(failed))")
+                    throw error.adding(context: "swapping the shadow copy into \(database) failed half-way, and putting "
+                                           + "staging back failed too (\(failed))")
+                }
+                swapOutcome = .unchanged
+                throw error.adding(context: "swapping the shadow copy into \(database) (staging was put back as it was)")
+            }
+        }
+        _ = try? connection.query("SELECT RELEASE_LOCK(\(connection.literal(swapLockName)))")
+        // Staging is whole and new: the previous tables and the empty shadow database can go
+        // (what this fails to drop, the next run drops).
+        _ = try? withAdmin { admin in
+            try admin.query("DROP DATABASE IF EXISTS \(MySQLIdentifier.quoted(oldName))")
+            try admin.query("DROP DATABASE IF EXISTS \(MySQLIdentifier.quoted(shadowName))")
             shadowExists = false
         }
     }
@@ -436,25 +493,134 @@ final class MySQLTarget: TargetSession, @unchecked Sendable {
     /// Ends the other sessions whose default database is staging (as the PostgreSQL swap does), so
     /// they do not hold the rename up. Sessions this account may not end, and sessions that reach
     /// staging without USE, are waited for up to lock_wait_timeout.
-    private func endSessions(_ admin: MySQLConnection) {
+    private func endSessions(_ admin: MySQLConnection, sparing ours: [UInt]) {
         let ids = (try? admin.query("""
-            SELECT ID FROM information_schema.PROCESSLIST WHERE DB = \(admin.literal(database)) AND ID <> CONNECTION_ID()
+            SELECT ID FROM information_schema.PROCESSLIST
+             WHERE DB = \(admin.literal(database)) AND ID NOT IN (\(ours.map(String.init).joined(separator: ", ")))
             """))?.compactMap { $0[0] } ?? []
         for id in ids { _ = try? admin.query("KILL CONNECTION \(id)") }
     }
 
+    /// What a DBA finds after a swap the server could not finish, and how to get out of it.
+    static func halfSwapped(_ found: MySQLSwapObservation, database: String, old: String, shadow: String) -> String {
+        func list(_ names: [String]?) -> String {
+            guard let names, !names.isEmpty else { return "none" }
+            return names.prefix(10).joined(separator: ", ") + (names.count > 10 ? ", … (\(names.count) in all)" : "")
+        }
+        return "staging \(database) was left half-swapped (the server stopped in the middle of a swap): tables under "
+            + "temporary names in staging: \(list(found.temporaryTables)) (\(MySQLSwapBatch.temporaryPrefix)old_* hold "
+            + "previous data, \(MySQLSwapBatch.temporaryPrefix)new_* new data); previous tables in \(old): "
+            + "\(list(found.oldTables)); new tables still in \(shadow): \(list(found.shadowTables)). Rename the tables "
+            + "you want back into place (RENAME TABLE), or drop the temporary ones, then run the restore again"
+    }
+
+    /// A connection to look at the server after a failure: the admin connection if it still
+    /// works, else a new one (the lost one may be why we are here). nil and why when the server
+    /// cannot be reached.
+    private func inspectionConnection() -> (MySQLConnection?, String?) {
+        if (try? admin.query("SELECT 1")) != nil { return (admin, nil) }
+        do {
+            return (try MySQLConnection(url: url, database: .none, connectTimeout: 10, purpose: Self.purpose(database)), nil)
+        } catch {
+            return (nil, "\(error)")
+        }
+    }
+
+    /// Waits until no swap batch runs on the server any more (one may go on after its client was
+    /// killed or lost its connection). False when one still runs after the wait.
+    private func settle(_ connection: MySQLConnection) -> Bool {
+        let name = connection.literal(swapLockName)
+        guard (try? connection.scalar("SELECT GET_LOCK(\(name), \(Self.swapSettleSeconds))")) == "1" else { return false }
+        _ = try? connection.query("SELECT RELEASE_LOCK(\(name))")
+        return true
+    }
+
+    /// Removes the shadow database, and the old copy once staging is whole again (all old, or all
+    /// new with its triggers). After a half-finished swap everything is left as it is, for a DBA.
     func discardShadow() {
         mutex.lock()
         verifier = nil
-        mutex.unlock()
-        _ = try? withAdmin { admin in
-            if shadowExists {
-                _ = try? admin.query("USE information_schema")
-                try admin.query("DROP DATABASE IF EXISTS \(MySQLIdentifier.quoted(shadowName))")
-                if !renamed { try admin.query("DROP DATABASE IF EXISTS \(MySQLIdentifier.quoted(oldName))") }
-                shadowExists = false
-            }
+        defer { mutex.unlock() }
+        guard shadowExists else { return }
+        let (found, _) = inspectionConnection()
+        guard let connection = found, settle(connection),
+              let seen = try? MySQLSwapObservation.observe(connection, database: database, shadow: shadowName, old: oldName)
+        else { return }
+        observation = seen
+        guard seen.temporaryTables.isEmpty else { return }
+        if case .swapped(problem: .some) = swapOutcome {
+            // New tables, but views or routines are missing: keep the previous tables for now.
+        } else {
+            _ = try? connection.query("DROP DATABASE IF EXISTS \(MySQLIdentifier.quoted(oldName))")
         }
+        if (try? connection.query("DROP DATABASE IF EXISTS \(MySQLIdentifier.quoted(shadowName))")) != nil {
+            shadowExists = false
+        }
+    }
+
+    /// What staging holds now, from what this run did and what the server shows: the shadow
+    /// database still holding the run's tables means the swap never happened; the shadow empty
+    /// (or gone) with the tables in staging means it did; tables under temporary names mean the
+    /// server stopped inside the swap.
+    func inspectStaging(swapStarted: Bool) -> StagingState {
+        mutex.lock()
+        defer { mutex.unlock() }
+        let tables = objects?.tables.map(\.name) ?? []
+        let (found, unreachable) = inspectionConnection()
+        let settled = found.map(settle) ?? false
+        let now = found.flatMap { try? MySQLSwapObservation.observe($0, database: database, shadow: shadowName, old: oldName) }
+        let shadow: StagingState.Shadow
+        if let now {
+            shadow = now.shadowTables == nil ? (shadowCreated ? .removed : .none) : .left
+        } else {
+            shadow = shadowCreated ? .unknown : .none
+        }
+        guard swapStarted else { return StagingState(data: .previous, shadow: shadow) }
+        switch swapOutcome {
+        case .notStarted, .unchanged:
+            return StagingState(data: .previous, shadow: shadow)
+        case let .swapped(problem):
+            return StagingState(data: .new, shadow: shadow, detail: problem.map { "but \($0); the previous tables are in \(oldName)" })
+        case let .unknown(why):
+            // What discardShadow saw before it removed anything, else what is there now.
+            guard let seen = observation ?? now else {
+                return StagingState(data: .unknown, shadow: shadow,
+                                    detail: "\(why); the server cannot be reached now: \(unreachable ?? "no answer")")
+            }
+            if !seen.temporaryTables.isEmpty {
+                return StagingState(data: .partlyReplaced, shadow: shadow,
+                                    detail: Self.halfSwapped(seen, database: database, old: oldName, shadow: shadowName))
+            }
+            if !settled {
+                return StagingState(data: .unknown, shadow: shadow,
+                                    detail: "\(why); the server was still running the swap \(Self.swapSettleSeconds) s later")
+            }
+            if let inShadow = seen.shadowTables, !tables.isEmpty, Set(tables).isSubset(of: inShadow) {
+                return StagingState(data: .previous, shadow: shadow, detail: "\(why); the server did not run the swap")
+            }
+            if Set(tables).isSubset(of: seen.stagingTables) {
+                return StagingState(data: .new, shadow: shadow, detail: "\(why); the server finished the swap")
+            }
+            return StagingState(data: .unknown, shadow: shadow,
+                                detail: "\(why); staging holds \(seen.stagingTables.count) tables, the shadow "
+                                    + "\(seen.shadowTables?.count ?? 0), \(oldName) \(seen.oldTables?.count ?? 0)")
+        }
+    }
+
+    /// Stops the statements running on the loading and schema connections (LOAD DATA, index
+    /// builds, foreign key checks) with KILL QUERY from a connection of its own, on a thread of its
+    /// own: returns at once. The administrative connection, and the lock it holds, are spared.
+    func interrupt() {
+        let ids = busy.all
+        guard !ids.isEmpty else { return }
+        let url = self.url, database = self.database
+        let thread = Thread {
+            guard let connection = try? MySQLConnection(url: url, database: .none, connectTimeout: 5,
+                                                        purpose: "snapmask interrupt \(database)") else { return }
+            for id in ids { _ = try? connection.query("KILL QUERY \(id)") }
+        }
+        thread.name = "interrupt-\(database)"
+        thread.start()
     }
 
     func close() {
@@ -475,5 +641,23 @@ enum MySQLServerIdentity {
             ?? "\(variables["hostname"] ?? "?"):\(variables["port"] ?? "?"):\(variables["datadir"] ?? "?")"
         let name = (variables["lower_case_table_names"] ?? "0") == "0" ? database : database.lowercased()
         return server + "/" + name
+    }
+}
+
+/// Connection ids, shared between the threads that open connections and interrupt().
+final class ConnectionIDs: @unchecked Sendable {
+    private let lock = NSLock()
+    private var ids: Set<UInt> = []
+
+    func insert(_ id: UInt) {
+        lock.lock()
+        ids.insert(id)
+        lock.unlock()
+    }
+
+    var all: [UInt] {
+        lock.lock()
+        defer { lock.unlock() }
+        return ids.sorted()
     }
 }

@@ -57,16 +57,6 @@ public struct RestoreFailed: Error, Sendable, CustomStringConvertible {
     }
 }
 
-/// A swap that failed after staging had begun to change, where the engine cannot swap in one
-/// step; the message says what staging holds now.
-public struct SwapInterrupted: Error, Sendable, CustomStringConvertible {
-    public var description: String
-
-    public init(_ description: String) {
-        self.description = description
-    }
-}
-
 /// Check → shadow → parallel masked copy → schema after data → counts → overrides → leak
 /// check → swap. Any failure before the swap removes the shadow copy and leaves staging as it was.
 public struct RestoreRunner: Sendable {

@@ -1,0 +1,391 @@
+import CMySQL
+import Foundation
+import Snapmask
+
+/// How long the swap may wait for sessions that still use staging's tables.
+struct MySQLSwapTuning: Sendable {
+    /// The rename waits at most this long for a metadata lock (`lock_wait_timeout`)...
+    var lockWaitSeconds = 10
+    /// ...this many times, ending the sessions on staging before each attempt.
+    var attempts = 3
+}
+
+/// The swap as one batch of statements that the server runs to its end once it has it.
+///
+/// Constraints of MySQL and MariaDB that shape it:
+/// - RENAME TABLE moves a table with triggers only within its database (error 1435, "Trigger in
+///   wrong schema"); views cannot leave their database at all.
+/// - Trigger names are unique per database: the new triggers cannot exist next to the old ones.
+/// - Foreign key names are unique per database (InnoDB): the new tables cannot come into staging
+///   while the old ones are still there.
+/// - RENAME TABLE is refused under LOCK TABLES (MariaDB), and ALTER TABLE ... RENAME there
+///   leaves the renamed table unlocked: LOCK TABLES cannot hide the steps from other sessions.
+/// - DDL is not transactional across statements; but the server runs a multi-statement batch to
+///   its end even when the client is gone (killed, or the connection lost); only a wait for a
+///   metadata lock is abandoned when the client disconnects, and then that statement fails and
+///   the rest of the batch is skipped.
+///
+/// So the order is:
+/// 1. one RENAME TABLE moves staging's tables and views to temporary names inside staging (they
+///    keep their triggers). This is the only statement that waits for other sessions (at most
+///    `lock_wait_timeout`); if it fails or the client dies while it waits, nothing has changed.
+/// 2. the old triggers are dropped (their tables are out of sight now);
+/// 3. one RENAME TABLE moves the old tables to `<db>_snapmask_old` and the shadow's tables into
+///    staging under temporary names (no session knows those names);
+/// 4. the new triggers are created on them;
+/// 5. one RENAME TABLE gives them their names: they appear with their triggers;
+/// 6. routines and views are recreated, and the old views dropped.
+/// Steps 2–5 take milliseconds, during which staging's table names do not exist (a query gets
+/// "doesn't exist"; no session can reach a table without its triggers, nor wait on one and hold
+/// the batch up). From the sessions' point of view staging goes from all old, with the old
+/// triggers, to all new, with the new triggers; a kill or a lost connection after the batch was
+/// sent cannot stop between the two. Every statement of steps 4 and 6 already ran once, one by
+/// one, in the shadow database. All of it is valid on MySQL 8.0 as well.
+struct MySQLSwapBatch {
+    /// Temporary names start with this; a table of that name in staging is left by a swap that
+    /// the server could not finish (it crashed, or a statement failed with the client gone).
+    static let temporaryPrefix = "snapmask_swap_"
+
+    struct Statement {
+        var sql: String
+        /// What undoes it (nil: nothing to undo), for a batch that failed half-way.
+        var undo: [String]
+        var step: Step
+    }
+
+    enum Step: Int, Comparable {
+        case prelude, aside, dropOldTriggers, move, createTriggers, name, objects
+        static func < (lhs: Step, rhs: Step) -> Bool { lhs.rawValue < rhs.rawValue }
+    }
+
+    var statements: [Statement] = []
+
+    /// `old`: staging's tables and views now; `newTables`: the shadow's tables, `triggers` on them.
+    init(database: String, shadow: String, old oldDatabase: String, current: MySQLStagingCatalog,
+         newTables: [String], triggers: [MySQLTrigger], routines: [MySQLStoredObject], views: [MySQLStoredObject],
+         loadSQLMode: String, literal: (String) -> String) {
+        let staging = MySQLIdentifier.quoted(database), shadowName = MySQLIdentifier.quoted(shadow)
+        let oldName = MySQLIdentifier.quoted(oldDatabase)
+        func q(_ name: String) -> String { MySQLIdentifier.quoted(name) }
+        func rename(_ pairs: [(String, String)]) -> String {
+            "RENAME TABLE " + pairs.map { "\($0.0) TO \($0.1)" }.joined(separator: ", ")
+        }
+        func add(_ step: Step, _ sql: String, undo: [String] = []) {
+            statements.append(Statement(sql: sql, undo: undo, step: step))
+        }
+        func setMode(_ mode: String?) -> String { "SET SESSION sql_mode = \(literal(mode ?? loadSQLMode))" }
+
+        add(.prelude, setMode(nil))
+        let asideTables = current.tables.enumerated().map { ($1, Self.temporaryPrefix + "old_\($0)") }
+        let asideViews = current.views.enumerated().map { ($1, Self.temporaryPrefix + "view_\($0)") }
+        let aside = (asideTables + asideViews).map { ("\(staging).\(q($0.0))", "\(staging).\(q($0.1))") }
+        if !aside.isEmpty {
+            add(.aside, rename(aside), undo: [rename(aside.reversed().map { ($0.1, $0.0) })])
+        }
+        let asideName = Dictionary(asideTables, uniquingKeysWith: { first, _ in first })
+        for trigger in current.triggers {
+            let table = asideName[trigger.table] ?? trigger.table
+            add(.dropOldTriggers, "DROP TRIGGER \(staging).\(q(trigger.name))",
+                undo: [setMode(trigger.sqlMode), trigger.createSQL(on: table), setMode(nil)])
+        }
+        let incoming = newTables.enumerated().map { ($1, Self.temporaryPrefix + "new_\($0)") }
+        let moves = asideTables.map { ("\(staging).\(q($0.1))", "\(oldName).\(q($0.0))") }
+            + incoming.map { ("\(shadowName).\(q($0.0))", "\(staging).\(q($0.1))") }
+        if !moves.isEmpty {
+            add(.move, rename(moves), undo: [rename(moves.reversed().map { ($0.1, $0.0) })])
+        }
+        let incomingName = Dictionary(incoming, uniquingKeysWith: { first, _ in first })
+        for trigger in triggers {
+            add(.createTriggers, setMode(trigger.sqlMode))
+            add(.createTriggers, trigger.createSQL(on: incomingName[trigger.table] ?? trigger.table),
+                undo: ["DROP TRIGGER \(staging).\(q(trigger.name))"])
+        }
+        if !incoming.isEmpty {
+            let naming = incoming.map { ("\(staging).\(q($0.1))", "\(staging).\(q($0.0))") }
+            add(.name, rename(naming), undo: [rename(naming.map { ($0.1, $0.0) })])
+        }
+        for (kind, name) in current.routines {
+            add(.objects, "DROP \(kind) IF EXISTS \(staging).\(q(name))")
+        }
+        for object in routines + views {
+            add(.objects, setMode(object.sqlMode))
+            add(.objects, object.sql)
+        }
+        add(.objects, setMode(nil))
+        if !asideViews.isEmpty {
+            add(.objects, "DROP VIEW " + asideViews.map { "\(staging).\(q($0.1))" }.joined(separator: ", "))
+        }
+    }
+
+    /// Statements that put back what the first `completed` statements did (they all ended without
+    /// error, and each is atomic), newest first.
+    func undo(completed: Int) -> [String] {
+        statements.prefix(completed).reversed().flatMap(\.undo)
+    }
+
+    /// The step of statement `index` (`.objects` past the end).
+    func step(at index: Int) -> Step {
+        index < statements.count ? statements[index].step : .objects
+    }
+}
+
+/// A trigger as information_schema describes it, rebuilt as a CREATE TRIGGER on any table.
+struct MySQLTrigger: Sendable {
+    var name: String
+    var timing: String
+    var event: String
+    var table: String
+    var body: String
+    var sqlMode: String?
+
+    /// Triggers of a database in the order they fire (so recreating them in this order keeps it).
+    static func read(_ connection: MySQLConnection, database: String) throws -> [MySQLTrigger] {
+        try connection.query("""
+            SELECT TRIGGER_NAME, ACTION_TIMING, EVENT_MANIPULATION, EVENT_OBJECT_TABLE, ACTION_STATEMENT, SQL_MODE
+              FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = \(connection.literal(database))
+             ORDER BY EVENT_OBJECT_TABLE, ACTION_TIMING, EVENT_MANIPULATION, ACTION_ORDER
+            """).map { row in
+            let trigger = MySQLTrigger(name: row[0] ?? "", timing: (row[1] ?? "").uppercased(), event: (row[2] ?? "").uppercased(),
+                                       table: row[3] ?? "", body: row[4] ?? "", sqlMode: row[5])
+            // Timing and event go into the statement as words: only these may.
+            guard ["BEFORE", "AFTER"].contains(trigger.timing), ["INSERT", "UPDATE", "DELETE"].contains(trigger.event),
+                  !trigger.body.isEmpty else {
+                throw MySQLError("trigger \(trigger.name) of \(database) is described as \(trigger.timing) \(trigger.event) "
+                                     + "with an empty or unknown body; snapmask cannot recreate it")
+            }
+            return trigger
+        }
+    }
+
+    func createSQL(on table: String) -> String {
+        "CREATE TRIGGER \(MySQLIdentifier.quoted(name)) \(timing) \(event) ON \(MySQLIdentifier.quoted(table)) "
+            + "FOR EACH ROW \(body)"
+    }
+}
+
+/// What a database holds that the swap moves or replaces.
+struct MySQLStagingCatalog {
+    var tables: [String] = []
+    var views: [String] = []
+    var triggers: [MySQLTrigger] = []
+    var routines: [(kind: String, name: String)] = []
+
+    static func read(_ connection: MySQLConnection, database: String) throws -> MySQLStagingCatalog {
+        let db = connection.literal(database)
+        var catalog = MySQLStagingCatalog()
+        for row in try connection.query("SELECT TABLE_NAME, TABLE_TYPE FROM information_schema.TABLES WHERE TABLE_SCHEMA = \(db)") {
+            guard let name = row[0] else { continue }
+            if row[1] == "VIEW" { catalog.views.append(name) } else { catalog.tables.append(name) }
+        }
+        catalog.triggers = try MySQLTrigger.read(connection, database: database)
+        catalog.routines = try connection.query("""
+            SELECT ROUTINE_TYPE, ROUTINE_NAME FROM information_schema.ROUTINES
+             WHERE ROUTINE_SCHEMA = \(db) AND ROUTINE_TYPE IN ('PROCEDURE', 'FUNCTION')
+            """).map { (($0[0] ?? "") == "FUNCTION" ? "FUNCTION" : "PROCEDURE", $0[1] ?? "") }
+        return catalog
+    }
+
+    /// Base tables of a database, or nil when it does not exist.
+    static func tables(_ connection: MySQLConnection, database: String) throws -> [String]? {
+        let db = connection.literal(database)
+        guard try connection.scalar("SELECT COUNT(*) FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = \(db)") != "0" else {
+            return nil
+        }
+        return try connection.query("""
+            SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = \(db) AND TABLE_TYPE <> 'VIEW'
+            """).compactMap { $0[0] }.sorted()
+    }
+}
+
+/// How one multi-statement batch ended.
+struct MySQLBatchOutcome {
+    /// How many statements ended without error (the first `completed` of the batch).
+    var completed: Int
+    /// The error of statement `completed`, if one failed.
+    var error: MySQLError?
+    /// The connection broke: the server may still be running the rest of the batch.
+    var connectionLost: Bool { error?.isConnectionLost ?? false }
+}
+
+extension MySQLError {
+    /// The client lost its connection (CR_SERVER_GONE_ERROR, CR_SERVER_LOST, and the like).
+    var isConnectionLost: Bool { [2006, 2013, 2055].contains(code) }
+}
+
+extension MySQLConnection {
+    /// Sends the statements as ONE multi-statement query and reads every result. Multi-statement
+    /// mode is switched on for this call only, on a connection used for nothing else; the text is
+    /// made of names snapmask quotes and definitions that already ran alone (so each is exactly
+    /// one statement). Statements are separated by a line of their own, so a definition ending
+    /// in a `-- comment` cannot swallow the separator.
+    func runBatch(_ statements: [String]) -> MySQLBatchOutcome {
+        guard mysql_set_server_option(handle, MYSQL_OPTION_MULTI_STATEMENTS_ON) == 0 else {
+            return MySQLBatchOutcome(completed: 0, error: lastError)
+        }
+        defer { _ = mysql_set_server_option(handle, MYSQL_OPTION_MULTI_STATEMENTS_OFF) }
+        do {
+            try send(statements.joined(separator: "\n;\n"))
+        } catch let error as MySQLError {
+            return MySQLBatchOutcome(completed: 0, error: error)
+        } catch {
+            return MySQLBatchOutcome(completed: 0, error: MySQLError("\(error)"))
+        }
+        var completed = 0
+        while true {
+            if let result = mysql_store_result(handle) {
+                mysql_free_result(result)
+            } else if mysql_field_count(handle) != 0 {
+                return MySQLBatchOutcome(completed: completed, error: lastError)
+            }
+            completed += 1
+            let next = mysql_next_result(handle)
+            if next == -1 { return MySQLBatchOutcome(completed: completed, error: nil) }
+            if next > 0 { return MySQLBatchOutcome(completed: completed, error: lastError) }
+        }
+    }
+}
+
+/// Who keeps a rename of staging's tables waiting, described for a DBA: connection id, account,
+/// client address, what it does (statements with their literals replaced by `?`, so neither
+/// data nor passwords are shown).
+enum MySQLBlockers {
+    static func describe(_ connection: MySQLConnection, database: String, excluding ours: [UInt]) -> String {
+        let db = connection.literal(database)
+        let excluded = ours.map(String.init).joined(separator: ", ")
+        // Exact where the server keeps metadata locks: performance_schema (MySQL 8.0, MariaDB
+        // with it on), or MariaDB's METADATA_LOCK_INFO plugin.
+        var holders = (try? connection.query("""
+            SELECT DISTINCT t.PROCESSLIST_ID FROM performance_schema.metadata_locks m
+              JOIN performance_schema.threads t ON t.THREAD_ID = m.OWNER_THREAD_ID
+             WHERE m.OBJECT_SCHEMA = \(db) AND m.LOCK_STATUS = 'GRANTED' AND t.PROCESSLIST_ID NOT IN (\(excluded))
+            """))?.compactMap { $0[0] } ?? []
+        if holders.isEmpty {
+            holders = (try? connection.query("""
+                SELECT DISTINCT THREAD_ID FROM information_schema.METADATA_LOCK_INFO
+                 WHERE TABLE_SCHEMA = \(db) AND THREAD_ID NOT IN (\(excluded))
+                """))?.compactMap { $0[0] } ?? []
+        }
+        var exact = !holders.isEmpty
+        if holders.isEmpty {
+            // Otherwise the candidates, likeliest first: sessions in staging, statements that name
+            // it, then sessions in a transaction (which keeps the lock of every table it touched
+            // until it ends), idle ones first (a forgotten transaction), oldest first.
+            let pattern = connection.literal("%" + database.replacingOccurrences(of: "\\", with: "\\\\")
+                .replacingOccurrences(of: "%", with: "\\%").replacingOccurrences(of: "_", with: "\\_") + "%")
+            holders = (try? connection.query("""
+                SELECT p.ID FROM information_schema.PROCESSLIST p
+                  LEFT JOIN information_schema.INNODB_TRX t ON t.trx_mysql_thread_id = p.ID
+                 WHERE p.ID NOT IN (\(excluded)) AND p.COMMAND NOT IN ('Daemon', 'Binlog Dump')
+                   AND (t.trx_started IS NOT NULL OR p.DB = \(db) OR p.INFO LIKE \(pattern))
+                   AND COALESCE(p.STATE, '') NOT LIKE 'Waiting for table metadata lock%'
+                 ORDER BY COALESCE(p.DB = \(db), 0) DESC, COALESCE(p.INFO LIKE \(pattern), 0) DESC,
+                          p.COMMAND = 'Sleep' DESC, t.trx_started
+                """))?.compactMap { $0[0] } ?? []
+            exact = false
+        }
+        guard !holders.isEmpty else {
+            return "a session this account cannot see (the PROCESS privilege shows every session)"
+        }
+        let described = holders.prefix(5).map { describeSession($0, connection) }
+        var text = described.joined(separator: "; ")
+        if holders.count > 5 { text += "; and \(holders.count - 5) more" }
+        return exact ? text : (holders.count == 1 ? "probably " : "probably one of: ") + text
+    }
+
+    static func describeSession(_ id: String, _ connection: MySQLConnection) -> String {
+        guard let row = (try? connection.query("""
+            SELECT p.USER, p.HOST, p.DB, p.COMMAND, p.TIME, p.INFO, t.trx_started,
+                   TIMESTAMPDIFF(SECOND, t.trx_started, NOW())
+              FROM information_schema.PROCESSLIST p
+              LEFT JOIN information_schema.INNODB_TRX t ON t.trx_mysql_thread_id = p.ID
+             WHERE p.ID = \(id)
+            """))?.first else { return "connection \(id) (it ended meanwhile)" }
+        var text = "connection \(id) (user \(row[0] ?? "?"), client \(row[1] ?? "?")"
+        if let db = row[2] { text += ", database \(db)" }
+        if let info = row[5], !info.isEmpty {
+            text += ", running for \(row[4] ?? "?") s: \(statementShape(info))"
+        } else {
+            text += ", \(row[3] == "Sleep" ? "idle" : row[3] ?? "?") for \(row[4] ?? "?") s"
+        }
+        if let started = row[6] { text += ", in a transaction open since \(started) (\(row[7] ?? "?") s)" }
+        return text + ")"
+    }
+
+    /// A statement without its literals and comments, at most 160 characters: what it does,
+    /// never the values it carries.
+    static func statementShape(_ sql: String) -> String {
+        var output = ""
+        let scalars = Array(sql.unicodeScalars)
+        var index = 0
+        var lastWasSpace = false
+        func isWord(_ scalar: Unicode.Scalar) -> Bool {
+            CharacterSet.alphanumerics.contains(scalar) || scalar == "_" || scalar == "$" || scalar.value >= 0x80
+        }
+        while index < scalars.count {
+            let scalar = scalars[index]
+            switch scalar {
+            case "'", "\"":
+                index += 1
+                while index < scalars.count {
+                    if scalars[index] == "\\" { index += 2; continue }
+                    if scalars[index] == scalar {
+                        if index + 1 < scalars.count && scalars[index + 1] == scalar { index += 2; continue }
+                        break
+                    }
+                    index += 1
+                }
+                index += 1
+                output += "?"
+                lastWasSpace = false
+            case "`":
+                let start = index
+                index += 1
+                while index < scalars.count && scalars[index] != "`" { index += 1 }
+                index += 1
+                output.unicodeScalars.append(contentsOf: scalars[start..<min(index, scalars.count)])
+                lastWasSpace = false
+            case "#":
+                while index < scalars.count && scalars[index] != "\n" { index += 1 }
+            case "-" where index + 1 < scalars.count && scalars[index + 1] == "-":
+                while index < scalars.count && scalars[index] != "\n" { index += 1 }
+            case "/" where index + 1 < scalars.count && scalars[index + 1] == "*":
+                index += 2
+                while index + 1 < scalars.count && !(scalars[index] == "*" && scalars[index + 1] == "/") { index += 1 }
+                index += 2
+            case _ where scalar.properties.isWhitespace:
+                if !lastWasSpace && !output.isEmpty { output += " " }
+                lastWasSpace = true
+                index += 1
+            case _ where isWord(scalar):
+                let start = index
+                while index < scalars.count && (isWord(scalars[index]) || scalars[index] == ".") { index += 1 }
+                let word = String(String.UnicodeScalarView(scalars[start..<index]))
+                // Numbers (and hex or bit literals such as 0x1F, x'..' is a string above) are values.
+                output += word.first!.isNumber ? "?" : word
+                lastWasSpace = false
+            default:
+                output.unicodeScalars.append(scalar)
+                lastWasSpace = false
+                index += 1
+            }
+        }
+        output = output.trimmingCharacters(in: .whitespaces)
+        return output.count > 160 ? String(output.prefix(160)) + "…" : output
+    }
+}
+
+/// What the server shows of a swap after a failure: where the run's tables are.
+struct MySQLSwapObservation: Sendable {
+    /// Staging's base tables, and those of them under a temporary swap name.
+    var stagingTables: [String]
+    var temporaryTables: [String] { stagingTables.filter { $0.hasPrefix(MySQLSwapBatch.temporaryPrefix) } }
+    /// Tables of the shadow and old databases (nil: the database does not exist).
+    var shadowTables: [String]?
+    var oldTables: [String]?
+
+    static func observe(_ connection: MySQLConnection, database: String, shadow: String, old: String) throws -> MySQLSwapObservation {
+        MySQLSwapObservation(stagingTables: try MySQLStagingCatalog.tables(connection, database: database) ?? [],
+                             shadowTables: try MySQLStagingCatalog.tables(connection, database: shadow),
+                             oldTables: try MySQLStagingCatalog.tables(connection, database: old))
+    }
+}
