@@ -1,35 +1,38 @@
 import Foundation
 import Snapmask
 
-/// A collection's options (`create`) and indexes (`createIndexes`) inside a SchemaDefinition:
+/// Each collection's options (`create`) and indexes (`createIndexes`) inside a SchemaDefinition:
 /// their BSON in base64, so every type (collations, validators with regexes, TTL numbers) comes
 /// back exactly as listCollections and listIndexes gave it.
-struct DocumentDBSchemaDefinition {
-    let definition: SchemaDefinition
+struct DocumentDBSchemaDefinition: Codable {
+    struct Collection: Codable {
+        var name: String
+        var options: String
+        var indexes: [String]
+    }
+
+    var collections: [Collection]
 
     init(_ definition: SchemaDefinition) throws {
-        guard definition.engine == "documentdb" else {
-            throw DocumentDBError("a DocumentDB target cannot restore a \(definition.engine) schema")
-        }
-        self.definition = definition
+        self = try definition.payload(DocumentDBSchemaDefinition.self, for: .documentdb)
     }
 
-    static func make(_ collections: [CollectionInfo]) -> SchemaDefinition {
-        var definition = SchemaDefinition(engine: "documentdb")
-        for collection in collections {
-            definition.sections["options:" + collection.name] = encode(collection.options)
-            definition.sections["indexes:" + collection.name] = encode(["indexes": .array(collection.indexes.map { .document($0) })])
-        }
-        return definition
+    private init(collections: [Collection]) {
+        self.collections = collections
     }
 
-    func options(of collection: String) -> BSONDoc {
-        (try? Self.decode(definition.sections["options:" + collection])) ?? [:]
+    static func make(_ infos: [CollectionInfo]) throws -> SchemaDefinition {
+        try SchemaDefinition(engine: .documentdb, payload: DocumentDBSchemaDefinition(collections: infos.map { info in
+            Collection(name: info.name, options: encode(info.options), indexes: info.indexes.map(encode))
+        }))
     }
 
-    func indexes(of collection: String) -> [BSONDoc] {
-        guard case let .array(items)? = (try? Self.decode(definition.sections["indexes:" + collection]))?["indexes"] else { return [] }
-        return items.compactMap(\.document)
+    func options(of collection: String) throws -> BSONDoc {
+        try Self.decode(collections.first { $0.name == collection }?.options)
+    }
+
+    func indexes(of collection: String) throws -> [BSONDoc] {
+        try (collections.first { $0.name == collection }?.indexes ?? []).map { try Self.decode($0) }
     }
 
     static func encode(_ document: BSONDoc) -> String {
@@ -39,7 +42,10 @@ struct DocumentDBSchemaDefinition {
     }
 
     static func decode(_ text: String?) throws -> BSONDoc {
-        guard let text, let data = Data(base64Encoded: text) else { return [:] }
+        guard let text else { return [:] }
+        guard let data = Data(base64Encoded: text) else {
+            throw DocumentDBError("the stored schema holds an option or index that is not base64 BSON; make a new snapshot")
+        }
         return try BSONDoc(bytes: Array(data))
     }
 }

@@ -62,7 +62,7 @@ final class DocumentDBSource: SourceSession, @unchecked Sendable {
 
     /// Each collection's options and indexes, as a snapshot stores them.
     func schemaDefinition() throws -> SchemaDefinition {
-        DocumentDBSchemaDefinition.make(collections)
+        try DocumentDBSchemaDefinition.make(collections)
     }
 
     func makeReader(for plan: TablePlan) throws -> any BatchReader {

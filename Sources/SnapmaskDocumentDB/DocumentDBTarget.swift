@@ -106,7 +106,7 @@ final class DocumentDBTarget: TargetSession, @unchecked Sendable {
             throw DocumentDBError("the shadow collection of \(name) would be \(database).\(Self.shadowName(name)), longer than "
                                       + "\(Self.maxNamespaceBytes) bytes; shorten the collection name")
         }
-        for name in collections where stored.options(of: name)["timeseries"] != nil {
+        for name in collections where try stored.options(of: name)["timeseries"] != nil {
             throw DocumentDBError("\(name) is a time-series collection, which renameCollection cannot move into place; "
                                       + "snapmask cannot restore it (nothing was changed)")
         }
@@ -120,7 +120,7 @@ final class DocumentDBTarget: TargetSession, @unchecked Sendable {
         try withAdmin { admin in
             for name in collections {
                 var command: BSONDoc = ["create": .string(Self.shadowName(name))]
-                let options = stored.options(of: name)
+                let options = try stored.options(of: name)
                 for (key, value) in options.fields where !["viewOn", "pipeline", "autoIndexId"].contains(key) {
                     command[key] = value
                 }
@@ -148,7 +148,7 @@ final class DocumentDBTarget: TargetSession, @unchecked Sendable {
         let stored = try DocumentDBSchemaDefinition(definition)
         try withAdmin { admin in
             for name in collections {
-                let indexes = stored.indexes(of: name).map { index -> BSONValue in
+                let indexes = try stored.indexes(of: name).map { index -> BSONValue in
                     var spec = index
                     spec["ns"] = nil
                     return .document(spec)

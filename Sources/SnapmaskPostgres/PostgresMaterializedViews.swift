@@ -7,8 +7,6 @@ import Snapmask
 /// refreshes them once the rows, indexes and overrides are in and before the leak check.
 enum PostgresMaterializedViews {
     /// The key in the schema definition (and so in a snapshot's manifest).
-    static let definitionKey = "materialized-views"
-
     /// Populated materialized views, dependencies first, as (schema, name); `leftOut` are
     /// qualified names not in the shadow (they read foreign tables).
     static func refreshOrder(_ connection: PostgresConnection, leavingOut leftOut: Set<String>) throws -> [[String]] {
@@ -47,15 +45,6 @@ enum PostgresMaterializedViews {
         }
         for view in views { visit(view[0]!) }
         return ordered
-    }
-
-    static func encode(_ views: [[String]]) -> String {
-        String(decoding: (try? JSONEncoder().encode(views)) ?? Data("[]".utf8), as: UTF8.self)
-    }
-
-    static func decode(_ text: String?) -> [[String]] {
-        guard let text else { return [] }
-        return ((try? JSONDecoder().decode([[String]].self, from: Data(text.utf8))) ?? []).filter { $0.count == 2 }
     }
 
     /// Refreshes and analyzes each view in order.

@@ -119,7 +119,6 @@ final class PostgresSource: SourceSession, @unchecked Sendable {
         }
         lock.unlock()
         let dump = PostgresSchemaDump(source: url, leftOut: leftOut, lockTimeoutMilliseconds: lockTimeoutMilliseconds)
-        var made = SchemaDefinition(engine: "postgres")
         let sections: [PostgresSchemaDump.Section: String]
         do {
             sections = try dump.sections(snapshot: snapshot, serverVersion: serverVersion)
@@ -130,12 +129,12 @@ final class PostgresSource: SourceSession, @unchecked Sendable {
             throw Self.queuedBehindSnapshot("a table", who: who)
                 .adding(context: "reading the source's schema with pg_dump (\(failed.description))")
         }
-        for (section, sql) in sections { made.sections[section.rawValue] = sql }
-        for (name, value) in try sequenceValues() { made.values["sequence:" + name] = value }
         let views = try withCoordinator {
             try PostgresMaterializedViews.refreshOrder($0, leavingOut: Set(leftOut.map(\.qualified)))
         }
-        if !views.isEmpty { made.values[PostgresMaterializedViews.definitionKey] = PostgresMaterializedViews.encode(views) }
+        let made = try SchemaDefinition(engine: .postgres, payload: PostgresSchemaPayload(
+            preData: sections[.preData] ?? "", postData: sections[.postData] ?? "",
+            sequences: Dictionary(try sequenceValues(), uniquingKeysWith: { first, _ in first }), materializedViews: views))
         lock.lock()
         definition = made
         lock.unlock()

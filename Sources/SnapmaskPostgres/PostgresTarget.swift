@@ -119,7 +119,7 @@ final class PostgresTarget: TargetSession, @unchecked Sendable {
     }
 
     func prepareShadow(definition: SchemaDefinition, plan: RestorePlan) throws {
-        guard definition.engine == "postgres" else { throw PostgresError("a PostgreSQL target cannot restore a \(definition.engine) schema") }
+        let schema = try PostgresSchemaPayload.from(definition)
         // A shadow left by a run that died is ours to remove: we hold the lock.
         try withAdmin { admin in
             try admin.execute("DROP DATABASE IF EXISTS \(PostgresIdentifier.quoted(shadowName)) WITH (FORCE)")
@@ -129,7 +129,7 @@ final class PostgresTarget: TargetSession, @unchecked Sendable {
         }
         let connection = try shadowConnection("schema")
         do {
-            try connection.execute(definition.sections[PostgresSchemaDump.Section.preData.rawValue] ?? "")
+            try connection.execute(schema.preData)
         } catch let error as PostgresError {
             throw error.adding(context: "creating tables, types and functions in the shadow copy")
         }
@@ -147,7 +147,8 @@ final class PostgresTarget: TargetSession, @unchecked Sendable {
     /// foreign keys (validated against the rows) in parallel, then triggers and the rest in dump
     /// order; then sequence values and statistics.
     func finishSchema(definition: SchemaDefinition, plan: RestorePlan) throws {
-        let script = PostgresDumpScript(definition.sections[PostgresSchemaDump.Section.postData.rawValue] ?? "")
+        let schema = try PostgresSchemaPayload.from(definition)
+        let script = PostgresDumpScript(schema.postData)
         let threads = max(1, ProcessInfo.processInfo.activeProcessorCount)
         let makeConnection: @Sendable () throws -> PostgresSessionBox = { [self] in
             let connection = try shadowConnection("schema")
@@ -163,14 +164,14 @@ final class PostgresTarget: TargetSession, @unchecked Sendable {
             }
             let connection = try makeConnection().connection
             for entry in script.others { try connection.execute(entry.sql) }
-            for (key, value) in definition.values where key.hasPrefix("sequence:") {
-                try connection.execute("SELECT setval($1::regclass, $2::bigint, true)", [String(key.dropFirst(9)), value])
+            for (name, value) in schema.sequences.sorted(by: { $0.key < $1.key }) {
+                try connection.execute("SELECT setval($1::regclass, $2::bigint, true)", [name, value])
             }
         } catch let error as PostgresError {
             throw error.adding(context: "creating indexes, constraints, foreign keys and triggers in the shadow copy")
         }
         mutex.lock()
-        materializedViews = PostgresMaterializedViews.decode(definition.values[PostgresMaterializedViews.definitionKey])
+        materializedViews = schema.materializedViews.filter { $0.count == 2 }
         mutex.unlock()
         let tables = plan.schema.tables.map { PostgresIdentifier.qualified($0.name) }
         try BlockingThreads.forEach(tables, threads: threads, name: "analyze", makeContext: {

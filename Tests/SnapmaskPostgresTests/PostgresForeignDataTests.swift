@@ -120,7 +120,8 @@ import Testing
         let definition = try snapshot.schemaDefinition()
         let notices = snapshot.notices
         snapshot.close()
-        let applied = definition.sections.values.joined(separator: "\n")
+        let schema = try PostgresSchemaPayload.from(definition)
+        let applied = schema.preData + "\n" + schema.postData
         #expect(applied.contains("CREATE TABLE public.people") && applied.contains("CREATE VIEW public.local_emails"))
         for absent in [Self.password, "prod_link", "USER MAPPING", "remote_people", "remote_emails", "remote_email_count"] {
             #expect(!applied.contains(absent), "the applied schema holds \(absent)")

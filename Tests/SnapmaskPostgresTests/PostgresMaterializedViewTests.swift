@@ -60,7 +60,7 @@ import Testing
         let source = try scratch.url("src", create: true, sql: Self.sourceSQL)
         let snapshot = try PostgresSource(url: source)
         defer { snapshot.close() }
-        let views = PostgresMaterializedViews.decode(try snapshot.schemaDefinition().values[PostgresMaterializedViews.definitionKey])
+        let views = try PostgresSchemaPayload.from(try snapshot.schemaDefinition()).materializedViews
         #expect(views == [["public", "a_plans"], ["public", "user_directory"], ["public", "domain_counts"]])
     }
 }

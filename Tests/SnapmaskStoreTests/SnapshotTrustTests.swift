@@ -63,7 +63,9 @@ import Testing
         try setup.writeManifest("edited", original)
         let snapshot = try setup.catalog().open(named: "edited", database: "app")
         var metadata = snapshot.metadata
-        metadata.definition.sections["pre-data"] = "DROP TABLE marker;\n" + (metadata.definition.sections["pre-data"] ?? "")
+        var payload = try #require(try JSONSerialization.jsonObject(with: metadata.definition.payload) as? [String: Any])
+        payload["preData"] = "DROP TABLE marker;\n" + (payload["preData"] as? String ?? "")
+        metadata.definition.payload = try JSONSerialization.data(withJSONObject: payload)
         let text = Array(try SnapshotManifest.encoder(pretty: false).encode(metadata))
         let forged = try PartCodec.encode(text, key: nil, context: [])
         let store = try setup.rawStore()

@@ -1,7 +1,7 @@
 import Foundation
 
 /// The database engines snapmask drives.
-public enum Engine: String, Sendable, CaseIterable {
+public enum Engine: String, Sendable, Codable, CaseIterable {
     case postgres, mysql, documentdb
 
     static func named(_ text: String) -> Engine? {

@@ -49,11 +49,11 @@ extension TargetSession {
     public func interrupt() {}
 
     public func prepareShadow(definition: SchemaDefinition, plan: RestorePlan) throws {
-        throw EngineUnsupported(engine: definition.engine, feature: "restoring from snapshots")
+        throw EngineUnsupported(engine: definition.engine.rawValue, feature: "restoring from snapshots")
     }
 
     public func finishSchema(definition: SchemaDefinition, plan: RestorePlan) throws {
-        throw EngineUnsupported(engine: definition.engine, feature: "restoring from snapshots")
+        throw EngineUnsupported(engine: definition.engine.rawValue, feature: "restoring from snapshots")
     }
 }
 
