@@ -91,13 +91,7 @@ final class DocumentDBTarget: TargetSession, @unchecked Sendable {
 
     // MARK: Shadow
 
-    func prepareShadow(source: any SourceSession, plan: RestorePlan) throws {
-        try prepareShadow(definition: try source.schemaDefinition(), plan: plan)
-    }
 
-    func finishSchema(source: any SourceSession, plan: RestorePlan) throws {
-        try finishSchema(definition: try source.schemaDefinition(), plan: plan)
-    }
 
     func prepareShadow(definition: SchemaDefinition, plan: RestorePlan) throws {
         let stored = try DocumentDBSchemaDefinition(definition)

@@ -11,14 +11,6 @@ struct MySQLCopyChanges: Sendable {
 
     init() {}
 
-    init(plan: RestorePlan) {
-        for table in plan.tables {
-            let masked = Dictionary(table.maskedColumns.map { ($0.name, $0.transformer.name) }, uniquingKeysWith: { first, _ in first })
-            if !masked.isEmpty { maskedColumns[table.name] = masked }
-            if table.skipData || table.whereClause != nil { leftOutRows.insert(table.name) }
-        }
-    }
-
     init(definition: SchemaDefinition, plan: RestorePlan) {
         for table in plan.tables {
             let masked = definition.maskedColumns(of: table.name)

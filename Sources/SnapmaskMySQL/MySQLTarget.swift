@@ -164,11 +164,6 @@ final class MySQLTarget: TargetSession, @unchecked Sendable {
         return connection
     }
 
-    func prepareShadow(source: any SourceSession, plan: RestorePlan) throws {
-        guard let source = source as? MySQLSource else { throw MySQLError("a MySQL target needs a MySQL source") }
-        try prepareShadow(source.objects, sourceDatabase: source.database, changes: MySQLCopyChanges(plan: plan),
-                          parallelism: source.snapshotConnections)
-    }
 
     func prepareShadow(definition: SchemaDefinition, plan: RestorePlan) throws {
         let (objects, sourceDatabase) = try MySQLSchemaObjects.from(definition)
@@ -234,9 +229,6 @@ final class MySQLTarget: TargetSession, @unchecked Sendable {
     /// Secondary indexes (in parallel, one table per connection, largest first), then foreign keys
     /// (checked against the rows where they could have broken); then routines, views and triggers,
     /// so overrides run with them as they would in staging; then fresh statistics.
-    func finishSchema(source: any SourceSession, plan: RestorePlan) throws {
-        try finishSchema(plan: plan)
-    }
 
     func finishSchema(definition: SchemaDefinition, plan: RestorePlan) throws {
         try finishSchema(plan: plan)

@@ -9,13 +9,11 @@ public protocol BatchWriter: AnyObject {
 public protocol TargetSession: AnyObject, Sendable {
     /// Takes the one-run-at-a-time lock of this target, or fails naming the holder.
     func lock() throws
-    /// Creates the shadow copy with the source's schema, without indexes, constraints and triggers.
-    func prepareShadow(source: any SourceSession, plan: RestorePlan) throws
+    /// Creates the shadow copy with the source's schema (read from the source, or stored in a
+    /// snapshot), without indexes, constraints and triggers.
+    func prepareShadow(definition: SchemaDefinition, plan: RestorePlan) throws
     func makeWriter(for plan: TablePlan) throws -> any BatchWriter
     /// Indexes, constraints, foreign keys (validated), triggers, sequence values, statistics.
-    func finishSchema(source: any SourceSession, plan: RestorePlan) throws
-    /// The same two steps from a stored schema definition (a restore from a snapshot).
-    func prepareShadow(definition: SchemaDefinition, plan: RestorePlan) throws
     func finishSchema(definition: SchemaDefinition, plan: RestorePlan) throws
     func countRows(_ plan: TablePlan) throws -> Int
     func applyOverrides(_ overrides: OverrideList) throws -> [OverrideOutcome]
@@ -47,14 +45,6 @@ extension TargetSession {
     }
 
     public func interrupt() {}
-
-    public func prepareShadow(definition: SchemaDefinition, plan: RestorePlan) throws {
-        throw EngineUnsupported(engine: definition.engine.rawValue, feature: "restoring from snapshots")
-    }
-
-    public func finishSchema(definition: SchemaDefinition, plan: RestorePlan) throws {
-        throw EngineUnsupported(engine: definition.engine.rawValue, feature: "restoring from snapshots")
-    }
 }
 
 /// Another run holds the lock of a target: `restore` and `run` stop at once and name the holder.

@@ -79,22 +79,22 @@ public struct RestoreRunner: Sendable {
         self.snapshot = snapshot
     }
 
-    /// Opens the source snapshot and checks the rules against its schema; nothing is written.
-    /// From a sanitized snapshot, the rows are masked already and were checked when it was made.
+    /// Opens where the rows come from and plans the restore; nothing is written. From the source:
+    /// its snapshot, the rules checked against its schema. From a sanitized snapshot: rows masked
+    /// already, checked when it was made.
     public func plan() throws -> (plan: RestorePlan, source: any SourceSession) {
+        let input = try open()
+        return (input.plan, input.source)
+    }
+
+    func open() throws -> RestoreInput {
         if let snapshot {
             observer.phase(database.name, "reading sanitized snapshot \(snapshot.name)")
-            let source = try snapshot.open()
-            return (RestorePlan.masked(schema: source.schema, rules: rules), source)
+            return try RestoreInput(snapshot: snapshot, rules: rules)
         }
         observer.phase(database.name, "opening the source snapshot (\(database.source))")
-        let source = try engine.openSource(readers: options.jobs)
-        do {
-            return (try RestorePlan.make(rules: rules, source: source), source)
-        } catch {
-            source.close()
-            throw error
-        }
+        return try RestoreInput(source: try engine.openSource(readers: options.jobs), engine: engine, rules: rules,
+                                leakSampleSize: options.leakSampleSize)
     }
 
     /// `lockedTarget`: a target session whose lock the caller already holds (`snapmask run`
@@ -112,8 +112,9 @@ public struct RestoreRunner: Sendable {
             return RestoreFailed(database: database.name, step: step, underlying: "\(error)", report: report,
                                  staging: staging)
         }
-        let (plan, source): (RestorePlan, any SourceSession)
-        do { (plan, source) = try self.plan() } catch { throw fail(error) }
+        let input: RestoreInput
+        do { input = try open() } catch { throw fail(error) }
+        let (plan, source) = (input.plan, input.source)
         defer { source.close() }
         for notice in source.notices { observer.phase(database.name, notice) }
 
@@ -140,41 +141,23 @@ public struct RestoreRunner: Sendable {
             try interruption.check()
             step = "creating the shadow copy"
             observer.phase(database.name, "creating the shadow copy on \(database.target)")
-            if let snapshot {
-                try target.prepareShadow(definition: snapshot.definition, plan: plan)
-            } else {
-                try target.prepareShadow(source: source, plan: plan)
-            }
+            let definition = try input.definition()
+            try target.prepareShadow(definition: definition, plan: plan)
 
             step = "copying tables"
             observer.phase(database.name, "copying \(plan.tables.count) tables with \(options.jobs) jobs")
-            let engine = self.engine
-            let masked = source.isMasked
-            let makeMasker: @Sendable (TablePlan) -> any BatchMasker = { plan in
-                masked ? MaskedAlready() : engine.makeMasker(for: plan)
-            }
             report.tables = try interruption.whileRunning(onInterrupt: { target.interrupt() }) {
                 try TableCopier(database: database.name, options: options, observer: observer)
-                    .copy(plan.tables, source: source, makeWriter: { try target.makeWriter(for: $0) }, makeMasker: makeMasker)
+                    .copy(plan.tables, source: source, makeWriter: { try target.makeWriter(for: $0) },
+                          makeMasker: input.makeMasker)
             }
-            if let snapshot {
-                // Masked when the snapshot was made: the report says which columns were.
-                for index in report.tables.indices {
-                    let masked = snapshot.definition.maskedColumns(of: report.tables[index].name)
-                    let columns = plan.table(named: report.tables[index].name)?.columns.map(\.name) ?? []
-                    report.tables[index].maskedColumns = columns.filter { masked[$0] != nil }
-                }
-            }
+            input.recordMaskedColumns(in: &report.tables)
 
             try interruption.check()
             step = "creating indexes, constraints and triggers"
             observer.phase(database.name, "creating indexes, constraints, foreign keys and triggers; analyzing")
             try interruption.whileRunning(onInterrupt: { target.interrupt() }) {
-                if let snapshot {
-                    try target.finishSchema(definition: snapshot.definition, plan: plan)
-                } else {
-                    try target.finishSchema(source: source, plan: plan)
-                }
+                try target.finishSchema(definition: definition, plan: plan)
             }
             try interruption.check()
 
@@ -187,16 +170,8 @@ public struct RestoreRunner: Sendable {
             report.overrides = try target.applyOverrides(database.overrides)
 
             step = "checking for leaked values"
-            if let snapshot {
-                // The originals are not at hand (that is the point of a snapshot): the snapshot
-                // carries keyed digests of a sample of them, and the copy is compared with those.
-                observer.phase(database.name, "checking the shadow copy against the originals sampled into \(snapshot.name)")
-                report.leakChecks = try snapshot.checkLeaks(plan, target)
-            } else {
-                observer.phase(database.name, "checking for original values in the shadow copy")
-                report.leakChecks = try LeakCheck.run(plan: plan, source: source, target: target,
-                                                      sampleSize: options.leakSampleSize)
-            }
+            observer.phase(database.name, input.leakCheckPhase)
+            report.leakChecks = try input.checkLeaks(target)
             if report.leakChecks.contains(where: { $0.leaks > 0 }) { throw LeakFound(results: report.leakChecks) }
 
             // Last moment to stop without touching staging; once begun, the swap runs to its end
@@ -242,9 +217,4 @@ extension CompiledRules {
     public static func forMaskedSnapshot(_ rules: RuleSet) -> CompiledRules {
         CompiledRules(rules: rules, tables: [])
     }
-}
-
-/// Rows from a sanitized snapshot go to the target as they are.
-struct MaskedAlready: BatchMasker {
-    func mask(_ batch: RowBatch) throws -> RowBatch { batch }
 }

@@ -1,0 +1,60 @@
+/// Where a restore's rows come from, opened: the source database (masked on the way, leak-checked
+/// against its originals) or a sanitized snapshot (masked already, checked against the digests of
+/// originals it carries). The runner asks it, and never which of the two it is.
+struct RestoreInput {
+    let plan: RestorePlan
+    let source: any SourceSession
+    /// The schema to recreate, with what the plan did to each table's rows.
+    let definition: () throws -> SchemaDefinition
+    let makeMasker: @Sendable (TablePlan) -> any BatchMasker
+    let leakCheckPhase: String
+    let checkLeaks: (any TargetSession) throws -> [LeakCheckResult]
+    /// For a snapshot: the columns it masked when it was made (the copy masked none).
+    private let maskedColumns: ((String) -> [String])?
+
+    init(source: any SourceSession, engine: any DatabaseEngine, rules: CompiledRules, leakSampleSize: Int) throws {
+        let plan: RestorePlan
+        do {
+            plan = try RestorePlan.make(rules: rules, source: source)
+        } catch {
+            source.close()
+            throw error
+        }
+        self.plan = plan
+        self.source = source
+        definition = {
+            var definition = try source.schemaDefinition()
+            definition.record(plan)
+            return definition
+        }
+        makeMasker = { engine.makeMasker(for: $0) }
+        leakCheckPhase = "checking for original values in the shadow copy"
+        checkLeaks = { target in try LeakCheck.run(plan: plan, source: source, target: target, sampleSize: leakSampleSize) }
+        maskedColumns = nil
+    }
+
+    init(snapshot: SnapshotInput, rules: CompiledRules) throws {
+        let source = try snapshot.open()
+        let plan = RestorePlan.masked(schema: source.schema, rules: rules)
+        self.plan = plan
+        self.source = source
+        definition = { snapshot.definition }
+        makeMasker = { _ in MaskedAlready() }
+        // The originals are not at hand (that is the point of a snapshot): it carries keyed
+        // digests of a sample of them, and the copy is compared with those.
+        leakCheckPhase = "checking the shadow copy against the originals sampled into \(snapshot.name)"
+        checkLeaks = { target in try snapshot.checkLeaks(plan, target) }
+        maskedColumns = { table in snapshot.definition.maskedColumns(of: table).keys.sorted() }
+    }
+
+    /// The report names the masked columns; from a snapshot, those it masked when it was made.
+    func recordMaskedColumns(in tables: inout [RestoreReport.Table]) {
+        guard let maskedColumns else { return }
+        for index in tables.indices { tables[index].maskedColumns = maskedColumns(tables[index].name) }
+    }
+}
+
+/// Rows from a sanitized snapshot go to the target as they are.
+struct MaskedAlready: BatchMasker {
+    func mask(_ batch: RowBatch) throws -> RowBatch { batch }
+}
