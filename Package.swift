@@ -5,7 +5,7 @@ let package = Package(
     name: "snapmask",
     platforms: [.macOS(.v13)],
     products: [
-        .executable(name: "snapmask", targets: ["snapmask"]),
+        .executable(name: "snapmask", targets: ["SnapmaskCLI"]),
         .library(name: "Snapmask", targets: ["Snapmask"]),
     ],
     dependencies: [
@@ -54,9 +54,10 @@ let package = Package(
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
             ]),
 
-        // The command line: argument parsing and wiring only.
+        // The command line: argument parsing and wiring only. (Named apart from the core by more
+        // than case, so the tree checks out on case-insensitive file systems; the binary is `snapmask`.)
         .executableTarget(
-            name: "snapmask",
+            name: "SnapmaskCLI",
             dependencies: [
                 "Snapmask", "SnapmaskPostgres", "SnapmaskMySQL", "SnapmaskDocumentDB", "SnapmaskStore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -82,7 +83,7 @@ let package = Package(
 
         .testTarget(name: "SnapmaskTests", dependencies: ["Snapmask"]),
         .testTarget(name: "SnapmaskStoreTests", dependencies: ["SnapmaskStore", "SnapmaskPostgres", "SnapmaskTestSupport"]),
-        .testTarget(name: "snapmaskTests", dependencies: ["snapmask", "SnapmaskTestSupport"]),
+        .testTarget(name: "SnapmaskCLITests", dependencies: ["SnapmaskCLI", "SnapmaskTestSupport"]),
         .testTarget(name: "SnapmaskPostgresTests", dependencies: ["SnapmaskPostgres", "SnapmaskTestSupport"]),
         .testTarget(name: "SnapmaskMySQLTests", dependencies: ["SnapmaskMySQL", "SnapmaskStore", "SnapmaskTestSupport"]),
         .testTarget(name: "SnapmaskDocumentDBTests", dependencies: ["SnapmaskDocumentDB", "SnapmaskStore", "SnapmaskTestSupport"]),
