@@ -62,3 +62,14 @@ snapmask_ensure_packages() {
   mapfile -t missing < <(snapmask_missing_packages "$@")
   ((${#missing[@]} == 0)) || snapmask_die "still missing after apt-get: ${missing[*]}"
 }
+
+# Exports the test servers' ports: the repository's .env (which docker-compose.yml reads too)
+# gives the defaults, a variable already set in the environment wins.
+snapmask_load_ports() {
+  local key value
+  while IFS='=' read -r key value; do
+    [[ "$key" =~ ^SNAPMASK_[A-Z0-9_]+_PORT$ ]] || continue
+    [[ -n "${!key:-}" ]] || printf -v "$key" '%s' "$value"
+    export "${key?}"
+  done <"$SNAPMASK_REPO_ROOT/.env"
+}
