@@ -15,8 +15,9 @@ public final class PostgresConnection {
     public init(url: ConnectionString, applicationName: String = "snapmask", connectTimeout: Int = 15,
                 readOnly: Bool = false) throws {
         displayName = url.description
-        var keys = ["dbname", "application_name", "connect_timeout", "client_encoding"]
-        var values = [url.forDriver, String(applicationName.prefix(63)), String(connectTimeout), "UTF8"]
+        let tls = PostgresTLS.defaults(for: url)
+        var keys = tls.map(\.0) + ["dbname", "application_name", "connect_timeout", "client_encoding"]
+        var values = tls.map(\.1) + [url.forDriver, String(applicationName.prefix(63)), String(connectTimeout), "UTF8"]
         if readOnly {
             keys.append("options")
             values.append("-c default_transaction_read_only=on")
@@ -28,8 +29,9 @@ public final class PostgresConnection {
         }
         guard let connection else { throw PostgresError("out of memory creating a connection", context: displayName) }
         guard PQstatus(connection) == CONNECTION_OK else {
-            let message = String(cString: PQerrorMessage(connection))
+            var message = String(cString: PQerrorMessage(connection)).trimmingCharacters(in: .whitespacesAndNewlines)
             PQfinish(connection)
+            if let advice = PostgresTLS.advice(for: message) { message += "; \(advice)" }
             throw PostgresError(message, context: "cannot connect to \(displayName)")
         }
         // Server notices ("database ... does not exist, skipping") are not for the DBA's eyes.

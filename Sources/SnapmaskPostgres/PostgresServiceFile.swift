@@ -45,6 +45,8 @@ struct PostgresServiceFile {
         if let user = url.user { lines.append("user=\(user)") }
         if let password = url.password { lines.append("password=\(password)") }
         for (key, value) in url.query { lines.append("\(key)=\(value)") }
+        // pg_dump verifies the server as snapmask's own connections do.
+        for (key, value) in PostgresTLS.defaults(for: url) where url.queryValue(key) == nil { lines.append("\(key)=\(value)") }
         // A line break inside a value would start another keyword: no URL should hold one.
         for line in lines where line.contains("\n") || line.contains("\r") {
             throw PostgresError("the source URL holds a line break in \(line.prefix { $0 != "=" }); remove it")

@@ -51,6 +51,15 @@ public enum TestServers {
 }
 
 extension TestServers {
+    /// The CA that signed the test servers' certificates, and one that signed nothing of theirs.
+    public static func caFile() throws -> String { try variable("SNAPMASK_TEST_CA_FILE") }
+    public static func otherCAFile() throws -> String { try variable("SNAPMASK_TEST_OTHER_CA_FILE") }
+
+    static func variable(_ name: String) throws -> String {
+        guard let value = ProcessInfo.processInfo.environment[name], !value.isEmpty else { throw Missing(variable: name) }
+        return value
+    }
+
     /// The Prometheus Pushgateway of scripts/services.
     public static func pushgateway() throws -> String {
         guard let url = ProcessInfo.processInfo.environment["SNAPMASK_TEST_PUSHGATEWAY_URL"], !url.isEmpty else {

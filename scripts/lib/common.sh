@@ -9,7 +9,7 @@ SNAPMASK_REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd -P)"
 SNAPMASK_DEBIAN_PACKAGES=(
   postgresql mariadb-server mariadb-client
   libpq-dev default-libmysqlclient-dev libmongoc-dev libbson-dev libzstd-dev
-  pkg-config prometheus-pushgateway
+  pkg-config prometheus-pushgateway openssl
 )
 
 # Progress goes to stderr only: stdout is reserved for machine-readable output.
