@@ -74,6 +74,9 @@ RUN apt-get update \
 # The Amazon RDS CA bundle, for TLS to Aurora and DocumentDB with certificate verification
 # (sslrootcert= and tlsCAFile= in the job file).
 ADD --chmod=0644 https://truststore.pki.rds.amazonaws.com/global/global-bundle.pem /etc/ssl/certs/rds-global-bundle.pem
+# The bundle snapmask verifies PostgreSQL and MySQL servers with off loopback, unless a URL names
+# its own (sslrootcert=, ssl-ca=).
+ENV SNAPMASK_CA_FILE=/etc/ssl/certs/rds-global-bundle.pem
 
 # A fixed non-root user; the Kubernetes manifests run as this uid (runAsUser: 10001).
 RUN groupadd --system --gid 10001 snapmask \

@@ -54,6 +54,9 @@ struct CheckCommand: ParsableCommand {
             let masked = rules.tables.reduce(0) { $0 + $1.columns.filter { !$0.isKeep }.count }
             let summary = "\(rules.tables.count) \(kind.rawValue), \(columns) \(kind == .tables ? "column" : "field") rules "
                 + "(\(masked) masked), \(database.overrides.steps.count) override steps"
+            for warning in try Engines.engine(for: database, sampling: SchemaSampling()).connectionWarnings() {
+                print("warning: \(database.name): \(warning)")
+            }
             if offline {
                 print("ok: \(database.name) (\(database.engine.rawValue)): \(summary)")
                 continue

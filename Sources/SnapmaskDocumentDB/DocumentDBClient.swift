@@ -44,6 +44,10 @@ public final class DocumentDBClient {
         if !url.query.contains(where: { $0.key.lowercased() == "connecttimeoutms" }) {
             mongoc_uri_set_option_as_int32(uri, MONGOC_URI_CONNECTTIMEOUTMS, 10_000)
         }
+        // DocumentDB refuses retryable writes; a write that fails fails the run anyway.
+        if !url.query.contains(where: { $0.key.lowercased() == "retrywrites" }) {
+            mongoc_uri_set_option_as_bool(uri, MONGOC_URI_RETRYWRITES, false)
+        }
         guard let client = mongoc_client_new_from_uri_with_error(uri, &error) else {
             throw DocumentDBError(BSONDocument.message(of: &error), domain: error.domain, code: error.code,
                                   context: "cannot create a client for \(url.description)")

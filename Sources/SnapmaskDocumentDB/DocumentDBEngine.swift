@@ -44,6 +44,21 @@ public struct DocumentDBEngine: DatabaseEngine {
         return target
     }
 
+    /// DocumentDB clusters require TLS by default; a URL off loopback without it either fails to
+    /// connect or sends data in the clear.
+    public func connectionWarnings() -> [String] {
+        [("source", job.source), ("target", job.target)].compactMap { role, url in
+            let tls = url.query.first { ["tls", "ssl"].contains($0.key.lowercased()) }?.value.lowercased() == "true"
+            let loopback = url.hosts.split(separator: ",").allSatisfy {
+                let host = ConnectionString.hostAndPort(String($0)).host.lowercased()
+                return host == "localhost" || host == "::1" || host.hasPrefix("127.")
+            }
+            guard !tls && !loopback else { return nil }
+            return "the \(role) URL \(url) reaches \(url.primaryHost.host) without TLS: add tls=true&tlsCAFile=FILE "
+                + "(for DocumentDB: the RDS global bundle, in the image at /etc/ssl/certs/rds-global-bundle.pem)"
+        }
+    }
+
     public func makeMasker(for plan: TablePlan) -> any BatchMasker {
         DocumentMasker(plan: plan, unlisted: job.rules.unlisted)
     }

@@ -35,6 +35,16 @@ public struct PostgresEngine: DatabaseEngine {
         return target
     }
 
+    /// A URL that turns verification off away from loopback.
+    public func connectionWarnings() -> [String] {
+        [("source", job.source), ("target", job.target)].compactMap { role, url in
+            guard !PostgresTLS.isLoopback(url), let mode = url.queryValue("sslmode"),
+                  ["disable", "allow", "prefer", "require"].contains(mode) else { return nil }
+            return "the \(role) URL \(url) sets sslmode=\(mode): the server's certificate is not verified "
+                + "(use verify-full with sslrootcert, the default)"
+        }
+    }
+
     public func makeMasker(for plan: TablePlan) -> any BatchMasker {
         DelimitedRowMasker(plan: plan, dialect: .postgres, arrays: PostgresArrayCodec())
     }

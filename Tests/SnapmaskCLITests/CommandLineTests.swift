@@ -143,4 +143,28 @@ import Testing
         #expect(unreachable.status == 1)
         #expect(unreachable.stdout.contains("prod-db") && !unreachable.stdout.contains("Pr0dS3cret"))
     }
+
+    /// `check` says when a URL off loopback travels without verified TLS.
+    @Test func checkWarnsAboutURLsWithoutVerifiedTLS() throws {
+        let job = try TestJob(databases: """
+            docs:
+              engine: documentdb
+              source: mongodb://reader@docdb.cluster-ro-x.us-east-1.docdb.amazonaws.com:27017/messages
+              target: mongodb://writer@docdb.cluster-y.us-east-1.docdb.amazonaws.com:27017/messages?tls=true&tlsCAFile=/ca.pem
+              rules: docs.yaml
+            app:
+              engine: postgres
+              source: postgres://reader@prod.cluster-ro-x.us-east-1.rds.amazonaws.com/app?sslmode=require
+              target: postgres://writer@staging.cluster-y.us-east-1.rds.amazonaws.com/app
+              rules: app.yaml
+            """, files: ["docs.yaml": "collections:\n  m: { fields: { _id: keep } }\n",
+                         "app.yaml": "tables:\n  t: { columns: { id: keep } }\n"])
+        defer { job.remove() }
+        let result = try CommandRunner.run(["check", "--config", job.path, "--offline"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let warnings = result.stdout.split(separator: "\n").filter { $0.hasPrefix("warning: ") }
+        #expect(warnings.count == 2, "\(result.stdout)")
+        #expect(warnings.contains { $0.hasPrefix("warning: docs: the source URL") && $0.contains("without TLS") })
+        #expect(warnings.contains { $0.hasPrefix("warning: app: the source URL") && $0.contains("sslmode=require") })
+    }
 }

@@ -22,6 +22,8 @@ public protocol DatabaseEngine: Sendable {
     /// Up to `limit` non-empty values of `column` as text, picked at random among the rows the
     /// plan copies (for `check` to find the paths inside JSON columns). Connects read-only.
     func sampleValues(_ plan: TablePlan, column: String, limit: Int) throws -> [String]
+    /// What `check` should say about the job's URLs (traffic off loopback without verified TLS).
+    func connectionWarnings() -> [String]
 }
 
 /// What an engine cannot do (yet): named, so a DBA knows it is not a data problem.
@@ -60,6 +62,8 @@ extension DatabaseEngine {
         defer { target.unlock() }
         return try target.applyOverridesToStaging(overrides)
     }
+
+    public func connectionWarnings() -> [String] { [] }
 
     public func sampleValues(_ plan: TablePlan, column: String, limit: Int) throws -> [String] {
         throw EngineUnsupported(engine: "\(Self.self)", feature: "sampling column values")
