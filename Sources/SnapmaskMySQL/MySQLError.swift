@@ -23,12 +23,14 @@ public struct MySQLError: ContextualError, Sendable, CustomStringConvertible {
         return text
     }
 
-
     /// The user lacks a privilege (global, database, table or column).
     var isAccessDenied: Bool { [1044, 1045, 1142, 1143, 1227, 1370].contains(code) }
 
     /// A lock could not be had within lock_wait_timeout.
     var isLockTimeout: Bool { code == 1205 }
+
+    /// The client lost its connection (CR_SERVER_GONE_ERROR, CR_SERVER_LOST, and the like).
+    var isConnectionLost: Bool { [2006, 2013, 2055].contains(code) }
 }
 
 /// Quoting for MySQL identifiers, so names from rules and catalogs never change the meaning of

@@ -1,4 +1,3 @@
-import CMySQL
 import Foundation
 import Snapmask
 
@@ -301,7 +300,7 @@ final class MySQLBatchReader: BatchReader {
     private var connection: MySQLConnection?
     private let source: MySQLSource
     private let table: String
-    private var result: UnsafeMutablePointer<MYSQL_RES>?
+    private var result: MySQLResult?
     private let columnCount: Int
     private var rowsSoFar = 0
     private var finished = false
@@ -322,8 +321,7 @@ final class MySQLBatchReader: BatchReader {
         }
         do {
             try connection.send(sql)
-            guard let result = mysql_use_result(connection.handle) else { throw connection.lastError }
-            self.result = result
+            result = try MySQLResult.stream(connection)
         } catch let error as MySQLError {
             // makeReader gives the connection back (it is still in its snapshot); without this, deinit
             // would report the read abandoned and mark the whole snapshot unusable, and a waiting
@@ -335,25 +333,26 @@ final class MySQLBatchReader: BatchReader {
     }
 
     func next() throws -> RowBatch? {
-        guard !finished, let result, let connection else { return nil }
+        guard !finished, let result else { return nil }
         var buffer = RowBuffer(capacity: Self.batchBytes + 64 * 1024)
         var rows = 0
         let first = rowsSoFar
         while buffer.count < Self.batchBytes {
-            guard let row = mysql_fetch_row(result) else {
-                if mysql_errno(connection.handle) != 0 {
-                    failed = true
-                    throw connection.lastError.adding(context: "reading \(table) from the source (the stream broke after "
-                                                          + "\(rowsSoFar + rows) rows)")
-                }
+            let fetched: MySQLRow?
+            do {
+                fetched = try result.nextRow()
+            } catch let error as MySQLError {
+                failed = true
+                throw error.adding(context: "reading \(table) from the source (the stream broke after \(rowsSoFar + rows) rows)")
+            }
+            guard let row = fetched else {
                 finished = true
                 break
             }
-            let lengths = mysql_fetch_lengths(result)!
             for index in 0..<columnCount {
                 if index > 0 { buffer.append(UInt8(ascii: "\t")) }
                 if let cell = row[index] {
-                    buffer.appendEscaped(UnsafeRawPointer(cell).assumingMemoryBound(to: UInt8.self), count: Int(lengths[index]))
+                    buffer.appendEscaped(cell.baseAddress!, count: cell.count)
                 } else {
                     buffer.append(UInt8(ascii: "\\"))
                     buffer.append(UInt8(ascii: "N"))
@@ -367,16 +366,11 @@ final class MySQLBatchReader: BatchReader {
     }
 
     /// A table read to its end gives its connection back to the pool. An abandoned or broken one
-    /// is closed without reading the rest (mysql_free_result would otherwise fetch every
-    /// remaining row first).
+    /// is closed without reading the rest (MySQLResult leaves an unfinished stream unread).
     func close() {
         guard let connection else { return }
         self.connection = nil
-        if let result {
-            if !finished { result.pointee.handle = nil }
-            mysql_free_result(result)
-            self.result = nil
-        }
+        result = nil
         if finished && !failed {
             try? source.giveBack(connection)
         } else {

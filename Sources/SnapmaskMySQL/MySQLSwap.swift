@@ -1,4 +1,3 @@
-import CMySQL
 import Foundation
 import Snapmask
 
@@ -194,54 +193,6 @@ struct MySQLStagingCatalog {
         return try connection.query("""
             SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = \(db) AND TABLE_TYPE <> 'VIEW'
             """).compactMap { $0[0] }.sorted()
-    }
-}
-
-/// How one multi-statement batch ended.
-struct MySQLBatchOutcome {
-    /// How many statements ended without error (the first `completed` of the batch).
-    var completed: Int
-    /// The error of statement `completed`, if one failed.
-    var error: MySQLError?
-    /// The connection broke: the server may still be running the rest of the batch.
-    var connectionLost: Bool { error?.isConnectionLost ?? false }
-}
-
-extension MySQLError {
-    /// The client lost its connection (CR_SERVER_GONE_ERROR, CR_SERVER_LOST, and the like).
-    var isConnectionLost: Bool { [2006, 2013, 2055].contains(code) }
-}
-
-extension MySQLConnection {
-    /// Sends the statements as ONE multi-statement query and reads every result. Multi-statement
-    /// mode is switched on for this call only, on a connection used for nothing else; the text is
-    /// made of names snapmask quotes and definitions that already ran alone (so each is exactly
-    /// one statement). Statements are separated by a line of their own, so a definition ending
-    /// in a `-- comment` cannot swallow the separator.
-    func runBatch(_ statements: [String]) -> MySQLBatchOutcome {
-        guard mysql_set_server_option(handle, MYSQL_OPTION_MULTI_STATEMENTS_ON) == 0 else {
-            return MySQLBatchOutcome(completed: 0, error: lastError)
-        }
-        defer { _ = mysql_set_server_option(handle, MYSQL_OPTION_MULTI_STATEMENTS_OFF) }
-        do {
-            try send(statements.joined(separator: "\n;\n"))
-        } catch let error as MySQLError {
-            return MySQLBatchOutcome(completed: 0, error: error)
-        } catch {
-            return MySQLBatchOutcome(completed: 0, error: MySQLError("\(error)"))
-        }
-        var completed = 0
-        while true {
-            if let result = mysql_store_result(handle) {
-                mysql_free_result(result)
-            } else if mysql_field_count(handle) != 0 {
-                return MySQLBatchOutcome(completed: completed, error: lastError)
-            }
-            completed += 1
-            let next = mysql_next_result(handle)
-            if next == -1 { return MySQLBatchOutcome(completed: completed, error: nil) }
-            if next > 0 { return MySQLBatchOutcome(completed: completed, error: lastError) }
-        }
     }
 }
 

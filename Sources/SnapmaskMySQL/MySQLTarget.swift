@@ -1,4 +1,3 @@
-import CMySQL
 import Foundation
 import Snapmask
 
