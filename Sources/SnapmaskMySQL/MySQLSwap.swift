@@ -9,6 +9,142 @@ struct MySQLSwapTuning: Sendable {
     var attempts = 3
 }
 
+extension MySQLTarget {
+    /// What the swap did, as far as this process knows.
+    enum SwapOutcome {
+        case notStarted
+        /// Stopped before staging changed (the batch failed at its first step, or was put back).
+        case unchanged
+        /// The new tables and triggers are in staging; `problem`: what failed after that.
+        case swapped(problem: String?)
+        /// The batch failed half-way and could not be put back, or the connection was lost
+        /// while the server ran it: only the server can tell.
+        case unknown(String)
+    }
+
+    /// Replaces staging's tables, triggers, routines and views with the shadow's in one batch
+    /// (MySQLSwapBatch explains the order). Before it, the shadow's triggers are read back and
+    /// dropped (a table with triggers cannot leave its database); nothing in staging changes
+    /// until the batch runs. The batch's first statement waits at most `lock_wait_timeout` for
+    /// sessions using staging's tables; it is tried `attempts` times (fewer once a signal asked
+    /// the run to stop), then the swap gives up, naming who held the tables, with staging as it was.
+    func swap() throws {
+        guard let objects else { throw MySQLError("the shadow copy was not prepared") }
+        mutex.lock()
+        verifier = nil
+        mutex.unlock()
+        let triggers = try withAdmin { admin -> [MySQLTrigger] in
+            let exists = try admin.scalar("SELECT COUNT(*) FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = "
+                                              + admin.literal(database)) != "0"
+            if !exists {
+                try admin.query("CREATE DATABASE \(MySQLIdentifier.quoted(database)) CHARACTER SET \(objects.characterSet) "
+                                    + "COLLATE \(objects.collation)")
+            }
+            try admin.query("CREATE DATABASE IF NOT EXISTS \(MySQLIdentifier.quoted(oldName))")
+            if let left = try MySQLStagingCatalog.tables(admin, database: oldName), !left.isEmpty {
+                throw MySQLError("\(oldName) already holds tables (\(left.prefix(5).joined(separator: ", "))); it is where "
+                                     + "the swap keeps staging's previous tables, so nothing was changed. Drop it once you "
+                                     + "no longer need them, then run the restore again")
+            }
+            let triggers = try MySQLTrigger.read(admin, database: shadowName)
+            for trigger in triggers {
+                try admin.query("DROP TRIGGER \(MySQLIdentifier.qualified(shadowName, trigger.name))")
+            }
+            return triggers
+        }
+        let connection = try MySQLConnection(url: url, database: .named(database), purpose: "snapmask swap \(database)")
+        try connection.query("SET SESSION lock_wait_timeout = \(tuning.lockWaitSeconds), SESSION foreign_key_checks = 0")
+        guard try connection.scalar("SELECT GET_LOCK(\(connection.literal(swapLockName)), 0)") == "1" else {
+            throw MySQLError("another session holds the swap lock of \(database) (\(swapLockName)); nothing was changed")
+        }
+        swapOutcome = .unchanged
+        let ours = [adminConnectionID, connection.connectionID]
+        for attempt in 1...max(1, tuning.attempts) {
+            let batch = try withAdmin { admin -> MySQLSwapBatch in
+                endSessions(admin, sparing: ours)
+                let current = try MySQLStagingCatalog.read(admin, database: database)
+                if current.tables.contains(where: { $0.hasPrefix(MySQLSwapBatch.temporaryPrefix) }) {
+                    let found = try MySQLSwapObservation.observe(admin, database: database, shadow: shadowName, old: oldName)
+                    throw MySQLError(Self.halfSwapped(found, database: database, old: oldName, shadow: shadowName))
+                }
+                return MySQLSwapBatch(database: database, shadow: shadowName, old: oldName, current: current,
+                                      newTables: objects.tables.map(\.name), triggers: triggers, routines: objects.routines,
+                                      views: viewOrder, loadSQLMode: Self.loadSQLMode, literal: admin.literal)
+            }
+            let outcome = connection.runBatch(batch.statements.map(\.sql))
+            guard let error = outcome.error else {
+                swapOutcome = .swapped(problem: nil)
+                break
+            }
+            if outcome.connectionLost {
+                swapOutcome = .unknown("the connection was lost while the server ran the swap (\(error))")
+                throw error.adding(context: "swapping the shadow copy into \(database)")
+            }
+            switch batch.step(at: outcome.completed) {
+            case .prelude, .aside:
+                guard error.isLockTimeout else {
+                    throw error.adding(context: "moving staging's tables aside (nothing was changed)")
+                }
+                let blockers = (try? withAdmin { MySQLBlockers.describe($0, database: database, excluding: ours) })
+                    ?? "a session that could not be listed"
+                let stopping = RunInterruption.shared.signal != nil
+                if attempt < tuning.attempts && !stopping { continue }
+                throw MySQLError("the swap waited \(attempt == 1 ? "" : "\(attempt) times ")\(tuning.lockWaitSeconds) s for "
+                                     + "staging's tables, which are in use by \(blockers)"
+                                     + (stopping ? "; it stopped waiting because the run was asked to stop" : "")
+                                     + ". Nothing was changed: commit or end that session (KILL <connection>), then run "
+                                     + "the restore again", context: "swapping the shadow copy into \(database)")
+            case .objects:
+                swapOutcome = .swapped(problem: "recreating its routines and views failed: \(error)")
+                throw error.adding(context: "staging \(database) holds the new tables with their triggers, but recreating its "
+                                       + "routines and views failed; the previous tables are kept in \(oldName)")
+            case .dropOldTriggers, .move, .createTriggers, .name:
+                // Half-way: the statements that ran are undone, in one batch as well.
+                let undo = connection.runBatch(batch.undo(completed: outcome.completed))
+                if let failed = undo.error {
+                    swapOutcome = .unknown("the swap failed half-way (\(error)) and putting staging back failed too (\(failed))")
+                    throw error.adding(context: "swapping the shadow copy into \(database) failed half-way, and putting "
+                                           + "staging back failed too (\(failed))")
+                }
+                swapOutcome = .unchanged
+                throw error.adding(context: "swapping the shadow copy into \(database) (staging was put back as it was)")
+            }
+        }
+        _ = try? connection.query("SELECT RELEASE_LOCK(\(connection.literal(swapLockName)))")
+        // Staging is whole and new: the previous tables and the empty shadow database can go
+        // (what this fails to drop, the next run drops).
+        _ = try? withAdmin { admin in
+            try admin.query("DROP DATABASE IF EXISTS \(MySQLIdentifier.quoted(oldName))")
+            try admin.query("DROP DATABASE IF EXISTS \(MySQLIdentifier.quoted(shadowName))")
+            shadowExists = false
+        }
+    }
+
+    /// Ends the other sessions whose default database is staging (as the PostgreSQL swap does), so
+    /// they do not hold the rename up. Sessions this account may not end, and sessions that reach
+    /// staging without USE, are waited for up to lock_wait_timeout.
+    private func endSessions(_ admin: MySQLConnection, sparing ours: [UInt]) {
+        let ids = (try? admin.query("""
+            SELECT ID FROM information_schema.PROCESSLIST
+             WHERE DB = \(admin.literal(database)) AND ID NOT IN (\(ours.map(String.init).joined(separator: ", ")))
+            """))?.compactMap { $0[0] } ?? []
+        for id in ids { _ = try? admin.query("KILL CONNECTION \(id)") }
+    }
+
+    /// What a DBA finds after a swap the server could not finish, and how to get out of it.
+    static func halfSwapped(_ found: MySQLSwapObservation, database: String, old: String, shadow: String) -> String {
+        func list(_ names: [String]?) -> String {
+            guard let names, !names.isEmpty else { return "none" }
+            return names.prefix(10).joined(separator: ", ") + (names.count > 10 ? ", … (\(names.count) in all)" : "")
+        }
+        return "staging \(database) was left half-swapped (the server stopped in the middle of a swap): tables under "
+            + "temporary names in staging: \(list(found.temporaryTables)) (\(MySQLSwapBatch.temporaryPrefix)old_* hold "
+            + "previous data, \(MySQLSwapBatch.temporaryPrefix)new_* new data); previous tables in \(old): "
+            + "\(list(found.oldTables)); new tables still in \(shadow): \(list(found.shadowTables)). Rename the tables "
+            + "you want back into place (RENAME TABLE), or drop the temporary ones, then run the restore again"
+    }
+}
+
 /// The swap as one batch of statements that the server runs to its end once it has it.
 ///
 /// Constraints of MySQL and MariaDB that shape it:
