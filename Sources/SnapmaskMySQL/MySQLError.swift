@@ -1,3 +1,4 @@
+import Foundation
 import Snapmask
 
 /// A MySQL/MariaDB failure as libmysqlclient reports it (error number and SQLSTATE).
@@ -42,10 +43,6 @@ enum MySQLIdentifier {
 
     static func qualified(_ database: String, _ table: String) -> String {
         quoted(database) + "." + quoted(table)
-    }
-
-    static func columnList(_ names: [String]) -> String {
-        names.map(quoted).joined(separator: ", ")
     }
 
     /// A name of at most 64 characters (MySQL's identifier limit) ending in `suffix`.

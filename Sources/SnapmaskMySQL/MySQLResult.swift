@@ -14,7 +14,7 @@ final class MySQLResult {
     private let streamed: Bool
     let columnCount: Int
     /// The last row was read (a streamed result ended cleanly: its connection is usable again).
-    private(set) var isAtEnd = false
+    private var isAtEnd = false
 
     private init(_ result: UnsafeMutablePointer<MYSQL_RES>, of connection: MySQLConnection, streamed: Bool) {
         self.connection = connection

@@ -1,4 +1,3 @@
-import Foundation
 import Snapmask
 
 /// How long the swap may wait for sessions that still use staging's tables.

@@ -1,4 +1,3 @@
-import Foundation
 import Snapmask
 
 /// After a failure: removing the shadow copy, and finding out from the server what staging holds.

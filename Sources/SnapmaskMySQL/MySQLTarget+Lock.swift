@@ -1,4 +1,3 @@
-import Foundation
 import Snapmask
 
 /// The one-run-at-a-time lock of a target: `GET_LOCK('snapmask:<db>')`, held by the

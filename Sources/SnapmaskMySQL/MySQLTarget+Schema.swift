@@ -6,16 +6,10 @@ import Snapmask
 extension MySQLTarget {
     func prepareShadow(definition: SchemaDefinition, plan: RestorePlan) throws {
         let (objects, sourceDatabase) = try MySQLSchemaObjects.from(definition)
-        try prepareShadow(objects, sourceDatabase: sourceDatabase, changes: MySQLCopyChanges(definition: definition, plan: plan),
-                          parallelism: ProcessInfo.processInfo.activeProcessorCount)
-    }
-
-    private func prepareShadow(_ objects: MySQLSchemaObjects, sourceDatabase: String, changes: MySQLCopyChanges,
-                               parallelism: Int) throws {
         self.objects = objects
         self.sourceDatabase = sourceDatabase
-        self.changes = changes
-        self.parallelism = max(1, parallelism)
+        changes = MySQLCopyChanges(definition: definition, plan: plan)
+        parallelism = max(1, ProcessInfo.processInfo.activeProcessorCount)
         try withAdmin { admin in
             if try admin.scalar("SELECT @@local_infile") != "1" {
                 throw MySQLError("the target server does not accept LOAD DATA LOCAL INFILE, which snapmask loads with; "
@@ -53,12 +47,7 @@ extension MySQLTarget {
     /// Secondary indexes (in parallel, one table per connection, largest first), then foreign keys
     /// (checked against the rows where they could have broken); then routines, views and triggers,
     /// so overrides run with them as they would in staging; then fresh statistics.
-
     func finishSchema(definition: SchemaDefinition, plan: RestorePlan) throws {
-        try finishSchema(plan: plan)
-    }
-
-    private func finishSchema(plan: RestorePlan) throws {
         guard let objects else { throw MySQLError("the shadow copy was not prepared") }
         let order = Dictionary(plan.tables.enumerated().map { ($1.name, $0) }, uniquingKeysWith: { first, _ in first })
         let indexed = objects.tables.filter { !$0.deferredIndexes.isEmpty }
