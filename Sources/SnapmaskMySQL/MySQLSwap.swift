@@ -63,8 +63,8 @@ extension MySQLTarget {
                 endSessions(admin, sparing: ours)
                 let current = try MySQLStagingCatalog.read(admin, database: database)
                 if current.tables.contains(where: { $0.hasPrefix(MySQLSwapBatch.temporaryPrefix) }) {
-                    let found = try MySQLSwapObservation.observe(admin, database: database, shadow: shadowName, old: oldName)
-                    throw MySQLError(Self.halfSwapped(found, database: database, old: oldName, shadow: shadowName))
+                    let found = try observeTables(on: admin)
+                    throw MySQLError(halfSwapped(found))
                 }
                 return MySQLSwapBatch(database: database, shadow: shadowName, old: oldName, current: current,
                                       newTables: objects.tables.map(\.name), triggers: triggers, routines: objects.routines,
@@ -131,15 +131,15 @@ extension MySQLTarget {
     }
 
     /// What a DBA finds after a swap the server could not finish, and how to get out of it.
-    static func halfSwapped(_ found: MySQLSwapObservation, database: String, old: String, shadow: String) -> String {
+    func halfSwapped(_ found: MySQLSwapObservation) -> String {
         func list(_ names: [String]?) -> String {
             guard let names, !names.isEmpty else { return "none" }
             return names.prefix(10).joined(separator: ", ") + (names.count > 10 ? ", … (\(names.count) in all)" : "")
         }
         return "staging \(database) was left half-swapped (the server stopped in the middle of a swap): tables under "
             + "temporary names in staging: \(list(found.temporaryTables)) (\(MySQLSwapBatch.temporaryPrefix)old_* hold "
-            + "previous data, \(MySQLSwapBatch.temporaryPrefix)new_* new data); previous tables in \(old): "
-            + "\(list(found.oldTables)); new tables still in \(shadow): \(list(found.shadowTables)). Rename the tables "
+            + "previous data, \(MySQLSwapBatch.temporaryPrefix)new_* new data); previous tables in \(oldName): "
+            + "\(list(found.oldTables)); new tables still in \(shadowName): \(list(found.shadowTables)). Rename the tables "
             + "you want back into place (RENAME TABLE), or drop the temporary ones, then run the restore again"
     }
 }

@@ -32,7 +32,7 @@ extension MySQLTarget {
         guard shadowExists else { return }
         let (found, _) = inspectionConnection()
         guard let connection = found, settle(connection),
-              let seen = try? MySQLSwapObservation.observe(connection, database: database, shadow: shadowName, old: oldName)
+              let seen = try? observeTables(on: connection)
         else { return }
         observation = seen
         guard seen.temporaryTables.isEmpty else { return }
@@ -56,7 +56,7 @@ extension MySQLTarget {
         let tables = objects?.tables.map(\.name) ?? []
         let (found, unreachable) = inspectionConnection()
         let settled = found.map(settle) ?? false
-        let now = found.flatMap { try? MySQLSwapObservation.observe($0, database: database, shadow: shadowName, old: oldName) }
+        let now = found.flatMap { try? self.observeTables(on: $0) }
         let shadow: StagingState.Shadow
         if let now {
             shadow = now.shadowTables == nil ? (shadowCreated ? .removed : .none) : .left
@@ -77,7 +77,7 @@ extension MySQLTarget {
             }
             if !seen.temporaryTables.isEmpty {
                 return StagingState(data: .partlyReplaced, shadow: shadow,
-                                    detail: Self.halfSwapped(seen, database: database, old: oldName, shadow: shadowName))
+                                    detail: halfSwapped(seen))
             }
             if !settled {
                 return StagingState(data: .unknown, shadow: shadow,

@@ -22,10 +22,9 @@ extension MySQLTarget {
             }
             // A shadow or old copy left by a run that died is ours to remove (we hold the lock),
             // unless staging is not whole: then the old copy may be the only one of some tables.
-            let found = try MySQLSwapObservation.observe(admin, database: database, shadow: shadowName, old: oldName)
+            let found = try observeTables(on: admin)
             guard found.temporaryTables.isEmpty else {
-                throw MySQLError(Self.halfSwapped(found, database: database, old: oldName, shadow: shadowName)
-                                     + "; nothing was changed by this run")
+                throw MySQLError(halfSwapped(found) + "; nothing was changed by this run")
             }
             try admin.query("DROP DATABASE IF EXISTS \(MySQLIdentifier.quoted(shadowName))")
             try admin.query("DROP DATABASE IF EXISTS \(MySQLIdentifier.quoted(oldName))")
@@ -130,12 +129,8 @@ extension MySQLTarget {
 
     /// Runs work on up to `parallelism` shadow connections at once.
     private func runInParallel(_ items: [(what: String, work: @Sendable (MySQLConnection) throws -> Void)]) throws {
-        let url = self.url, shadow = shadowName, database = self.database, busy = self.busy
         try BlockingThreads.forEach(items, threads: parallelism, name: "schema", makeContext: {
-            let connection = try MySQLConnection(url: url, database: .named(shadow), purpose: "snapmask schema \(database)")
-            try connection.query("SET SESSION foreign_key_checks = 0, SESSION sql_mode = '\(Self.loadSQLMode)'")
-            busy.insert(connection.connectionID)
-            return connection
+            try self.shadowConnection("schema")
         }) { item, connection in
             do {
                 try item.work(connection)

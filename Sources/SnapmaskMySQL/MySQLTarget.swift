@@ -78,6 +78,11 @@ final class MySQLTarget: TargetSession, @unchecked Sendable {
         try withAdmin { try MySQLServerIdentity.of($0, database: database) }
     }
 
+    /// Where this target's tables are now (staging, the shadow, the old copy), as `connection` sees them.
+    func observeTables(on connection: MySQLConnection) throws -> MySQLSwapObservation {
+        try MySQLSwapObservation.observe(connection, database: database, shadow: shadowName, old: oldName)
+    }
+
     /// A connection whose default database is the shadow copy, set up for loading.
     func shadowConnection(_ purpose: String, localInfile: Bool = false) throws -> MySQLConnection {
         let connection = try MySQLConnection(url: url, database: .named(shadowName), localInfile: localInfile,
