@@ -50,3 +50,12 @@ enum MySQLIdentifier {
         String(name.prefix(64 - suffix.count)) + suffix
     }
 }
+
+extension ConnectionString {
+    /// The database a MySQL URL names (its path): every URL snapmask reads or restores must name
+    /// one. `role` (source, target) is for the error.
+    func mysqlDatabase(_ role: String) throws -> String {
+        guard let database else { throw MySQLError("the \(role) URL \(self) names no database; end it with /DATABASE") }
+        return database
+    }
+}

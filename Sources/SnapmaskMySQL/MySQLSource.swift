@@ -37,9 +37,7 @@ final class MySQLSource: SourceSession, @unchecked Sendable {
     private var closed = false
 
     init(url: ConnectionString, readers: Int) throws {
-        guard let database = url.database else {
-            throw MySQLError("the source URL \(url) names no database; end it with /DATABASE")
-        }
+        let database = try url.mysqlDatabase("source")
         self.url = url
         self.database = database
         let coordinator = try Self.connect(url, purpose: "snapmask snapshot \(database)")

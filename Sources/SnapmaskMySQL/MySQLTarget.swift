@@ -46,9 +46,7 @@ final class MySQLTarget: TargetSession, @unchecked Sendable {
     var observation: MySQLSwapObservation?
 
     init(url: ConnectionString, tuning: MySQLSwapTuning = MySQLSwapTuning()) throws {
-        guard let database = url.database else {
-            throw MySQLError("the target URL \(url) names no database; end it with /DATABASE")
-        }
+        let database = try url.mysqlDatabase("target")
         self.url = url
         self.database = database
         self.tuning = tuning
