@@ -150,7 +150,7 @@ enum MySQLValueTransport {
 
     /// The LOAD DATA column list and its SET clause for a table's copy. `maskedColumns`: columns
     /// that hold transformer output though the plan masks nothing (a restore from a snapshot).
-    static func loadColumns(_ plan: TablePlan, maskedColumns: Set<String> = []) -> String {
+    static func loadColumns(_ plan: TablePlan, maskedColumns: Set<String>) -> String {
         var targets: [String] = []
         var assignments: [String] = []
         for (index, column) in plan.columns.enumerated() {

@@ -82,12 +82,7 @@ public final class MySQLConnection {
     @discardableResult
     public func query(_ sql: String) throws -> [[String?]] {
         try send(sql)
-        guard let result = mysql_store_result(handle) else {
-            if mysql_field_count(handle) != 0 { throw lastError }
-            return []
-        }
-        defer { mysql_free_result(result) }
-        return Self.rows(of: result)
+        return try MySQLResult.store(self)?.rows() ?? []
     }
 
     public func scalar(_ sql: String) throws -> String? {
@@ -122,18 +117,7 @@ public final class MySQLConnection {
             do {
                 try send(statement.text)
                 // A CALL may answer with several results (each SELECT in the procedure, then its status).
-                while true {
-                    if let result = mysql_store_result(handle) {
-                        mysql_free_result(result)
-                    } else if mysql_field_count(handle) != 0 {
-                        throw lastError
-                    } else {
-                        affected += affectedRows
-                    }
-                    let next = mysql_next_result(handle)
-                    if next == -1 { break }
-                    if next > 0 { throw lastError }
-                }
+                try discardResults { changed in affected += changed }
             } catch let error as MySQLError {
                 throw error.adding(context: "statement \(number + 1) (line \(statement.line))")
             }
@@ -145,51 +129,46 @@ public final class MySQLConnection {
     /// binary protocol: values never enter the SQL text. Returns the rows it changed.
     @discardableResult
     public func execute(_ sql: String, _ parameters: [String?]) throws -> Int {
-        guard let statement = mysql_stmt_init(handle) else { throw lastError }
-        defer { mysql_stmt_close(statement) }
-        func failure() -> MySQLError {
-            MySQLError(String(cString: mysql_stmt_error(statement)), code: mysql_stmt_errno(statement),
-                       sqlState: String(cString: mysql_stmt_sqlstate(statement)))
+        let statement = try MySQLStatement(sql, on: self)
+        try statement.bind(parameters)
+        try statement.execute()
+        return statement.affectedRows
+    }
+
+    /// Sends the statements as ONE multi-statement query and reads every result. Multi-statement
+    /// mode is switched on for this call only, on a connection used for nothing else; the text is
+    /// made of names snapmask quotes and definitions that already ran alone (so each is exactly
+    /// one statement). Statements are separated by a line of their own, so a definition ending
+    /// in a `-- comment` cannot swallow the separator.
+    func runBatch(_ statements: [String]) -> MySQLBatchOutcome {
+        guard mysql_set_server_option(handle, MYSQL_OPTION_MULTI_STATEMENTS_ON) == 0 else {
+            return MySQLBatchOutcome(completed: 0, error: lastError)
         }
-        let prepared = sql.utf8CString.withUnsafeBufferPointer { text in
-            mysql_stmt_prepare(statement, text.baseAddress, UInt(text.count - 1))
+        defer { _ = mysql_set_server_option(handle, MYSQL_OPTION_MULTI_STATEMENTS_OFF) }
+        var completed = 0
+        do {
+            try send(statements.joined(separator: "\n;\n"))
+            try discardResults { _ in completed += 1 }
+        } catch let error as MySQLError {
+            return MySQLBatchOutcome(completed: completed, error: error)
+        } catch {
+            return MySQLBatchOutcome(completed: completed, error: MySQLError("\(error)"))
         }
-        guard prepared == 0 else { throw failure() }
-        let expected = Int(mysql_stmt_param_count(statement))
-        guard expected == parameters.count else {
-            throw MySQLError("the statement has \(expected) placeholders but \(parameters.count) values were given")
+        return MySQLBatchOutcome(completed: completed, error: nil)
+    }
+
+    /// Reads every result the statement just sent answers with (a CALL, or a batch of several
+    /// statements, has one per statement), discarding their rows. `ended` is called after each
+    /// statement that ended without error, with the rows it changed (0 for one returning rows);
+    /// throws the error of the first that failed.
+    private func discardResults(_ ended: (_ changed: Int) -> Void) throws {
+        while true {
+            let returnedRows = try MySQLResult.store(self) != nil
+            ended(returnedRows ? 0 : affectedRows)
+            let next = mysql_next_result(handle)
+            if next == -1 { return }
+            if next > 0 { throw lastError }
         }
-        let buffers = parameters.map { value -> UnsafeMutableBufferPointer<UInt8>? in
-            guard let value else { return nil }
-            let bytes = Array(value.utf8)
-            let buffer = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: max(1, bytes.count))
-            _ = buffer.initialize(from: bytes)
-            return UnsafeMutableBufferPointer(rebasing: buffer[0..<bytes.count])
-        }
-        let lengths = UnsafeMutableBufferPointer<UInt>.allocate(capacity: max(1, parameters.count))
-        let nulls = UnsafeMutableBufferPointer<my_bool>.allocate(capacity: max(1, parameters.count))
-        var binds = [MYSQL_BIND](repeating: MYSQL_BIND(), count: parameters.count)
-        defer {
-            for buffer in buffers { buffer?.baseAddress?.deallocate() }
-            lengths.deallocate()
-            nulls.deallocate()
-        }
-        for index in parameters.indices {
-            lengths[index] = UInt(buffers[index]?.count ?? 0)
-            nulls[index] = buffers[index] == nil ? 1 : 0
-            binds[index].buffer_type = MYSQL_TYPE_STRING
-            binds[index].buffer = UnsafeMutableRawPointer(buffers[index]?.baseAddress)
-            binds[index].buffer_length = UInt(buffers[index]?.count ?? 0)
-            binds[index].length = lengths.baseAddress! + index
-            binds[index].is_null = nulls.baseAddress! + index
-        }
-        if !binds.isEmpty {
-            let bound = binds.withUnsafeMutableBufferPointer { mysql_stmt_bind_param(statement, $0.baseAddress) }
-            guard bound == 0 else { throw failure() }
-        }
-        guard mysql_stmt_execute(statement) == 0 else { throw failure() }
-        let changed = mysql_stmt_affected_rows(statement)
-        return changed == UInt64.max ? 0 : Int(changed)
     }
 
     /// Quotes a value as an SQL string literal with the connection's character set.
@@ -208,17 +187,14 @@ public final class MySQLConnection {
     var lastError: MySQLError {
         MySQLError(String(cString: mysql_error(handle)), code: mysql_errno(handle), sqlState: String(cString: mysql_sqlstate(handle)))
     }
+}
 
-    static func rows(of result: UnsafeMutablePointer<MYSQL_RES>) -> [[String?]] {
-        let columns = Int(mysql_num_fields(result))
-        var rows: [[String?]] = []
-        while let row = mysql_fetch_row(result) {
-            let lengths = mysql_fetch_lengths(result)!
-            rows.append((0..<columns).map { index in
-                guard let cell = row[index] else { return nil }
-                return String(decoding: UnsafeRawBufferPointer(start: cell, count: Int(lengths[index])), as: UTF8.self)
-            })
-        }
-        return rows
-    }
+/// How one multi-statement batch ended.
+struct MySQLBatchOutcome {
+    /// How many statements ended without error (the first `completed` of the batch).
+    var completed: Int
+    /// The error of statement `completed`, if one failed.
+    var error: MySQLError?
+    /// The connection broke: the server may still be running the rest of the batch.
+    var connectionLost: Bool { error?.isConnectionLost ?? false }
 }

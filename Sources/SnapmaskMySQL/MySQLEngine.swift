@@ -10,9 +10,7 @@ public struct MySQLEngine: DatabaseEngine {
     }
 
     public func inspectSource() throws -> SchemaShape {
-        guard let database = job.source.database else {
-            throw MySQLError("the source URL \(job.source) names no database; end it with /DATABASE")
-        }
+        let database = try job.source.mysqlDatabase("source")
         let connection = try MySQLSource.connect(job.source, purpose: "snapmask check")
         try connection.query("START TRANSACTION READ ONLY")
         defer { _ = try? connection.query("ROLLBACK") }
@@ -43,9 +41,7 @@ public struct MySQLEngine: DatabaseEngine {
     }
 
     public func previewRows(_ plan: TablePlan, limit: Int) throws -> [[String?]] {
-        guard let database = job.source.database else {
-            throw MySQLError("the source URL \(job.source) names no database; end it with /DATABASE")
-        }
+        let database = try job.source.mysqlDatabase("source")
         let connection = try MySQLSource.connect(job.source, purpose: "snapmask preview")
         let columns = plan.columns.enumerated().map { index, column -> String in
             let quoted = MySQLIdentifier.quoted(column.name)

@@ -1,3 +1,4 @@
+import Foundation
 import Snapmask
 
 /// A MySQL/MariaDB failure as libmysqlclient reports it (error number and SQLSTATE).
@@ -23,12 +24,14 @@ public struct MySQLError: ContextualError, Sendable, CustomStringConvertible {
         return text
     }
 
-
     /// The user lacks a privilege (global, database, table or column).
     var isAccessDenied: Bool { [1044, 1045, 1142, 1143, 1227, 1370].contains(code) }
 
     /// A lock could not be had within lock_wait_timeout.
     var isLockTimeout: Bool { code == 1205 }
+
+    /// The client lost its connection (CR_SERVER_GONE_ERROR, CR_SERVER_LOST, and the like).
+    var isConnectionLost: Bool { [2006, 2013, 2055].contains(code) }
 }
 
 /// Quoting for MySQL identifiers, so names from rules and catalogs never change the meaning of
@@ -42,12 +45,17 @@ enum MySQLIdentifier {
         quoted(database) + "." + quoted(table)
     }
 
-    static func columnList(_ names: [String]) -> String {
-        names.map(quoted).joined(separator: ", ")
-    }
-
     /// A name of at most 64 characters (MySQL's identifier limit) ending in `suffix`.
     static func derived(_ name: String, suffix: String) -> String {
         String(name.prefix(64 - suffix.count)) + suffix
+    }
+}
+
+extension ConnectionString {
+    /// The database a MySQL URL names (its path): every URL snapmask reads or restores must name
+    /// one. `role` (source, target) is for the error.
+    func mysqlDatabase(_ role: String) throws -> String {
+        guard let database else { throw MySQLError("the \(role) URL \(self) names no database; end it with /DATABASE") }
+        return database
     }
 }

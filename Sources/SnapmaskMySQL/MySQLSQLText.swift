@@ -313,10 +313,4 @@ enum MySQLSQLText {
         let rest = bytes[(index + 2)...]
         return rest.starts(with: Array("!".utf8)) || rest.starts(with: Array("M!".utf8))
     }
-
-    /// `CREATE ... VIEW` → `CREATE OR REPLACE ... VIEW`.
-    static func orReplace(_ sql: String) -> String {
-        guard sql.uppercased().hasPrefix("CREATE "), !sql.uppercased().hasPrefix("CREATE OR REPLACE ") else { return sql }
-        return "CREATE OR REPLACE " + sql.dropFirst("CREATE ".count)
-    }
 }

@@ -5,9 +5,7 @@ extension MySQLEngine {
     /// on large tables each row is kept with a probability sized from the row estimate (no full
     /// sort of the table), on small ones all rows are shuffled. Read-only.
     public func sampleValues(_ plan: TablePlan, column: String, limit: Int) throws -> [String] {
-        guard let database = job.source.database else {
-            throw MySQLError("the source URL \(job.source) names no database; end it with /DATABASE")
-        }
+        let database = try job.source.mysqlDatabase("source")
         let connection = try MySQLSource.connect(job.source, purpose: "snapmask check")
         let value = MySQLIdentifier.quoted(column)
         var condition = "\(value) IS NOT NULL"

@@ -1,4 +1,3 @@
-import Foundation
 import Snapmask
 
 /// The source's tables, views, routines and triggers inside a SchemaDefinition, with the source

@@ -1,5 +1,3 @@
-import CMySQL
-import Foundation
 import Snapmask
 
 /// How long the swap may wait for sessions that still use staging's tables.
@@ -8,6 +6,142 @@ struct MySQLSwapTuning: Sendable {
     var lockWaitSeconds = 10
     /// ...this many times, ending the sessions on staging before each attempt.
     var attempts = 3
+}
+
+extension MySQLTarget {
+    /// What the swap did, as far as this process knows.
+    enum SwapOutcome {
+        case notStarted
+        /// Stopped before staging changed (the batch failed at its first step, or was put back).
+        case unchanged
+        /// The new tables and triggers are in staging; `problem`: what failed after that.
+        case swapped(problem: String?)
+        /// The batch failed half-way and could not be put back, or the connection was lost
+        /// while the server ran it: only the server can tell.
+        case unknown(String)
+    }
+
+    /// Replaces staging's tables, triggers, routines and views with the shadow's in one batch
+    /// (MySQLSwapBatch explains the order). Before it, the shadow's triggers are read back and
+    /// dropped (a table with triggers cannot leave its database); nothing in staging changes
+    /// until the batch runs. The batch's first statement waits at most `lock_wait_timeout` for
+    /// sessions using staging's tables; it is tried `attempts` times (fewer once a signal asked
+    /// the run to stop), then the swap gives up, naming who held the tables, with staging as it was.
+    func swap() throws {
+        guard let objects else { throw MySQLError("the shadow copy was not prepared") }
+        mutex.lock()
+        verifier = nil
+        mutex.unlock()
+        let triggers = try withAdmin { admin -> [MySQLTrigger] in
+            let exists = try admin.scalar("SELECT COUNT(*) FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = "
+                                              + admin.literal(database)) != "0"
+            if !exists {
+                try admin.query("CREATE DATABASE \(MySQLIdentifier.quoted(database)) CHARACTER SET \(objects.characterSet) "
+                                    + "COLLATE \(objects.collation)")
+            }
+            try admin.query("CREATE DATABASE IF NOT EXISTS \(MySQLIdentifier.quoted(oldName))")
+            if let left = try MySQLStagingCatalog.tables(admin, database: oldName), !left.isEmpty {
+                throw MySQLError("\(oldName) already holds tables (\(left.prefix(5).joined(separator: ", "))); it is where "
+                                     + "the swap keeps staging's previous tables, so nothing was changed. Drop it once you "
+                                     + "no longer need them, then run the restore again")
+            }
+            let triggers = try MySQLTrigger.read(admin, database: shadowName)
+            for trigger in triggers {
+                try admin.query("DROP TRIGGER \(MySQLIdentifier.qualified(shadowName, trigger.name))")
+            }
+            return triggers
+        }
+        let connection = try MySQLConnection(url: url, database: .named(database), purpose: "snapmask swap \(database)")
+        try connection.query("SET SESSION lock_wait_timeout = \(tuning.lockWaitSeconds), SESSION foreign_key_checks = 0")
+        guard try connection.scalar("SELECT GET_LOCK(\(connection.literal(swapLockName)), 0)") == "1" else {
+            throw MySQLError("another session holds the swap lock of \(database) (\(swapLockName)); nothing was changed")
+        }
+        swapOutcome = .unchanged
+        let ours = [adminConnectionID, connection.connectionID]
+        for attempt in 1...max(1, tuning.attempts) {
+            let batch = try withAdmin { admin -> MySQLSwapBatch in
+                endSessions(admin, sparing: ours)
+                let current = try MySQLStagingCatalog.read(admin, database: database)
+                if current.tables.contains(where: { $0.hasPrefix(MySQLSwapBatch.temporaryPrefix) }) {
+                    let found = try observeTables(on: admin)
+                    throw MySQLError(halfSwapped(found))
+                }
+                return MySQLSwapBatch(database: database, shadow: shadowName, old: oldName, current: current,
+                                      newTables: objects.tables.map(\.name), triggers: triggers, routines: objects.routines,
+                                      views: viewOrder, loadSQLMode: Self.loadSQLMode, literal: admin.literal)
+            }
+            let outcome = connection.runBatch(batch.statements.map(\.sql))
+            guard let error = outcome.error else {
+                swapOutcome = .swapped(problem: nil)
+                break
+            }
+            if outcome.connectionLost {
+                swapOutcome = .unknown("the connection was lost while the server ran the swap (\(error))")
+                throw error.adding(context: "swapping the shadow copy into \(database)")
+            }
+            switch batch.step(at: outcome.completed) {
+            case .prelude, .aside:
+                guard error.isLockTimeout else {
+                    throw error.adding(context: "moving staging's tables aside (nothing was changed)")
+                }
+                let blockers = (try? withAdmin { MySQLBlockers.describe($0, database: database, excluding: ours) })
+                    ?? "a session that could not be listed"
+                let stopping = RunInterruption.shared.signal != nil
+                if attempt < tuning.attempts && !stopping { continue }
+                throw MySQLError("the swap waited \(attempt == 1 ? "" : "\(attempt) times ")\(tuning.lockWaitSeconds) s for "
+                                     + "staging's tables, which are in use by \(blockers)"
+                                     + (stopping ? "; it stopped waiting because the run was asked to stop" : "")
+                                     + ". Nothing was changed: commit or end that session (KILL <connection>), then run "
+                                     + "the restore again", context: "swapping the shadow copy into \(database)")
+            case .objects:
+                swapOutcome = .swapped(problem: "recreating its routines and views failed: \(error)")
+                throw error.adding(context: "staging \(database) holds the new tables with their triggers, but recreating its "
+                                       + "routines and views failed; the previous tables are kept in \(oldName)")
+            case .dropOldTriggers, .move, .createTriggers, .name:
+                // Half-way: the statements that ran are undone, in one batch as well.
+                let undo = connection.runBatch(batch.undo(completed: outcome.completed))
+                if let failed = undo.error {
+                    swapOutcome = .unknown("the swap failed half-way (\(error)) and putting staging back failed too (\(failed))")
+                    throw error.adding(context: "swapping the shadow copy into \(database) failed half-way, and putting "
+                                           + "staging back failed too (\(failed))")
+                }
+                swapOutcome = .unchanged
+                throw error.adding(context: "swapping the shadow copy into \(database) (staging was put back as it was)")
+            }
+        }
+        _ = try? connection.query("SELECT RELEASE_LOCK(\(connection.literal(swapLockName)))")
+        // Staging is whole and new: the previous tables and the empty shadow database can go
+        // (what this fails to drop, the next run drops).
+        _ = try? withAdmin { admin in
+            try admin.query("DROP DATABASE IF EXISTS \(MySQLIdentifier.quoted(oldName))")
+            try admin.query("DROP DATABASE IF EXISTS \(MySQLIdentifier.quoted(shadowName))")
+            shadowExists = false
+        }
+    }
+
+    /// Ends the other sessions whose default database is staging (as the PostgreSQL swap does), so
+    /// they do not hold the rename up. Sessions this account may not end, and sessions that reach
+    /// staging without USE, are waited for up to lock_wait_timeout.
+    private func endSessions(_ admin: MySQLConnection, sparing ours: [UInt]) {
+        let ids = (try? admin.query("""
+            SELECT ID FROM information_schema.PROCESSLIST
+             WHERE DB = \(admin.literal(database)) AND ID NOT IN (\(ours.map(String.init).joined(separator: ", ")))
+            """))?.compactMap { $0[0] } ?? []
+        for id in ids { _ = try? admin.query("KILL CONNECTION \(id)") }
+    }
+
+    /// What a DBA finds after a swap the server could not finish, and how to get out of it.
+    func halfSwapped(_ found: MySQLSwapObservation) -> String {
+        func list(_ names: [String]?) -> String {
+            guard let names, !names.isEmpty else { return "none" }
+            return names.prefix(10).joined(separator: ", ") + (names.count > 10 ? ", … (\(names.count) in all)" : "")
+        }
+        return "staging \(database) was left half-swapped (the server stopped in the middle of a swap): tables under "
+            + "temporary names in staging: \(list(found.temporaryTables)) (\(MySQLSwapBatch.temporaryPrefix)old_* hold "
+            + "previous data, \(MySQLSwapBatch.temporaryPrefix)new_* new data); previous tables in \(oldName): "
+            + "\(list(found.oldTables)); new tables still in \(shadowName): \(list(found.shadowTables)). Rename the tables "
+            + "you want back into place (RENAME TABLE), or drop the temporary ones, then run the restore again"
+    }
 }
 
 /// The swap as one batch of statements that the server runs to its end once it has it.
@@ -126,266 +260,5 @@ struct MySQLSwapBatch {
     /// The step of statement `index` (`.objects` past the end).
     func step(at index: Int) -> Step {
         index < statements.count ? statements[index].step : .objects
-    }
-}
-
-/// A trigger as information_schema describes it, rebuilt as a CREATE TRIGGER on any table.
-struct MySQLTrigger: Sendable {
-    var name: String
-    var timing: String
-    var event: String
-    var table: String
-    var body: String
-    var sqlMode: String?
-
-    /// Triggers of a database in the order they fire (so recreating them in this order keeps it).
-    static func read(_ connection: MySQLConnection, database: String) throws -> [MySQLTrigger] {
-        try connection.query("""
-            SELECT TRIGGER_NAME, ACTION_TIMING, EVENT_MANIPULATION, EVENT_OBJECT_TABLE, ACTION_STATEMENT, SQL_MODE
-              FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = \(connection.literal(database))
-             ORDER BY EVENT_OBJECT_TABLE, ACTION_TIMING, EVENT_MANIPULATION, ACTION_ORDER
-            """).map { row in
-            let trigger = MySQLTrigger(name: row[0] ?? "", timing: (row[1] ?? "").uppercased(), event: (row[2] ?? "").uppercased(),
-                                       table: row[3] ?? "", body: row[4] ?? "", sqlMode: row[5])
-            // Timing and event go into the statement as words: only these may.
-            guard ["BEFORE", "AFTER"].contains(trigger.timing), ["INSERT", "UPDATE", "DELETE"].contains(trigger.event),
-                  !trigger.body.isEmpty else {
-                throw MySQLError("trigger \(trigger.name) of \(database) is described as \(trigger.timing) \(trigger.event) "
-                                     + "with an empty or unknown body; snapmask cannot recreate it")
-            }
-            return trigger
-        }
-    }
-
-    func createSQL(on table: String) -> String {
-        "CREATE TRIGGER \(MySQLIdentifier.quoted(name)) \(timing) \(event) ON \(MySQLIdentifier.quoted(table)) "
-            + "FOR EACH ROW \(body)"
-    }
-}
-
-/// What a database holds that the swap moves or replaces.
-struct MySQLStagingCatalog {
-    var tables: [String] = []
-    var views: [String] = []
-    var triggers: [MySQLTrigger] = []
-    var routines: [(kind: String, name: String)] = []
-
-    static func read(_ connection: MySQLConnection, database: String) throws -> MySQLStagingCatalog {
-        let db = connection.literal(database)
-        var catalog = MySQLStagingCatalog()
-        for row in try connection.query("SELECT TABLE_NAME, TABLE_TYPE FROM information_schema.TABLES WHERE TABLE_SCHEMA = \(db)") {
-            guard let name = row[0] else { continue }
-            if row[1] == "VIEW" { catalog.views.append(name) } else { catalog.tables.append(name) }
-        }
-        catalog.triggers = try MySQLTrigger.read(connection, database: database)
-        catalog.routines = try connection.query("""
-            SELECT ROUTINE_TYPE, ROUTINE_NAME FROM information_schema.ROUTINES
-             WHERE ROUTINE_SCHEMA = \(db) AND ROUTINE_TYPE IN ('PROCEDURE', 'FUNCTION')
-            """).map { (($0[0] ?? "") == "FUNCTION" ? "FUNCTION" : "PROCEDURE", $0[1] ?? "") }
-        return catalog
-    }
-
-    /// Base tables of a database, or nil when it does not exist.
-    static func tables(_ connection: MySQLConnection, database: String) throws -> [String]? {
-        let db = connection.literal(database)
-        guard try connection.scalar("SELECT COUNT(*) FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = \(db)") != "0" else {
-            return nil
-        }
-        return try connection.query("""
-            SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = \(db) AND TABLE_TYPE <> 'VIEW'
-            """).compactMap { $0[0] }.sorted()
-    }
-}
-
-/// How one multi-statement batch ended.
-struct MySQLBatchOutcome {
-    /// How many statements ended without error (the first `completed` of the batch).
-    var completed: Int
-    /// The error of statement `completed`, if one failed.
-    var error: MySQLError?
-    /// The connection broke: the server may still be running the rest of the batch.
-    var connectionLost: Bool { error?.isConnectionLost ?? false }
-}
-
-extension MySQLError {
-    /// The client lost its connection (CR_SERVER_GONE_ERROR, CR_SERVER_LOST, and the like).
-    var isConnectionLost: Bool { [2006, 2013, 2055].contains(code) }
-}
-
-extension MySQLConnection {
-    /// Sends the statements as ONE multi-statement query and reads every result. Multi-statement
-    /// mode is switched on for this call only, on a connection used for nothing else; the text is
-    /// made of names snapmask quotes and definitions that already ran alone (so each is exactly
-    /// one statement). Statements are separated by a line of their own, so a definition ending
-    /// in a `-- comment` cannot swallow the separator.
-    func runBatch(_ statements: [String]) -> MySQLBatchOutcome {
-        guard mysql_set_server_option(handle, MYSQL_OPTION_MULTI_STATEMENTS_ON) == 0 else {
-            return MySQLBatchOutcome(completed: 0, error: lastError)
-        }
-        defer { _ = mysql_set_server_option(handle, MYSQL_OPTION_MULTI_STATEMENTS_OFF) }
-        do {
-            try send(statements.joined(separator: "\n;\n"))
-        } catch let error as MySQLError {
-            return MySQLBatchOutcome(completed: 0, error: error)
-        } catch {
-            return MySQLBatchOutcome(completed: 0, error: MySQLError("\(error)"))
-        }
-        var completed = 0
-        while true {
-            if let result = mysql_store_result(handle) {
-                mysql_free_result(result)
-            } else if mysql_field_count(handle) != 0 {
-                return MySQLBatchOutcome(completed: completed, error: lastError)
-            }
-            completed += 1
-            let next = mysql_next_result(handle)
-            if next == -1 { return MySQLBatchOutcome(completed: completed, error: nil) }
-            if next > 0 { return MySQLBatchOutcome(completed: completed, error: lastError) }
-        }
-    }
-}
-
-/// Who keeps a rename of staging's tables waiting, described for a DBA: connection id, account,
-/// client address, what it does (statements with their literals replaced by `?`, so neither
-/// data nor passwords are shown).
-enum MySQLBlockers {
-    static func describe(_ connection: MySQLConnection, database: String, excluding ours: [UInt]) -> String {
-        let db = connection.literal(database)
-        let excluded = ours.map(String.init).joined(separator: ", ")
-        // Exact where the server keeps metadata locks: performance_schema (MySQL 8.0, MariaDB
-        // with it on), or MariaDB's METADATA_LOCK_INFO plugin.
-        var holders = (try? connection.query("""
-            SELECT DISTINCT t.PROCESSLIST_ID FROM performance_schema.metadata_locks m
-              JOIN performance_schema.threads t ON t.THREAD_ID = m.OWNER_THREAD_ID
-             WHERE m.OBJECT_SCHEMA = \(db) AND m.LOCK_STATUS = 'GRANTED' AND t.PROCESSLIST_ID NOT IN (\(excluded))
-            """))?.compactMap { $0[0] } ?? []
-        if holders.isEmpty {
-            holders = (try? connection.query("""
-                SELECT DISTINCT THREAD_ID FROM information_schema.METADATA_LOCK_INFO
-                 WHERE TABLE_SCHEMA = \(db) AND THREAD_ID NOT IN (\(excluded))
-                """))?.compactMap { $0[0] } ?? []
-        }
-        var exact = !holders.isEmpty
-        if holders.isEmpty {
-            // Otherwise the candidates, likeliest first: sessions in staging, statements that name
-            // it, then sessions in a transaction (which keeps the lock of every table it touched
-            // until it ends), idle ones first (a forgotten transaction), oldest first.
-            let pattern = connection.literal("%" + database.replacingOccurrences(of: "\\", with: "\\\\")
-                .replacingOccurrences(of: "%", with: "\\%").replacingOccurrences(of: "_", with: "\\_") + "%")
-            holders = (try? connection.query("""
-                SELECT p.ID FROM information_schema.PROCESSLIST p
-                  LEFT JOIN information_schema.INNODB_TRX t ON t.trx_mysql_thread_id = p.ID
-                 WHERE p.ID NOT IN (\(excluded)) AND p.COMMAND NOT IN ('Daemon', 'Binlog Dump')
-                   AND (t.trx_started IS NOT NULL OR p.DB = \(db) OR p.INFO LIKE \(pattern))
-                   AND COALESCE(p.STATE, '') NOT LIKE 'Waiting for table metadata lock%'
-                 ORDER BY COALESCE(p.DB = \(db), 0) DESC, COALESCE(p.INFO LIKE \(pattern), 0) DESC,
-                          p.COMMAND = 'Sleep' DESC, t.trx_started
-                """))?.compactMap { $0[0] } ?? []
-            exact = false
-        }
-        guard !holders.isEmpty else {
-            return "a session this account cannot see (the PROCESS privilege shows every session)"
-        }
-        let described = holders.prefix(5).map { describeSession($0, connection) }
-        var text = described.joined(separator: "; ")
-        if holders.count > 5 { text += "; and \(holders.count - 5) more" }
-        return exact ? text : (holders.count == 1 ? "probably " : "probably one of: ") + text
-    }
-
-    static func describeSession(_ id: String, _ connection: MySQLConnection) -> String {
-        guard let row = (try? connection.query("""
-            SELECT p.USER, p.HOST, p.DB, p.COMMAND, p.TIME, p.INFO, t.trx_started,
-                   TIMESTAMPDIFF(SECOND, t.trx_started, NOW())
-              FROM information_schema.PROCESSLIST p
-              LEFT JOIN information_schema.INNODB_TRX t ON t.trx_mysql_thread_id = p.ID
-             WHERE p.ID = \(id)
-            """))?.first else { return "connection \(id) (it ended meanwhile)" }
-        var text = "connection \(id) (user \(row[0] ?? "?"), client \(row[1] ?? "?")"
-        if let db = row[2] { text += ", database \(db)" }
-        if let info = row[5], !info.isEmpty {
-            text += ", running for \(row[4] ?? "?") s: \(statementShape(info))"
-        } else {
-            text += ", \(row[3] == "Sleep" ? "idle" : row[3] ?? "?") for \(row[4] ?? "?") s"
-        }
-        if let started = row[6] { text += ", in a transaction open since \(started) (\(row[7] ?? "?") s)" }
-        return text + ")"
-    }
-
-    /// A statement without its literals and comments, at most 160 characters: what it does,
-    /// never the values it carries.
-    static func statementShape(_ sql: String) -> String {
-        var output = ""
-        let scalars = Array(sql.unicodeScalars)
-        var index = 0
-        var lastWasSpace = false
-        func isWord(_ scalar: Unicode.Scalar) -> Bool {
-            CharacterSet.alphanumerics.contains(scalar) || scalar == "_" || scalar == "$" || scalar.value >= 0x80
-        }
-        while index < scalars.count {
-            let scalar = scalars[index]
-            switch scalar {
-            case "'", "\"":
-                index += 1
-                while index < scalars.count {
-                    if scalars[index] == "\\" { index += 2; continue }
-                    if scalars[index] == scalar {
-                        if index + 1 < scalars.count && scalars[index + 1] == scalar { index += 2; continue }
-                        break
-                    }
-                    index += 1
-                }
-                index += 1
-                output += "?"
-                lastWasSpace = false
-            case "`":
-                let start = index
-                index += 1
-                while index < scalars.count && scalars[index] != "`" { index += 1 }
-                index += 1
-                output.unicodeScalars.append(contentsOf: scalars[start..<min(index, scalars.count)])
-                lastWasSpace = false
-            case "#":
-                while index < scalars.count && scalars[index] != "\n" { index += 1 }
-            case "-" where index + 1 < scalars.count && scalars[index + 1] == "-":
-                while index < scalars.count && scalars[index] != "\n" { index += 1 }
-            case "/" where index + 1 < scalars.count && scalars[index + 1] == "*":
-                index += 2
-                while index + 1 < scalars.count && !(scalars[index] == "*" && scalars[index + 1] == "/") { index += 1 }
-                index += 2
-            case _ where scalar.properties.isWhitespace:
-                if !lastWasSpace && !output.isEmpty { output += " " }
-                lastWasSpace = true
-                index += 1
-            case _ where isWord(scalar):
-                let start = index
-                while index < scalars.count && (isWord(scalars[index]) || scalars[index] == ".") { index += 1 }
-                let word = String(String.UnicodeScalarView(scalars[start..<index]))
-                // Numbers (and hex or bit literals such as 0x1F, x'..' is a string above) are values.
-                output += word.first!.isNumber ? "?" : word
-                lastWasSpace = false
-            default:
-                output.unicodeScalars.append(scalar)
-                lastWasSpace = false
-                index += 1
-            }
-        }
-        output = output.trimmingCharacters(in: .whitespaces)
-        return output.count > 160 ? String(output.prefix(160)) + "…" : output
-    }
-}
-
-/// What the server shows of a swap after a failure: where the run's tables are.
-struct MySQLSwapObservation: Sendable {
-    /// Staging's base tables, and those of them under a temporary swap name.
-    var stagingTables: [String]
-    var temporaryTables: [String] { stagingTables.filter { $0.hasPrefix(MySQLSwapBatch.temporaryPrefix) } }
-    /// Tables of the shadow and old databases (nil: the database does not exist).
-    var shadowTables: [String]?
-    var oldTables: [String]?
-
-    static func observe(_ connection: MySQLConnection, database: String, shadow: String, old: String) throws -> MySQLSwapObservation {
-        MySQLSwapObservation(stagingTables: try MySQLStagingCatalog.tables(connection, database: database) ?? [],
-                             shadowTables: try MySQLStagingCatalog.tables(connection, database: shadow),
-                             oldTables: try MySQLStagingCatalog.tables(connection, database: old))
     }
 }

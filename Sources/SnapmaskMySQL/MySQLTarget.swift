@@ -1,4 +1,3 @@
-import CMySQL
 import Foundation
 import Snapmask
 
@@ -21,7 +20,7 @@ final class MySQLTarget: TargetSession, @unchecked Sendable {
     /// How long the next run (or an inspection) waits for a swap batch still running on the server.
     static let swapSettleSeconds = 30
 
-    private let mutex = NSLock()
+    let mutex = NSLock()
     let url: ConnectionString
     let database: String
     let shadowName: String
@@ -29,38 +28,25 @@ final class MySQLTarget: TargetSession, @unchecked Sendable {
     let lockName: String
     let swapLockName: String
     let tuning: MySQLSwapTuning
-    private let admin: MySQLConnection
-    private var verifier: MySQLConnection?
-    private var locked = false
-    private var shadowExists = false
-    private var shadowCreated = false
-    private var objects: MySQLSchemaObjects?
+    let admin: MySQLConnection
+    var verifier: MySQLConnection?
+    var locked = false
+    var shadowExists = false
+    var shadowCreated = false
+    var objects: MySQLSchemaObjects?
     /// Views in an order that creates them (a view on a view after it), as found in the shadow.
-    private var viewOrder: [MySQLStoredObject] = []
-    private var sourceDatabase = ""
-    private var changes = MySQLCopyChanges()
-    private var parallelism = 2
+    var viewOrder: [MySQLStoredObject] = []
+    var sourceDatabase = ""
+    var changes = MySQLCopyChanges()
+    var parallelism = 2
     /// Connections that run long statements (loads, index builds, checks): interrupt() stops them.
-    private let busy = ConnectionIDs()
+    let busy = ConnectionIDs()
     /// What the swap did, as far as this process knows; and what the server showed after a failure.
-    private var swapOutcome: SwapOutcome = .notStarted
-    private var observation: MySQLSwapObservation?
-
-    enum SwapOutcome {
-        case notStarted
-        /// Stopped before staging changed (the batch failed at its first step, or was put back).
-        case unchanged
-        /// The new tables and triggers are in staging; `problem`: what failed after that.
-        case swapped(problem: String?)
-        /// The batch failed half-way and could not be put back, or the connection was lost
-        /// while the server ran it: only the server can tell.
-        case unknown(String)
-    }
+    var swapOutcome: SwapOutcome = .notStarted
+    var observation: MySQLSwapObservation?
 
     init(url: ConnectionString, tuning: MySQLSwapTuning = MySQLSwapTuning()) throws {
-        guard let database = url.database else {
-            throw MySQLError("the target URL \(url) names no database; end it with /DATABASE")
-        }
+        let database = try url.mysqlDatabase("target")
         self.url = url
         self.database = database
         self.tuning = tuning
@@ -75,19 +61,8 @@ final class MySQLTarget: TargetSession, @unchecked Sendable {
         "snapmask restore \(database) from \(ProcessInfo.processInfo.hostName) pid \(ProcessInfo.processInfo.processIdentifier)"
     }
 
-    /// User lock names are at most 64 characters (MySQL 5.7+).
-    static func lockName(for database: String, kind: String = "") -> String {
-        let name = "snapmask:" + kind + database
-        if name.count <= 64 { return name }
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in database.utf8 {
-            hash ^= UInt64(byte)
-            hash = hash &* 0x100_0000_01b3
-        }
-        return String(name.prefix(47)) + ":" + String(hash, radix: 16)
-    }
-
-    private func withAdmin<T>(_ body: (MySQLConnection) throws -> T) throws -> T {
+    /// Runs `body` on the administrative connection, one thread at a time.
+    func withAdmin<T>(_ body: (MySQLConnection) throws -> T) throws -> T {
         mutex.lock()
         defer { mutex.unlock() }
         return try body(admin)
@@ -101,59 +76,10 @@ final class MySQLTarget: TargetSession, @unchecked Sendable {
         try withAdmin { try MySQLServerIdentity.of($0, database: database) }
     }
 
-    // MARK: Lock
-
-    func lock() throws {
-        try withAdmin { admin in
-            guard try admin.scalar("SELECT GET_LOCK(\(admin.literal(lockName)), 0)") == "1" else {
-                throw TargetLocked(target: "\(database) on \(url.primaryHost.host)", holder: Self.holder(of: lockName, admin))
-            }
-            locked = true
-            // A run that died during its swap released the lock at once, but the server may still
-            // be finishing that run's swap batch (milliseconds): wait for it before looking.
-            guard try admin.scalar("SELECT GET_LOCK(\(admin.literal(swapLockName)), \(Self.swapSettleSeconds))") == "1" else {
-                let holder = Self.holder(of: swapLockName, admin)
-                _ = try? admin.query("SELECT RELEASE_LOCK(\(admin.literal(lockName)))")
-                locked = false
-                throw TargetLocked(target: "\(database) on \(url.primaryHost.host)",
-                                   holder: "the swap of an earlier run is still running on the server after "
-                                       + "\(Self.swapSettleSeconds) s: \(holder)")
-            }
-            try admin.query("SELECT RELEASE_LOCK(\(admin.literal(swapLockName)))")
-        }
+    /// Where this target's tables are now (staging, the shadow, the old copy), as `connection` sees them.
+    func observeTables(on connection: MySQLConnection) throws -> MySQLSwapObservation {
+        try MySQLSwapObservation.observe(connection, database: database, shadow: shadowName, old: oldName)
     }
-
-    /// Who holds a user lock: the connection (IS_USED_LOCK), its account, client and idle time from
-    /// the process list, and snapmask's own description where performance_schema keeps it.
-    static func holder(of lockName: String, _ admin: MySQLConnection) -> String {
-        guard let id = (try? admin.scalar("SELECT IS_USED_LOCK(\(admin.literal(lockName)))")) ?? nil else {
-            return "another session (it ended meanwhile: try again)"
-        }
-        var text = "connection \(id)"
-        if let row = (try? admin.query("""
-            SELECT USER, HOST, COMMAND, TIME FROM information_schema.PROCESSLIST WHERE ID = \(id)
-            """))?.first {
-            text += " (user \(row[0] ?? "?"), client \(row[1] ?? "?"), \(row[2] ?? "?") for \(row[3] ?? "?") s)"
-        } else {
-            text += " (not in the process list this account can see: the PROCESS privilege shows it)"
-        }
-        if let purpose = (try? admin.scalar("""
-            SELECT ATTR_VALUE FROM performance_schema.session_connect_attrs
-             WHERE PROCESSLIST_ID = \(id) AND ATTR_NAME = 'snapmask_purpose'
-            """)) ?? nil {
-            text = "\(purpose), " + text
-        }
-        return text
-    }
-
-    func unlock() {
-        _ = try? withAdmin { admin in
-            if locked { try admin.query("SELECT RELEASE_LOCK(\(admin.literal(lockName)))") }
-            locked = false
-        }
-    }
-
-    // MARK: Shadow
 
     /// A connection whose default database is the shadow copy, set up for loading.
     func shadowConnection(_ purpose: String, localInfile: Bool = false) throws -> MySQLConnection {
@@ -162,53 +88,6 @@ final class MySQLTarget: TargetSession, @unchecked Sendable {
         try connection.query("SET SESSION foreign_key_checks = 0, SESSION sql_mode = '\(Self.loadSQLMode)'")
         busy.insert(connection.connectionID)
         return connection
-    }
-
-
-    func prepareShadow(definition: SchemaDefinition, plan: RestorePlan) throws {
-        let (objects, sourceDatabase) = try MySQLSchemaObjects.from(definition)
-        try prepareShadow(objects, sourceDatabase: sourceDatabase, changes: MySQLCopyChanges(definition: definition, plan: plan),
-                          parallelism: ProcessInfo.processInfo.activeProcessorCount)
-    }
-
-    private func prepareShadow(_ objects: MySQLSchemaObjects, sourceDatabase: String, changes: MySQLCopyChanges,
-                               parallelism: Int) throws {
-        self.objects = objects
-        self.sourceDatabase = sourceDatabase
-        self.changes = changes
-        self.parallelism = max(1, parallelism)
-        try withAdmin { admin in
-            if try admin.scalar("SELECT @@local_infile") != "1" {
-                throw MySQLError("the target server does not accept LOAD DATA LOCAL INFILE, which snapmask loads with; "
-                                     + "enable it with SET PERSIST local_infile = 1 (MySQL) or local_infile=1 in the server's "
-                                     + "configuration (MariaDB)")
-            }
-            if let name = objects.tables.map(\.name).first(where: { $0.hasPrefix(MySQLSwapBatch.temporaryPrefix) }) {
-                throw MySQLError("the source has a table named \(name); names starting with \(MySQLSwapBatch.temporaryPrefix) "
-                                     + "are the swap's temporary names, so snapmask cannot restore this database")
-            }
-            // A shadow or old copy left by a run that died is ours to remove (we hold the lock),
-            // unless staging is not whole: then the old copy may be the only one of some tables.
-            let found = try MySQLSwapObservation.observe(admin, database: database, shadow: shadowName, old: oldName)
-            guard found.temporaryTables.isEmpty else {
-                throw MySQLError(Self.halfSwapped(found, database: database, old: oldName, shadow: shadowName)
-                                     + "; nothing was changed by this run")
-            }
-            try admin.query("DROP DATABASE IF EXISTS \(MySQLIdentifier.quoted(shadowName))")
-            try admin.query("DROP DATABASE IF EXISTS \(MySQLIdentifier.quoted(oldName))")
-            try admin.query("CREATE DATABASE \(MySQLIdentifier.quoted(shadowName)) CHARACTER SET "
-                                + "\(objects.characterSet) COLLATE \(objects.collation)")
-            shadowExists = true
-            shadowCreated = true
-        }
-        let connection = try shadowConnection("schema")
-        for table in objects.tables {
-            do {
-                try connection.query(table.createSQL)
-            } catch let error as MySQLError {
-                throw error.adding(context: "creating table \(table.name) in the shadow copy")
-            }
-        }
     }
 
     /// A LOAD DATA writer on a connection of its own. unique_checks stays on: with it off, MariaDB
@@ -226,113 +105,7 @@ final class MySQLTarget: TargetSession, @unchecked Sendable {
         return try MySQLLoadWriter(connection: connection, plan: plan, maskedColumns: Set(masked.keys))
     }
 
-    /// Secondary indexes (in parallel, one table per connection, largest first), then foreign keys
-    /// (checked against the rows where they could have broken); then routines, views and triggers,
-    /// so overrides run with them as they would in staging; then fresh statistics.
-
-    func finishSchema(definition: SchemaDefinition, plan: RestorePlan) throws {
-        try finishSchema(plan: plan)
-    }
-
-    private func finishSchema(plan: RestorePlan) throws {
-        guard let objects else { throw MySQLError("the shadow copy was not prepared") }
-        let order = Dictionary(plan.tables.enumerated().map { ($1.name, $0) }, uniquingKeysWith: { first, _ in first })
-        let indexed = objects.tables.filter { !$0.deferredIndexes.isEmpty }
-            .sorted { order[$0.name, default: .max] < order[$1.name, default: .max] }
-        try runInParallel(indexed.map { table in
-            let sql = "ALTER TABLE \(MySQLIdentifier.quoted(table.name)) "
-                + table.deferredIndexes.map { "ADD \($0)" }.joined(separator: ", ")
-            return ("adding the indexes of \(table.name)", { connection in try connection.query(sql) })
-        })
-        let connection = try verifierConnection()
-        var checks: [(String, @Sendable (MySQLConnection) throws -> Void)] = []
-        for table in objects.tables where !table.foreignKeys.isEmpty {
-            do {
-                try connection.query("ALTER TABLE \(MySQLIdentifier.quoted(table.name)) "
-                                         + table.foreignKeys.map { "ADD \($0.clause)" }.joined(separator: ", "))
-            } catch let error as MySQLError {
-                throw error.adding(context: "adding the foreign keys of \(table.name) in the shadow copy")
-            }
-            for key in table.foreignKeys where changes.mayBreak(key, of: table.name, plan: plan, database: sourceDatabase) {
-                let name = table.name
-                checks.append(("checking foreign key \(key.name) of \(name)", { try Self.checkForeignKey(key, of: name, $0) }))
-            }
-        }
-        try runInParallel(checks)
-        try createStoredObjects(objects, connection)
-        try connection.query("ANALYZE TABLE " + objects.tables.map { MySQLIdentifier.quoted($0.name) }.joined(separator: ", "))
-    }
-
-    /// Every non-NULL reference must find its parent row. (An anti-join over the child's key index:
-    /// the parent is probed in key order, which a small buffer pool handles well.)
-    static func checkForeignKey(_ key: MySQLForeignKey, of table: String, _ connection: MySQLConnection) throws {
-        let child = key.columns.map { "c.\(MySQLIdentifier.quoted($0))" }
-        let parent = key.referencedColumns.map { "p.\(MySQLIdentifier.quoted($0))" }
-        let sql = "SELECT COUNT(*) FROM \(MySQLIdentifier.quoted(table)) c LEFT JOIN \(MySQLIdentifier.quoted(key.referencedTable)) p ON "
-            + zip(parent, child).map { "\($0) = \($1)" }.joined(separator: " AND ")
-            + " WHERE \(parent[0]) IS NULL AND " + child.map { "\($0) IS NOT NULL" }.joined(separator: " AND ")
-        let orphans = Int(try connection.scalar(sql) ?? "0") ?? 0
-        if orphans > 0 {
-            throw MySQLError("foreign key \(key.name) of \(table): \(orphans) rows refer to \(key.referencedTable) rows that "
-                                 + "were not copied; copy those parent rows (check the where: or data: skip of "
-                                 + "\(key.referencedTable)) or narrow \(table)'s where: to match")
-        }
-    }
-
-    /// Routines, then views (in an order that works: a view on a view waits for it), then triggers.
-    private func createStoredObjects(_ objects: MySQLSchemaObjects, _ connection: MySQLConnection) throws {
-        for routine in objects.routines {
-            try create(routine, connection)
-        }
-        var pending = objects.views
-        var created: [MySQLStoredObject] = []
-        while !pending.isEmpty {
-            var failed: [(MySQLStoredObject, MySQLError)] = []
-            for view in pending {
-                do {
-                    try create(view, connection)
-                    created.append(view)
-                } catch let error as MySQLError {
-                    failed.append((view, error))
-                }
-            }
-            if failed.count == pending.count { throw failed[0].1 }
-            pending = failed.map(\.0)
-        }
-        viewOrder = created
-        for trigger in objects.triggers {
-            try create(trigger, connection)
-        }
-    }
-
-    private func create(_ object: MySQLStoredObject, _ connection: MySQLConnection) throws {
-        do {
-            try connection.query("SET SESSION sql_mode = \(connection.literal(object.sqlMode ?? Self.loadSQLMode))")
-            defer { _ = try? connection.query("SET SESSION sql_mode = '\(Self.loadSQLMode)'") }
-            try connection.query(object.sql)
-        } catch let error as MySQLError {
-            throw error.adding(context: "creating \(object.kind.rawValue.lowercased()) \(object.name)")
-        }
-    }
-
-    /// Runs work on up to `parallelism` shadow connections at once.
-    private func runInParallel(_ items: [(what: String, work: @Sendable (MySQLConnection) throws -> Void)]) throws {
-        let url = self.url, shadow = shadowName, database = self.database, busy = self.busy
-        try BlockingThreads.forEach(items, threads: parallelism, name: "schema", makeContext: {
-            let connection = try MySQLConnection(url: url, database: .named(shadow), purpose: "snapmask schema \(database)")
-            try connection.query("SET SESSION foreign_key_checks = 0, SESSION sql_mode = '\(Self.loadSQLMode)'")
-            busy.insert(connection.connectionID)
-            return connection
-        }) { item, connection in
-            do {
-                try item.work(connection)
-            } catch let error as MySQLError {
-                throw error.adding(context: "\(item.what) in the shadow copy")
-            }
-        }
-    }
-
-    private func verifierConnection() throws -> MySQLConnection {
+    func verifierConnection() throws -> MySQLConnection {
         mutex.lock()
         defer { mutex.unlock() }
         if let verifier { return verifier }
@@ -380,223 +153,6 @@ final class MySQLTarget: TargetSession, @unchecked Sendable {
         let sql = "SELECT DISTINCT \(text) FROM \(MySQLIdentifier.quoted(plan.name)) "
             + "WHERE \(text) COLLATE utf8mb4_bin IN (\(values.map { connection.literal($0) }.joined(separator: ", ")))"
         return Set(try connection.query(sql).compactMap { $0[0] })
-    }
-
-    // MARK: Swap
-
-    /// Replaces staging's tables, triggers, routines and views with the shadow's in one batch
-    /// (MySQLSwapBatch explains the order). Before it, the shadow's triggers are read back and
-    /// dropped (a table with triggers cannot leave its database); nothing in staging changes
-    /// until the batch runs. The batch's first statement waits at most `lock_wait_timeout` for
-    /// sessions using staging's tables; it is tried `attempts` times (fewer once a signal asked
-    /// the run to stop), then the swap gives up, naming who held the tables, with staging as it was.
-    func swap() throws {
-        guard let objects else { throw MySQLError("the shadow copy was not prepared") }
-        mutex.lock()
-        verifier = nil
-        mutex.unlock()
-        let triggers = try withAdmin { admin -> [MySQLTrigger] in
-            let exists = try admin.scalar("SELECT COUNT(*) FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = "
-                                              + admin.literal(database)) != "0"
-            if !exists {
-                try admin.query("CREATE DATABASE \(MySQLIdentifier.quoted(database)) CHARACTER SET \(objects.characterSet) "
-                                    + "COLLATE \(objects.collation)")
-            }
-            try admin.query("CREATE DATABASE IF NOT EXISTS \(MySQLIdentifier.quoted(oldName))")
-            if let left = try MySQLStagingCatalog.tables(admin, database: oldName), !left.isEmpty {
-                throw MySQLError("\(oldName) already holds tables (\(left.prefix(5).joined(separator: ", "))); it is where "
-                                     + "the swap keeps staging's previous tables, so nothing was changed. Drop it once you "
-                                     + "no longer need them, then run the restore again")
-            }
-            let triggers = try MySQLTrigger.read(admin, database: shadowName)
-            for trigger in triggers {
-                try admin.query("DROP TRIGGER \(MySQLIdentifier.qualified(shadowName, trigger.name))")
-            }
-            return triggers
-        }
-        let connection = try MySQLConnection(url: url, database: .named(database), purpose: "snapmask swap \(database)")
-        try connection.query("SET SESSION lock_wait_timeout = \(tuning.lockWaitSeconds), SESSION foreign_key_checks = 0")
-        guard try connection.scalar("SELECT GET_LOCK(\(connection.literal(swapLockName)), 0)") == "1" else {
-            throw MySQLError("another session holds the swap lock of \(database) (\(swapLockName)); nothing was changed")
-        }
-        swapOutcome = .unchanged
-        let ours = [adminConnectionID, connection.connectionID]
-        for attempt in 1...max(1, tuning.attempts) {
-            let batch = try withAdmin { admin -> MySQLSwapBatch in
-                endSessions(admin, sparing: ours)
-                let current = try MySQLStagingCatalog.read(admin, database: database)
-                if current.tables.contains(where: { $0.hasPrefix(MySQLSwapBatch.temporaryPrefix) }) {
-                    let found = try MySQLSwapObservation.observe(admin, database: database, shadow: shadowName, old: oldName)
-                    throw MySQLError(Self.halfSwapped(found, database: database, old: oldName, shadow: shadowName))
-                }
-                return MySQLSwapBatch(database: database, shadow: shadowName, old: oldName, current: current,
-                                      newTables: objects.tables.map(\.name), triggers: triggers, routines: objects.routines,
-                                      views: viewOrder, loadSQLMode: Self.loadSQLMode, literal: admin.literal)
-            }
-            let outcome = connection.runBatch(batch.statements.map(\.sql))
-            guard let error = outcome.error else {
-                swapOutcome = .swapped(problem: nil)
-                break
-            }
-            if outcome.connectionLost {
-                swapOutcome = .unknown("the connection was lost while the server ran the swap (\(error))")
-                throw error.adding(context: "swapping the shadow copy into \(database)")
-            }
-            switch batch.step(at: outcome.completed) {
-            case .prelude, .aside:
-                guard error.isLockTimeout else {
-                    throw error.adding(context: "moving staging's tables aside (nothing was changed)")
-                }
-                let blockers = (try? withAdmin { MySQLBlockers.describe($0, database: database, excluding: ours) })
-                    ?? "a session that could not be listed"
-                let stopping = RunInterruption.shared.signal != nil
-                if attempt < tuning.attempts && !stopping { continue }
-                throw MySQLError("the swap waited \(attempt == 1 ? "" : "\(attempt) times ")\(tuning.lockWaitSeconds) s for "
-                                     + "staging's tables, which are in use by \(blockers)"
-                                     + (stopping ? "; it stopped waiting because the run was asked to stop" : "")
-                                     + ". Nothing was changed: commit or end that session (KILL <connection>), then run "
-                                     + "the restore again", context: "swapping the shadow copy into \(database)")
-            case .objects:
-                swapOutcome = .swapped(problem: "recreating its routines and views failed: \(error)")
-                throw error.adding(context: "staging \(database) holds the new tables with their triggers, but recreating its "
-                                       + "routines and views failed; the previous tables are kept in \(oldName)")
-            case .dropOldTriggers, .move, .createTriggers, .name:
-                // Half-way: the statements that ran are undone, in one batch as well.
-                let undo = connection.runBatch(batch.undo(completed: outcome.completed))
-                if let failed = undo.error {
-                    swapOutcome = .unknown("the swap failed half-way (\(error)) and putting staging back failed too (\(failed))")
-                    throw error.adding(context: "swapping the shadow copy into \(database) failed half-way, and putting "
-                                           + "staging back failed too (\(failed))")
-                }
-                swapOutcome = .unchanged
-                throw error.adding(context: "swapping the shadow copy into \(database) (staging was put back as it was)")
-            }
-        }
-        _ = try? connection.query("SELECT RELEASE_LOCK(\(connection.literal(swapLockName)))")
-        // Staging is whole and new: the previous tables and the empty shadow database can go
-        // (what this fails to drop, the next run drops).
-        _ = try? withAdmin { admin in
-            try admin.query("DROP DATABASE IF EXISTS \(MySQLIdentifier.quoted(oldName))")
-            try admin.query("DROP DATABASE IF EXISTS \(MySQLIdentifier.quoted(shadowName))")
-            shadowExists = false
-        }
-    }
-
-    /// Ends the other sessions whose default database is staging (as the PostgreSQL swap does), so
-    /// they do not hold the rename up. Sessions this account may not end, and sessions that reach
-    /// staging without USE, are waited for up to lock_wait_timeout.
-    private func endSessions(_ admin: MySQLConnection, sparing ours: [UInt]) {
-        let ids = (try? admin.query("""
-            SELECT ID FROM information_schema.PROCESSLIST
-             WHERE DB = \(admin.literal(database)) AND ID NOT IN (\(ours.map(String.init).joined(separator: ", ")))
-            """))?.compactMap { $0[0] } ?? []
-        for id in ids { _ = try? admin.query("KILL CONNECTION \(id)") }
-    }
-
-    /// What a DBA finds after a swap the server could not finish, and how to get out of it.
-    static func halfSwapped(_ found: MySQLSwapObservation, database: String, old: String, shadow: String) -> String {
-        func list(_ names: [String]?) -> String {
-            guard let names, !names.isEmpty else { return "none" }
-            return names.prefix(10).joined(separator: ", ") + (names.count > 10 ? ", … (\(names.count) in all)" : "")
-        }
-        return "staging \(database) was left half-swapped (the server stopped in the middle of a swap): tables under "
-            + "temporary names in staging: \(list(found.temporaryTables)) (\(MySQLSwapBatch.temporaryPrefix)old_* hold "
-            + "previous data, \(MySQLSwapBatch.temporaryPrefix)new_* new data); previous tables in \(old): "
-            + "\(list(found.oldTables)); new tables still in \(shadow): \(list(found.shadowTables)). Rename the tables "
-            + "you want back into place (RENAME TABLE), or drop the temporary ones, then run the restore again"
-    }
-
-    /// A connection to look at the server after a failure: the admin connection if it still
-    /// works, else a new one (the lost one may be why we are here). nil and why when the server
-    /// cannot be reached.
-    private func inspectionConnection() -> (MySQLConnection?, String?) {
-        if (try? admin.query("SELECT 1")) != nil { return (admin, nil) }
-        do {
-            return (try MySQLConnection(url: url, database: .none, connectTimeout: 10, purpose: Self.purpose(database)), nil)
-        } catch {
-            return (nil, "\(error)")
-        }
-    }
-
-    /// Waits until no swap batch runs on the server any more (one may go on after its client was
-    /// killed or lost its connection). False when one still runs after the wait.
-    private func settle(_ connection: MySQLConnection) -> Bool {
-        let name = connection.literal(swapLockName)
-        guard (try? connection.scalar("SELECT GET_LOCK(\(name), \(Self.swapSettleSeconds))")) == "1" else { return false }
-        _ = try? connection.query("SELECT RELEASE_LOCK(\(name))")
-        return true
-    }
-
-    /// Removes the shadow database, and the old copy once staging is whole again (all old, or all
-    /// new with its triggers). After a half-finished swap everything is left as it is, for a DBA.
-    func discardShadow() {
-        mutex.lock()
-        verifier = nil
-        defer { mutex.unlock() }
-        guard shadowExists else { return }
-        let (found, _) = inspectionConnection()
-        guard let connection = found, settle(connection),
-              let seen = try? MySQLSwapObservation.observe(connection, database: database, shadow: shadowName, old: oldName)
-        else { return }
-        observation = seen
-        guard seen.temporaryTables.isEmpty else { return }
-        if case .swapped(problem: .some) = swapOutcome {
-            // New tables, but views or routines are missing: keep the previous tables for now.
-        } else {
-            _ = try? connection.query("DROP DATABASE IF EXISTS \(MySQLIdentifier.quoted(oldName))")
-        }
-        if (try? connection.query("DROP DATABASE IF EXISTS \(MySQLIdentifier.quoted(shadowName))")) != nil {
-            shadowExists = false
-        }
-    }
-
-    /// What staging holds now, from what this run did and what the server shows: the shadow
-    /// database still holding the run's tables means the swap never happened; the shadow empty
-    /// (or gone) with the tables in staging means it did; tables under temporary names mean the
-    /// server stopped inside the swap.
-    func inspectStaging(swapStarted: Bool) -> StagingState {
-        mutex.lock()
-        defer { mutex.unlock() }
-        let tables = objects?.tables.map(\.name) ?? []
-        let (found, unreachable) = inspectionConnection()
-        let settled = found.map(settle) ?? false
-        let now = found.flatMap { try? MySQLSwapObservation.observe($0, database: database, shadow: shadowName, old: oldName) }
-        let shadow: StagingState.Shadow
-        if let now {
-            shadow = now.shadowTables == nil ? (shadowCreated ? .removed : .none) : .left
-        } else {
-            shadow = shadowCreated ? .unknown : .none
-        }
-        guard swapStarted else { return StagingState(data: .previous, shadow: shadow) }
-        switch swapOutcome {
-        case .notStarted, .unchanged:
-            return StagingState(data: .previous, shadow: shadow)
-        case let .swapped(problem):
-            return StagingState(data: .new, shadow: shadow, detail: problem.map { "but \($0); the previous tables are in \(oldName)" })
-        case let .unknown(why):
-            // What discardShadow saw before it removed anything, else what is there now.
-            guard let seen = observation ?? now else {
-                return StagingState(data: .unknown, shadow: shadow,
-                                    detail: "\(why); the server cannot be reached now: \(unreachable ?? "no answer")")
-            }
-            if !seen.temporaryTables.isEmpty {
-                return StagingState(data: .partlyReplaced, shadow: shadow,
-                                    detail: Self.halfSwapped(seen, database: database, old: oldName, shadow: shadowName))
-            }
-            if !settled {
-                return StagingState(data: .unknown, shadow: shadow,
-                                    detail: "\(why); the server was still running the swap \(Self.swapSettleSeconds) s later")
-            }
-            if let inShadow = seen.shadowTables, !tables.isEmpty, Set(tables).isSubset(of: inShadow) {
-                return StagingState(data: .previous, shadow: shadow, detail: "\(why); the server did not run the swap")
-            }
-            if Set(tables).isSubset(of: seen.stagingTables) {
-                return StagingState(data: .new, shadow: shadow, detail: "\(why); the server finished the swap")
-            }
-            return StagingState(data: .unknown, shadow: shadow,
-                                detail: "\(why); staging holds \(seen.stagingTables.count) tables, the shadow "
-                                    + "\(seen.shadowTables?.count ?? 0), \(oldName) \(seen.oldTables?.count ?? 0)")
-        }
     }
 
     /// Stops the statements running on the loading and schema connections (LOAD DATA, index

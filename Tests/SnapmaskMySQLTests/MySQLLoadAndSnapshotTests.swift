@@ -373,3 +373,11 @@ import Testing
             """)
     }
 }
+
+extension MySQLSQLText {
+    /// `CREATE ... VIEW` → `CREATE OR REPLACE ... VIEW`.
+    fileprivate static func orReplace(_ sql: String) -> String {
+        guard sql.uppercased().hasPrefix("CREATE "), !sql.uppercased().hasPrefix("CREATE OR REPLACE ") else { return sql }
+        return "CREATE OR REPLACE " + sql.dropFirst("CREATE ".count)
+    }
+}

@@ -1,0 +1,142 @@
+import Foundation
+import Snapmask
+
+/// The shadow copy's schema: its database and tables before the data, then secondary indexes,
+/// foreign keys (checked where the copy could have broken them), routines, views and triggers.
+extension MySQLTarget {
+    func prepareShadow(definition: SchemaDefinition, plan: RestorePlan) throws {
+        let (objects, sourceDatabase) = try MySQLSchemaObjects.from(definition)
+        self.objects = objects
+        self.sourceDatabase = sourceDatabase
+        changes = MySQLCopyChanges(definition: definition, plan: plan)
+        parallelism = max(1, ProcessInfo.processInfo.activeProcessorCount)
+        try withAdmin { admin in
+            if try admin.scalar("SELECT @@local_infile") != "1" {
+                throw MySQLError("the target server does not accept LOAD DATA LOCAL INFILE, which snapmask loads with; "
+                                     + "enable it with SET PERSIST local_infile = 1 (MySQL) or local_infile=1 in the server's "
+                                     + "configuration (MariaDB)")
+            }
+            if let name = objects.tables.map(\.name).first(where: { $0.hasPrefix(MySQLSwapBatch.temporaryPrefix) }) {
+                throw MySQLError("the source has a table named \(name); names starting with \(MySQLSwapBatch.temporaryPrefix) "
+                                     + "are the swap's temporary names, so snapmask cannot restore this database")
+            }
+            // A shadow or old copy left by a run that died is ours to remove (we hold the lock),
+            // unless staging is not whole: then the old copy may be the only one of some tables.
+            let found = try observeTables(on: admin)
+            guard found.temporaryTables.isEmpty else {
+                throw MySQLError(halfSwapped(found) + "; nothing was changed by this run")
+            }
+            try admin.query("DROP DATABASE IF EXISTS \(MySQLIdentifier.quoted(shadowName))")
+            try admin.query("DROP DATABASE IF EXISTS \(MySQLIdentifier.quoted(oldName))")
+            try admin.query("CREATE DATABASE \(MySQLIdentifier.quoted(shadowName)) CHARACTER SET "
+                                + "\(objects.characterSet) COLLATE \(objects.collation)")
+            shadowExists = true
+            shadowCreated = true
+        }
+        let connection = try shadowConnection("schema")
+        for table in objects.tables {
+            do {
+                try connection.query(table.createSQL)
+            } catch let error as MySQLError {
+                throw error.adding(context: "creating table \(table.name) in the shadow copy")
+            }
+        }
+    }
+
+    /// Secondary indexes (in parallel, one table per connection, largest first), then foreign keys
+    /// (checked against the rows where they could have broken); then routines, views and triggers,
+    /// so overrides run with them as they would in staging; then fresh statistics.
+    func finishSchema(definition: SchemaDefinition, plan: RestorePlan) throws {
+        guard let objects else { throw MySQLError("the shadow copy was not prepared") }
+        let order = Dictionary(plan.tables.enumerated().map { ($1.name, $0) }, uniquingKeysWith: { first, _ in first })
+        let indexed = objects.tables.filter { !$0.deferredIndexes.isEmpty }
+            .sorted { order[$0.name, default: .max] < order[$1.name, default: .max] }
+        try runInParallel(indexed.map { table in
+            let sql = "ALTER TABLE \(MySQLIdentifier.quoted(table.name)) "
+                + table.deferredIndexes.map { "ADD \($0)" }.joined(separator: ", ")
+            return ("adding the indexes of \(table.name)", { connection in try connection.query(sql) })
+        })
+        let connection = try verifierConnection()
+        var checks: [(String, @Sendable (MySQLConnection) throws -> Void)] = []
+        for table in objects.tables where !table.foreignKeys.isEmpty {
+            do {
+                try connection.query("ALTER TABLE \(MySQLIdentifier.quoted(table.name)) "
+                                         + table.foreignKeys.map { "ADD \($0.clause)" }.joined(separator: ", "))
+            } catch let error as MySQLError {
+                throw error.adding(context: "adding the foreign keys of \(table.name) in the shadow copy")
+            }
+            for key in table.foreignKeys where changes.mayBreak(key, of: table.name, plan: plan, database: sourceDatabase) {
+                let name = table.name
+                checks.append(("checking foreign key \(key.name) of \(name)", { try Self.checkForeignKey(key, of: name, $0) }))
+            }
+        }
+        try runInParallel(checks)
+        try createStoredObjects(objects, connection)
+        try connection.query("ANALYZE TABLE " + objects.tables.map { MySQLIdentifier.quoted($0.name) }.joined(separator: ", "))
+    }
+
+    /// Every non-NULL reference must find its parent row. (An anti-join over the child's key index:
+    /// the parent is probed in key order, which a small buffer pool handles well.)
+    static func checkForeignKey(_ key: MySQLForeignKey, of table: String, _ connection: MySQLConnection) throws {
+        let child = key.columns.map { "c.\(MySQLIdentifier.quoted($0))" }
+        let parent = key.referencedColumns.map { "p.\(MySQLIdentifier.quoted($0))" }
+        let sql = "SELECT COUNT(*) FROM \(MySQLIdentifier.quoted(table)) c LEFT JOIN \(MySQLIdentifier.quoted(key.referencedTable)) p ON "
+            + zip(parent, child).map { "\($0) = \($1)" }.joined(separator: " AND ")
+            + " WHERE \(parent[0]) IS NULL AND " + child.map { "\($0) IS NOT NULL" }.joined(separator: " AND ")
+        let orphans = Int(try connection.scalar(sql) ?? "0") ?? 0
+        if orphans > 0 {
+            throw MySQLError("foreign key \(key.name) of \(table): \(orphans) rows refer to \(key.referencedTable) rows that "
+                                 + "were not copied; copy those parent rows (check the where: or data: skip of "
+                                 + "\(key.referencedTable)) or narrow \(table)'s where: to match")
+        }
+    }
+
+    /// Routines, then views (in an order that works: a view on a view waits for it), then triggers.
+    private func createStoredObjects(_ objects: MySQLSchemaObjects, _ connection: MySQLConnection) throws {
+        for routine in objects.routines {
+            try create(routine, connection)
+        }
+        var pending = objects.views
+        var created: [MySQLStoredObject] = []
+        while !pending.isEmpty {
+            var failed: [(MySQLStoredObject, MySQLError)] = []
+            for view in pending {
+                do {
+                    try create(view, connection)
+                    created.append(view)
+                } catch let error as MySQLError {
+                    failed.append((view, error))
+                }
+            }
+            if failed.count == pending.count { throw failed[0].1 }
+            pending = failed.map(\.0)
+        }
+        viewOrder = created
+        for trigger in objects.triggers {
+            try create(trigger, connection)
+        }
+    }
+
+    private func create(_ object: MySQLStoredObject, _ connection: MySQLConnection) throws {
+        do {
+            try connection.query("SET SESSION sql_mode = \(connection.literal(object.sqlMode ?? Self.loadSQLMode))")
+            defer { _ = try? connection.query("SET SESSION sql_mode = '\(Self.loadSQLMode)'") }
+            try connection.query(object.sql)
+        } catch let error as MySQLError {
+            throw error.adding(context: "creating \(object.kind.rawValue.lowercased()) \(object.name)")
+        }
+    }
+
+    /// Runs work on up to `parallelism` shadow connections at once.
+    private func runInParallel(_ items: [(what: String, work: @Sendable (MySQLConnection) throws -> Void)]) throws {
+        try BlockingThreads.forEach(items, threads: parallelism, name: "schema", makeContext: {
+            try self.shadowConnection("schema")
+        }) { item, connection in
+            do {
+                try item.work(connection)
+            } catch let error as MySQLError {
+                throw error.adding(context: "\(item.what) in the shadow copy")
+            }
+        }
+    }
+}
