@@ -25,11 +25,11 @@ import Testing
         defer { scratch.drop() }
         let source = try DocumentDBScratch("dockill", server: server.url)
         try source.insert("src", "people", Self.people(300))
-        try DocumentDBJobs.markStaging(scratch)
+        try scratch.markStaging()
         let job = try DocumentDBJobs.job(scratch, rules: Self.rules, source: try source.url("src"))
         defer { job.remove() }
         // Small batches: the reader is surely mid-collection when the first batch has been written.
-        let killer = KillOnProgress { server.kill() }
+        let killer = PhaseHook(atFirstProgress: { server.kill() })
         let outcome = OutcomeBox<RestoreReport>()
         let thread = Thread {
             outcome.set(Result {
@@ -42,11 +42,11 @@ import Testing
             Issue.record("the restore succeeded although its source was killed")
             return
         }
-        #expect(killer.killed)
+        #expect(killer.fired)
         let failure = try #require(error as? RestoreFailed, "\(error)")
         #expect(failure.step == "copying tables")
         #expect("\(failure)".contains("reading people after"), "\(failure)")
-        try DocumentDBJobs.expectStagingUntouched(scratch)
+        try scratch.expectStagingUntouched()
     }
 
     @Test func aPathTheSampleMissedStopsTheRunWhileStreaming() throws {
@@ -55,7 +55,7 @@ import Testing
         var documents = Self.people(120)
         documents[4] = #"{"_id": 5, "email": "person5@corp.example.org", "note": "row 5", "legacy": {"ssn": "078-05-1120"}}"#
         try scratch.insert("src", "people", documents)
-        try DocumentDBJobs.markStaging(scratch)
+        try scratch.markStaging()
         let job = try DocumentDBJobs.job(scratch, rules: Self.rules)
         defer { job.remove() }
         // The sample (the newest document only) does not show `legacy.ssn`: the check passes...
@@ -72,14 +72,14 @@ import Testing
             #expect(!failure.underlying.contains("_id 5"), "the _id itself is never printed")
             #expect(!failure.underlying.contains("078-05-1120"))
         }
-        try DocumentDBJobs.expectStagingUntouched(scratch)
+        try scratch.expectStagingUntouched()
     }
 
     @Test func aSecondConcurrentRunIsRefusedNamingTheHolderAndAStaleLockIsTakenOver() throws {
         let scratch = try DocumentDBScratch("doclock")
         defer { scratch.drop() }
         try scratch.insert("src", "people", Self.people(20))
-        try DocumentDBJobs.markStaging(scratch)
+        try scratch.markStaging()
         let job = try DocumentDBJobs.job(scratch, rules: Self.rules)
         defer { job.remove() }
         let holder = try DocumentDBTarget(url: try scratch.url("stage"), tuning: DocumentDBTuning())
@@ -109,7 +109,7 @@ import Testing
         let scratch = try DocumentDBScratch("docleak")
         defer { scratch.drop() }
         try scratch.insert("src", "people", Self.people(30))
-        try DocumentDBJobs.markStaging(scratch)
+        try scratch.markStaging()
         let job = try DocumentDBJobs.job(scratch, rules: Self.rules, overrides: """
             - collection: people
               filter: { _id: 3 }
@@ -122,14 +122,14 @@ import Testing
             guard let failure = error as? RestoreFailed else { return false }
             return failure.step == "checking for leaked values" && failure.underlying.contains("people.email")
         }
-        try DocumentDBJobs.expectStagingUntouched(scratch)
+        try scratch.expectStagingUntouched()
     }
 
     @Test func aFailingOverrideLeavesStagingUntouched() throws {
         let scratch = try DocumentDBScratch("docoverride")
         defer { scratch.drop() }
         try scratch.insert("src", "people", Self.people(10))
-        try DocumentDBJobs.markStaging(scratch)
+        try scratch.markStaging()
         let job = try DocumentDBJobs.job(scratch, rules: Self.rules, overrides: """
             - collection: people
               set: { note: fine }
@@ -144,7 +144,7 @@ import Testing
             guard let failure = error as? RestoreFailed else { return false }
             return failure.step == "applying overrides" && failure.underlying.contains("overrides.yaml:3:3")
         }
-        try DocumentDBJobs.expectStagingUntouched(scratch)
+        try scratch.expectStagingUntouched()
     }
 
     @Test func aTargetThatIsTheSourceIsRefused() throws {
@@ -193,94 +193,6 @@ import Testing
             let text = "\(error)"
             #expect(text.contains("opening the source") && text.contains("127.0.0.1"), "\(text)")
             #expect(!text.contains("Pr0dSecret") && !text.contains("St4geSecret"))
-        }
-    }
-}
-
-/// Calls `kill` once, when the first batch of any collection has been written.
-final class KillOnProgress: RestoreObserver, @unchecked Sendable {
-    private let lock = NSLock()
-    private var done = false
-    private let action: @Sendable () -> Void
-
-    init(_ action: @escaping @Sendable () -> Void) {
-        self.action = action
-    }
-
-    var killed: Bool {
-        lock.lock()
-        defer { lock.unlock() }
-        return done
-    }
-
-    func phase(_ database: String, _ message: String) {}
-    func tableStarted(_ database: String, table: String, estimatedRows: Int) {}
-    func tableFinished(_ database: String, table: String, rows: Int, seconds: Double) {}
-
-    func tableProgress(_ database: String, table: String, rows: Int) {
-        lock.lock()
-        let first = !done
-        done = true
-        lock.unlock()
-        if first { action() }
-    }
-}
-
-/// A MongoDB-wire server (mongoeco, as scripts/services runs it) started by a test on a port of
-/// its own, so the test can kill it.
-final class WireServer: @unchecked Sendable {
-    let process: Process
-    let url: ConnectionString
-
-    static func start() throws -> WireServer {
-        let repository = DocumentDBJobs.repository
-        let services = ProcessInfo.processInfo.environment["SNAPMASK_SERVICES_DIR"].map { URL(fileURLWithPath: $0) }
-            ?? repository.appendingPathComponent(".services")
-        let python = services.appendingPathComponent("mongo/venv/bin/python")
-        guard FileManager.default.isExecutableFile(atPath: python.path) else {
-            throw DocumentDBError("no MongoDB-wire server venv at \(python.path); run scripts/services start mongo")
-        }
-        let port = Int.random(in: 40_000...49_999)
-        let process = Process()
-        process.executableURL = python
-        process.arguments = ["-u", repository.appendingPathComponent("scripts/lib/mongo_wire_server.py").path, "--port", "\(port)"]
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        // Ready when it prints "listening".
-        let ready = OutcomeBox<Bool>()
-        DispatchQueue.global().async {
-            var seen = Data()
-            while true {
-                let chunk = output.fileHandleForReading.availableData
-                if chunk.isEmpty { ready.set(.success(false)); return }
-                seen.append(chunk)
-                if String(decoding: seen, as: UTF8.self).contains("listening") { ready.set(.success(true)); return }
-            }
-        }
-        guard case .success(true) = ready.wait() else {
-            process.terminate()
-            throw DocumentDBError("the second MongoDB-wire server did not start on port \(port)")
-        }
-        return WireServer(process: process,
-                          url: try ConnectionString("mongodb://127.0.0.1:\(port)/?directConnection=true&serverSelectionTimeoutMS=2000"))
-    }
-
-    init(process: Process, url: ConnectionString) {
-        self.process = process
-        self.url = url
-    }
-
-    /// SIGKILL: the server dies as a crashed one does, connections reset.
-    func kill() {
-        Foundation.kill(process.processIdentifier, SIGKILL)
-    }
-
-    func stop() {
-        if process.isRunning {
-            process.terminate()
-            process.waitUntilExit()
         }
     }
 }
