@@ -89,5 +89,8 @@ let package = Package(
         .testTarget(name: "SnapmaskPostgresTests", dependencies: ["SnapmaskPostgres", "SnapmaskStore", "SnapmaskTestSupport"]),
         .testTarget(name: "SnapmaskMySQLTests", dependencies: ["SnapmaskMySQL", "SnapmaskStore", "SnapmaskTestSupport"]),
         .testTarget(name: "SnapmaskDocumentDBTests", dependencies: ["SnapmaskDocumentDB", "SnapmaskStore", "SnapmaskTestSupport"]),
+        // The failure scenarios every engine shares, run against each.
+        .testTarget(name: "SnapmaskEngineTests",
+                    dependencies: ["SnapmaskPostgres", "SnapmaskMySQL", "SnapmaskDocumentDB", "SnapmaskTestSupport"]),
     ]
 )
