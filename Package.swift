@@ -77,15 +77,20 @@ let package = Package(
             dependencies: ["Snapmask", "SnapmaskDocumentDB"],
             path: "Benchmarks/DocumentMaskingBenchmark"),
 
-        // Where the test servers are (scripts/services prints their URLs), shared by the engine tests.
-        .target(name: "SnapmaskTestSupport", dependencies: ["Snapmask", "SnapmaskPostgres", "SnapmaskMySQL", "SnapmaskDocumentDB"],
+        // What the tests share: where the test servers are (scripts/services prints their URLs),
+        // scratch databases, job files, the failure and snapshot fixtures, command runners.
+        .target(name: "SnapmaskTestSupport",
+                dependencies: ["Snapmask", "SnapmaskPostgres", "SnapmaskMySQL", "SnapmaskDocumentDB", "SnapmaskStore"],
                 path: "Tests/SnapmaskTestSupport"),
 
         .testTarget(name: "SnapmaskTests", dependencies: ["Snapmask"]),
         .testTarget(name: "SnapmaskStoreTests", dependencies: ["SnapmaskStore", "SnapmaskPostgres", "SnapmaskTestSupport"]),
         .testTarget(name: "SnapmaskCLITests", dependencies: ["SnapmaskCLI", "SnapmaskTestSupport"]),
-        .testTarget(name: "SnapmaskPostgresTests", dependencies: ["SnapmaskPostgres", "SnapmaskTestSupport"]),
+        .testTarget(name: "SnapmaskPostgresTests", dependencies: ["SnapmaskPostgres", "SnapmaskStore", "SnapmaskTestSupport"]),
         .testTarget(name: "SnapmaskMySQLTests", dependencies: ["SnapmaskMySQL", "SnapmaskStore", "SnapmaskTestSupport"]),
         .testTarget(name: "SnapmaskDocumentDBTests", dependencies: ["SnapmaskDocumentDB", "SnapmaskStore", "SnapmaskTestSupport"]),
+        // The failure scenarios every engine shares, run against each.
+        .testTarget(name: "SnapmaskEngineTests",
+                    dependencies: ["SnapmaskPostgres", "SnapmaskMySQL", "SnapmaskDocumentDB", "SnapmaskTestSupport"]),
     ]
 )

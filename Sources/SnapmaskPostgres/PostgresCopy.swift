@@ -1,4 +1,3 @@
-import CLibPQ
 import Foundation
 import Snapmask
 
@@ -47,38 +46,19 @@ final class PostgresCopyReader: BatchReader {
         var rows = 0
         let first = rowsSoFar
         while data.count < Self.batchBytes {
-            var buffer: UnsafeMutablePointer<CChar>?
-            let length = PQgetCopyData(connection.handle, &buffer, 0)
-            if length > 0, let buffer {
-                buffer.withMemoryRebound(to: UInt8.self, capacity: Int(length)) {
-                    data.append(contentsOf: UnsafeBufferPointer(start: $0, count: Int(length)))
-                }
-                PQfreemem(buffer)
+            let more = try connection.readCopyRow(
+                appendingTo: &data, context: "reading \(table) from the source (the stream broke after \(rowsSoFar) rows)")
+            if more {
                 rows += 1
                 continue
             }
-            if let buffer { PQfreemem(buffer) }
-            try finishCopy(length)
+            // After the last row: the COPY's own result says whether it ended well.
+            try connection.finishCopy(context: "reading \(table) from the source")
             finished = true
             break
         }
         rowsSoFar += rows
         return rows == 0 && finished ? nil : RowBatch(data: data, rowCount: rows, firstRow: first)
-    }
-
-    /// After the last row: the COPY's own result says whether it ended well (a source that
-    /// went away mid-stream ends here with an error).
-    private func finishCopy(_ code: Int32) throws {
-        if code == -2 {
-            throw PostgresError(String(cString: PQerrorMessage(connection.handle)),
-                                context: "reading \(table) from the source (the stream broke after \(rowsSoFar) rows)")
-        }
-        while let result = PQgetResult(connection.handle) {
-            let wrapped = PostgresResult(handle: result)
-            if PQresultStatus(result) != PGRES_COMMAND_OK {
-                throw wrapped.error.adding(context: "reading \(table) from the source")
-            }
-        }
     }
 }
 
@@ -100,26 +80,11 @@ final class PostgresCopyWriter: BatchWriter {
     }
 
     func write(_ batch: RowBatch) throws {
-        let status = batch.data.withUnsafeBufferPointer { buffer in
-            buffer.withMemoryRebound(to: CChar.self) { PQputCopyData(connection.handle, $0.baseAddress, Int32($0.count)) }
-        }
-        guard status == 1 else { throw failure("sending rows") }
+        try connection.sendCopyData(batch.data, context: "loading \(table) into the shadow copy (sending rows)")
     }
 
     func finish() throws -> Int {
-        guard PQputCopyEnd(connection.handle, nil) == 1 else { throw failure("ending the copy") }
-        var rows = 0
-        while let result = PQgetResult(connection.handle) {
-            let wrapped = PostgresResult(handle: result)
-            guard PQresultStatus(result) == PGRES_COMMAND_OK else {
-                throw wrapped.error.adding(context: "loading \(table) into the shadow copy")
-            }
-            rows = wrapped.affectedRows
-        }
-        return rows
-    }
-
-    private func failure(_ what: String) -> PostgresError {
-        PostgresError(String(cString: PQerrorMessage(connection.handle)), context: "loading \(table) into the shadow copy (\(what))")
+        try connection.endCopyData(context: "loading \(table) into the shadow copy (ending the copy)")
+        return try connection.finishCopy(context: "loading \(table) into the shadow copy")
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import SnapmaskTestSupport
 import Testing
 import Yams
 
@@ -8,10 +9,6 @@ import Yams
 /// through secretKeyRef, staging endpoints from the staging page's ConfigMap staging-config.
 /// A missing tool (python, the tools venv, the script) fails these tests; they never skip.
 @Suite struct KubernetesManifestTests {
-    /// The repository: this file is <repo>/Tests/snapmaskTests/KubernetesManifestTests.swift.
-    static let repoRoot = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-
     static let namespace = "quikapp-staging"
     static let stagingHosts = ["POSTGRES_HOST", "POSTGRES_READ_HOST", "MYSQL_HOST", "MONGODB_HOST"]
     static let restoreSecrets = ["SNAPMASK_ARCHIVE_KEY", "STAGING_PG_PASSWORD",
@@ -24,7 +21,7 @@ import Yams
     // MARK: The validator
 
     @Test func everyManifestValidatesStrictlyAgainstTheKubernetesSchemas() throws {
-        let script = Self.repoRoot.appendingPathComponent("scripts/validate-manifests").path
+        let script = Repository.root.appendingPathComponent("scripts/validate-manifests").path
         #expect(FileManager.default.fileExists(atPath: script), "missing \(script)")
         let result = try Self.run("/bin/bash", [script])
         #expect(result.status == 0, "scripts/validate-manifests exited \(result.status):\n\(result.output)")
@@ -202,7 +199,7 @@ import Yams
         // Nothing that looks like a credential in any file of k8s/ (AWS access key ids, private keys).
         let credential = try Regex(#"AKIA[0-9A-Z]{16}|-----BEGIN [A-Z ]*PRIVATE KEY-----"#)
         for file in try Self.filesUnderK8s() {
-            let text = try String(contentsOf: Self.repoRoot.appendingPathComponent(file), encoding: .utf8)
+            let text = try String(contentsOf: Repository.root.appendingPathComponent(file), encoding: .utf8)
             #expect(text.firstMatch(of: credential) == nil, "\(file) holds what looks like a credential")
         }
     }
@@ -295,20 +292,11 @@ import Yams
         var description: String
     }
 
-    /// Runs a program in the repository and returns its exit status and combined output.
+    /// Runs a program in the repository and returns its exit status and output (standard output,
+    /// then standard error).
     static func run(_ executable: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        process.currentDirectoryURL = repoRoot
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+        let result = try CommandRunner.run(program: URL(fileURLWithPath: executable), arguments, directory: Repository.root)
+        return (result.status, result.stdout + result.stderr)
     }
 
     static func map(_ value: Any?, _ what: String) throws -> [String: Any] {
@@ -318,9 +306,9 @@ import Yams
 
     /// Every Kubernetes manifest under k8s/ (not kustomization.yaml, not the job file in k8s/config/).
     static func filesUnderK8s() throws -> [String] {
-        let k8s = repoRoot.appendingPathComponent("k8s")
+        let k8s = Repository.root.appendingPathComponent("k8s")
         guard let enumerator = FileManager.default.enumerator(atPath: k8s.path) else {
-            throw ManifestError(description: "no k8s/ folder in \(repoRoot.path)")
+            throw ManifestError(description: "no k8s/ folder in \(Repository.root.path)")
         }
         var files: [String] = []
         while let relative = enumerator.nextObject() as? String {
@@ -343,7 +331,7 @@ import Yams
     }
 
     static func objects(in file: String) throws -> [[String: Any]] {
-        let text = try String(contentsOf: repoRoot.appendingPathComponent(file), encoding: .utf8)
+        let text = try String(contentsOf: Repository.root.appendingPathComponent(file), encoding: .utf8)
         var documents = try Yams.load_all(yaml: text)
         var objects: [[String: Any]] = []
         while let document = documents.next() {

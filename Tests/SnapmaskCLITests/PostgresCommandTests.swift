@@ -29,14 +29,7 @@ import Testing
         """
 
     static func job(_ scratch: PostgresScratch) throws -> TestJob {
-        try TestJob(databases: """
-            app:
-              engine: postgres
-              source: \(try scratch.url("src").raw)
-              target: \(try scratch.url("stage").raw)
-              rules: rules.yaml
-              overrides: overrides.yaml
-            """, files: ["rules.yaml": rules, "overrides.yaml": overrides])
+        try scratch.job(rules: rules, overrides: overrides)
     }
 
     @Test func restoreReportsAndExitsZero() throws {

@@ -23,13 +23,7 @@ import Testing
         let scratch = try PostgresScratch(label)
         _ = try scratch.url("src", create: true, sql: sourceSQL)
         _ = try scratch.url("stage", create: true, sql: "CREATE TABLE marker (v text); INSERT INTO marker VALUES ('previous');")
-        let job = try TestJob(databases: """
-            app:
-              engine: postgres
-              source: \(try scratch.url("src").raw)
-              target: \(try scratch.url("stage").raw)
-              rules: rules.yaml
-            """, files: ["rules.yaml": rules])
+        let job = try scratch.job(rules: rules)
         return (scratch, job)
     }
 

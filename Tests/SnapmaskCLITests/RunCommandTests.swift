@@ -6,9 +6,6 @@ import Testing
 /// `snapmask run`, the weekly job, over all three engines: report, metrics (file and
 /// Pushgateway, read back with prometheus_client's parser), logs without secrets, one run at a time.
 @Suite(.serialized) struct RunCommandTests {
-    static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent()
-
     struct Setup {
         let postgres: PostgresScratch
         let mysql: MySQLScratch
@@ -76,20 +73,11 @@ import Testing
     }
 
     static func shell(_ arguments: [String]) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = arguments
-        process.currentDirectoryURL = repository
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            throw CommandFailedError(command: arguments.joined(separator: " "), status: process.terminationStatus)
+        let result = try CommandRunner.run(program: URL(fileURLWithPath: "/usr/bin/env"), arguments, directory: Repository.root)
+        guard result.status == 0 else {
+            throw CommandFailedError(command: arguments.joined(separator: " "), status: result.status)
         }
-        return String(decoding: data, as: UTF8.self)
+        return result.stdout
     }
 
     struct CommandFailedError: Error, CustomStringConvertible {

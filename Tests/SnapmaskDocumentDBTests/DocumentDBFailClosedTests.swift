@@ -68,7 +68,7 @@ import Testing
         var documents = (2...240).map { #"{"_id": \#($0), "name": "movie \#($0)", "year": \#(1900 + $0 % 120)}"# }
         documents.insert(#"{"_id": 1, "name": "oldest", "year": 1901, "ssn": "078-05-1120"}"#, at: 0)
         try scratch.insert("src", "movies", documents)
-        try DocumentDBJobs.markStaging(scratch)
+        try scratch.markStaging()
         let job = try DocumentDBJobs.job(scratch, rules: """
             collections:
               movies: { fields: { _id: keep, name: keep, year: keep } }
@@ -92,7 +92,7 @@ import Testing
             #expect(message.contains("movies") && message.contains("ssn"), "\(message)")
             #expect(!message.contains("078-05"), "\(message)")
         }
-        try DocumentDBJobs.expectStagingUntouched(scratch)
+        try scratch.expectStagingUntouched()
     }
 
     /// sample_mflix-like sessions: `read_by` maps phone numbers to when they read; 40 readers

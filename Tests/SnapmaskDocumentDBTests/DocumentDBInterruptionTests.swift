@@ -33,7 +33,7 @@ import Testing
         try scratch.insert("src", "notes", (1...20).map { #"{"_id": \#($0), "person": \#($0), "body": "note \#($0)"}"# })
         try scratch.command("src", #"{"createIndexes": "notes", "indexes": [{"key": {"person": 1}, "name": "by_person"}]}"#)
         // Staging before the run: marker and users (which the source lacks), and one old person.
-        try DocumentDBJobs.markStaging(scratch)
+        try scratch.markStaging()
         try scratch.insert("stage", "people", [#"{"_id": 1, "email": "old@staging.test", "generation": "old"}"#])
     }
 
@@ -247,7 +247,7 @@ import Testing
         defer { job.remove() }
         // At the swap, notes' shadow is renamed away: the swap renames people, then cannot find it.
         let database = scratch.database("stage"), server = scratch.server
-        let saboteur = AtPhase("swapping the shadow copy in") {
+        let saboteur = PhaseHook(when: "swapping the shadow copy in") {
             _ = try? DocumentDBClient(url: server).command("""
                 {"renameCollection": "\(database).snapmask_shadow.notes", "to": "\(database).snapmask_shadow.notes_moved"}
                 """, database: database)
@@ -285,29 +285,4 @@ import Testing
         let batch = RowBatch(data: try BSONDocument(json: #"{"_id": 1}"#).bytes, rowCount: 1, firstRow: 0)
         #expect(throws: RunInterrupted.self) { try writer.write(batch) }
     }
-}
-
-/// Runs `action` once, when the run reports the phase.
-final class AtPhase: RestoreObserver, @unchecked Sendable {
-    private let lock = NSLock()
-    private var done = false
-    private let phase: String
-    private let action: @Sendable () -> Void
-
-    init(_ phase: String, _ action: @escaping @Sendable () -> Void) {
-        self.phase = phase
-        self.action = action
-    }
-
-    func phase(_ database: String, _ message: String) {
-        lock.lock()
-        let now = !done && message.hasPrefix(phase)
-        if now { done = true }
-        lock.unlock()
-        if now { action() }
-    }
-
-    func tableStarted(_ database: String, table: String, estimatedRows: Int) {}
-    func tableProgress(_ database: String, table: String, rows: Int) {}
-    func tableFinished(_ database: String, table: String, rows: Int, seconds: Double) {}
 }

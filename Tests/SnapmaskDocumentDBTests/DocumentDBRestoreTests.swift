@@ -12,7 +12,7 @@ import Testing
         let scratch = try DocumentDBScratch("docrestore")
         defer { scratch.drop() }
         try scratch.loadFixture("src")
-        try DocumentDBJobs.markStaging(scratch)
+        try scratch.markStaging()
         let job = try DocumentDBJobs.job(scratch, rules: try DocumentDBJobs.shipped("rules/documentdb/messages.yaml"),
                                          overrides: try DocumentDBJobs.shipped("rules/overrides/documentdb/messages.yaml"))
         defer { job.remove() }

@@ -91,7 +91,7 @@ import Testing
         let catalog = SnapshotCatalog(store: LocalStore(path: store.path), archiveKey: key)
         _ = try SnapshotCreator(database: database, engine: engine, rules: rules, store: catalog.store, archiveKey: key,
                                 options: RestoreOptions(jobs: 2), observer: RecordingObserver()).create(name: "messages-1")
-        try DocumentDBJobs.markStaging(scratch)
+        try scratch.markStaging()
         let input = try SnapshotRestore.input(catalog: catalog, name: "latest", database: database, archiveKey: key,
                                               allowRulesChange: false)
         #expect {
@@ -101,6 +101,6 @@ import Testing
             "\(error)".contains("original values found") && "\(error)".contains("users.profile.city")
                 && !"\(error)".contains("users.email")
         }
-        try DocumentDBJobs.expectStagingUntouched(scratch)
+        try scratch.expectStagingUntouched()
     }
 }

@@ -123,27 +123,11 @@ import Testing
 
     static func job(_ scratch: MySQLScratch, rules: String = rules, overrides: String? = nil,
                     source: ConnectionString? = nil) throws -> TestJob {
-        let source = try source ?? scratch.url("src")
-        let target = try scratch.url("stage")
-        var database = """
-            app:
-              engine: mysql
-              source: \(source.raw)
-              target: \(target.raw)
-              rules: rules.yaml
-            """
-        var files = ["rules.yaml": rules]
-        if let overrides {
-            database += "\n  overrides: overrides.yaml"
-            files["overrides.yaml"] = overrides
-        }
-        return try TestJob(databases: database, files: files)
+        try scratch.job(rules: rules, overrides: overrides, source: source)
     }
 
     static func restore(_ job: TestJob, jobs: Int = 2, observer: RecordingObserver = RecordingObserver()) throws -> RestoreReport {
-        let (database, rules) = try job.database("app")
-        return try RestoreRunner(database: database, engine: MySQLEngine(job: database), rules: rules,
-                                 options: RestoreOptions(jobs: jobs), observer: observer).run()
+        try job.restore("app", jobs: jobs, observer: observer)
     }
 
     @Test func keptValuesAreByteIdenticalAndMaskedValuesAreGone() throws {

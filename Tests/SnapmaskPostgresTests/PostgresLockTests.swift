@@ -31,12 +31,6 @@ import Testing
         COMMIT;
         """
 
-    static func restore(_ job: TestJob, observer: any RestoreObserver) throws -> RestoreReport {
-        let (database, rules) = try job.database("app")
-        return try RestoreRunner(database: database, engine: PostgresEngine(job: database), rules: rules,
-                                 options: RestoreOptions(jobs: 2), observer: observer).run()
-    }
-
     /// Staging's `notes` are the source's notes and no SSN of the source is anywhere in staging.
     func expectMaskedCorrectly(_ scratch: PostgresScratch, originalNotes: [[String?]], ssns: Set<String>) throws {
         #expect(try scratch.rows("stage", "SELECT id::text, notes FROM people ORDER BY id") == originalNotes)
@@ -55,7 +49,7 @@ import Testing
         defer { job.remove() }
 
         // The rules have been checked against the snapshot's catalog; now the columns are swapped.
-        let rename = Outcome<Void>()
+        let rename = OutcomeBox<Void>()
         let hook = PhaseHook(when: "creating the shadow copy") {
             rename.set(Result {
                 let migration = try PostgresConnection(url: source, applicationName: "column swap")
@@ -63,7 +57,7 @@ import Testing
                 try migration.execute(Self.swapColumns)
             })
         }
-        let report = try Self.restore(job, observer: hook)
+        let report = try job.restore(observer: hook)
         #expect(report.outcome == "swapped")
         guard case let .failure(error) = rename.wait() else {
             Issue.record("the columns were renamed while the source snapshot was open")
@@ -88,9 +82,9 @@ import Testing
         defer { job.remove() }
 
         let watch = SessionWatch(scratch)
-        let restore = Outcome.start { try PostgresRestoreTests.restore(job) }
+        let restore = OutcomeBox.start { try PostgresRestoreTests.restore(job) }
         #expect(try eventually { try watch.isActive("snapmask read public.people") })
-        let rename = Outcome<Void>.start {
+        let rename = OutcomeBox<Void>.start {
             let migration = try PostgresConnection(url: source, applicationName: "column swap")
             try migration.execute("SET lock_timeout = '60s'")
             try migration.execute(Self.swapColumns)
@@ -142,9 +136,9 @@ import Testing
         // The migration queues behind the snapshot's lock just before the tables are read. A
         // reader waiting behind it would wait for ever: the snapshot ends only after the readers.
         let watch = SessionWatch(scratch)
-        let rename = Outcome<Outcome<Void>>()
+        let rename = OutcomeBox<OutcomeBox<Void>>()
         let hook = PhaseHook(when: "copying ") {
-            let started = Outcome<Void>.start {
+            let started = OutcomeBox<Void>.start {
                 let migration = try PostgresConnection(url: source, applicationName: "column swap")
                 try migration.execute("SET lock_timeout = '60s'")
                 try migration.execute(Self.swapColumns)
@@ -153,7 +147,7 @@ import Testing
             rename.set(.success(started))
         }
         #expect {
-            try Self.restore(job, observer: hook)
+            try job.restore(observer: hook)
         } throws: { error in
             guard let failure = error as? RestoreFailed else { return false }
             return failure.step == "copying tables"
@@ -172,7 +166,7 @@ import Testing
         let source = try scratch.url("src", create: true, sql: Self.sourceSQL)
         let snapshot = try PostgresSource(url: source, lockTimeout: 1)
         let watch = SessionWatch(scratch)
-        let rename = Outcome<Void>.start {
+        let rename = OutcomeBox<Void>.start {
             let migration = try PostgresConnection(url: source, applicationName: "column swap")
             try migration.execute("SET lock_timeout = '60s'")
             try migration.execute(Self.swapColumns)

@@ -82,27 +82,11 @@ import Testing
         """
 
     static func job(_ scratch: PostgresScratch, rules: String = rules, overrides: String? = nil) throws -> TestJob {
-        let source = try scratch.url("src")
-        let target = try scratch.url("stage")
-        var database = """
-            app:
-              engine: postgres
-              source: \(source.raw)
-              target: \(target.raw)
-              rules: rules.yaml
-            """
-        var files = ["rules.yaml": rules]
-        if let overrides {
-            database += "\n  overrides: overrides.yaml"
-            files["overrides.yaml"] = overrides
-        }
-        return try TestJob(databases: database, files: files)
+        try scratch.job(rules: rules, overrides: overrides)
     }
 
     static func restore(_ job: TestJob, jobs: Int = 2) throws -> RestoreReport {
-        let (database, rules) = try job.database("app")
-        return try RestoreRunner(database: database, engine: PostgresEngine(job: database), rules: rules,
-                                 options: RestoreOptions(jobs: jobs), observer: RecordingObserver()).run()
+        try job.restore("app", jobs: jobs)
     }
 
     @Test func keptValuesAreByteIdenticalAndMaskedValuesAreGone() throws {

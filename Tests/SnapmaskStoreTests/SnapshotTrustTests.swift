@@ -437,7 +437,7 @@ import Testing
         let setup = try SnapshotFixture("snaprace", kind: kind)
         defer { setup.cleanup() }
         let gated = GatedStore(try setup.rawStore())
-        let result = SnapshotBox()
+        let result = OutcomeBox<Snapshot>()
         let thread = Thread {
             result.set(Result { try setup.create("app-inflight", store: gated, leaseRenewal: 0.2) })
         }

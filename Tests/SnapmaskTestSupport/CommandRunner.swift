@@ -24,8 +24,14 @@ public enum CommandRunner {
     /// process's; `nil` values remove a variable.
     public static func run(_ arguments: [String], environment: [String: String?] = [:], input: String? = nil,
                            directory: URL? = nil) throws -> CommandResult {
+        try run(program: executable, arguments, environment: environment, input: input, directory: directory)
+    }
+
+    /// Runs any program (a script of the repository, a tool) the same way.
+    public static func run(program: URL, _ arguments: [String], environment: [String: String?] = [:], input: String? = nil,
+                           directory: URL? = nil) throws -> CommandResult {
         let process = Process()
-        process.executableURL = executable
+        process.executableURL = program
         process.arguments = arguments
         var merged = ProcessInfo.processInfo.environment
         for (key, value) in environment { merged[key] = value }
@@ -50,6 +56,14 @@ public enum CommandRunner {
         return CommandResult(status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
                              stderr: String(decoding: errData, as: UTF8.self))
     }
+}
+
+/// The repository the tests run from (this file is <repo>/Tests/SnapmaskTestSupport/CommandRunner.swift).
+public enum Repository {
+    public static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
+
+    public static func file(_ relative: String) -> URL { root.appendingPathComponent(relative) }
 }
 
 /// `snapmask` running in the background, for tests that signal or kill it at a chosen moment

@@ -1,6 +1,7 @@
 import Foundation
 import Snapmask
 import SnapmaskDocumentDB
+import Testing
 
 /// Databases created for one test on the MongoDB-wire test server, dropped by `drop()`.
 public final class DocumentDBScratch {
@@ -51,8 +52,7 @@ public final class DocumentDBScratch {
     }
 
     /// The repository's fixtures/documentdb folder.
-    public static let fixtureDirectory = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-        .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("fixtures/documentdb")
+    public static let fixtureDirectory = Repository.file("fixtures/documentdb")
 
     /// The fixture's documents of one collection (canonical extended JSON, one per line).
     public static func fixtureDocuments(_ collection: String) throws -> [String] {
@@ -67,8 +67,35 @@ public final class DocumentDBScratch {
         try DocumentDBFixture.load(directory: Self.fixtureDirectory, into: try client(), database: database(suffix), only: only)
     }
 
+    /// A job restoring database `messages` from `src` (or `source`) into `stage` with these rules
+    /// (and overrides).
+    public func job(rules: String, overrides: String? = nil, source: ConnectionString? = nil) throws -> TestJob {
+        try TestJob(database: "messages", engine: .documentdb, source: (source ?? url("src")).raw, target: url("stage").raw,
+                    rules: rules, overrides: overrides)
+    }
+
     public func drop() {
         guard let client = try? client() else { return }
         for name in used { _ = try? client.command(#"{"dropDatabase": 1}"#, database: name) }
+    }
+}
+
+extension DocumentDBScratch {
+    /// Staging as a test leaves it before a restore: two collections with one document each.
+    public func markStaging() throws {
+        try insert("stage", "marker", [#"{"_id": 1, "v": "previous staging"}"#])
+        try insert("stage", "users", [#"{"_id": "old", "email": "old@staging.test"}"#])
+    }
+
+    /// Staging as `markStaging` left it: no shadow collection beside it, its lock released.
+    public func expectStagingUntouched(sourceLocation: Testing.SourceLocation = #_sourceLocation) throws {
+        #expect(try documents("stage", "marker") == [#"{ "_id" : { "$numberInt" : "1" }, "v" : "previous staging" }"#],
+                sourceLocation: sourceLocation)
+        #expect(try documents("stage", "users") == [#"{ "_id" : "old", "email" : "old@staging.test" }"#],
+                sourceLocation: sourceLocation)
+        let names = try collections("stage")
+        #expect(!names.contains { $0.hasPrefix("snapmask_shadow.") }, "no shadow collection left: \(names)",
+                sourceLocation: sourceLocation)
+        #expect(try documents("stage", "snapmask_locks").isEmpty, "the lock was released", sourceLocation: sourceLocation)
     }
 }

@@ -1,7 +1,6 @@
 import Foundation
 import Snapmask
 import SnapmaskMySQL
-import SnapmaskPostgres
 
 /// Databases (and accounts) created for one test on the MySQL test server, dropped by `drop()`.
 public final class MySQLScratch {
@@ -55,6 +54,12 @@ public final class MySQLScratch {
         return try ConnectionString("mysql://\(user):Scr4tch-pw@\(host):\(port ?? 3306)/\(name(suffix))")
     }
 
+    /// A job restoring database `src` (or `source`) into `stage` with these rules (and overrides).
+    public func job(rules: String, overrides: String? = nil, source: ConnectionString? = nil) throws -> TestJob {
+        try TestJob(engine: .mysql, source: (source ?? url("src")).raw, target: url("stage").raw, rules: rules,
+                    overrides: overrides)
+    }
+
     public func drop() {
         guard let admin = try? MySQLConnection(url: server, database: .none) else { return }
         for name in (try? databases()) ?? [] {
@@ -68,8 +73,6 @@ public final class MySQLScratch {
 /// to the same output in PostgreSQL and MySQL).
 public enum CrossEngine {
     public static func restorePostgres(_ job: TestJob, name: String = "app") throws -> RestoreReport {
-        let (database, rules) = try job.database(name)
-        return try RestoreRunner(database: database, engine: PostgresEngine(job: database), rules: rules,
-                                 options: RestoreOptions(jobs: 2), observer: RecordingObserver()).run()
+        try job.restore(name)
     }
 }

@@ -44,6 +44,11 @@ public final class PostgresScratch {
             .compactMap { $0[0] }
     }
 
+    /// A job restoring database `src` into `stage` with these rules (and overrides).
+    public func job(rules: String, overrides: String? = nil) throws -> TestJob {
+        try TestJob(engine: .postgres, source: url("src").raw, target: url("stage").raw, rules: rules, overrides: overrides)
+    }
+
     public func drop() {
         guard let admin = try? PostgresConnection(url: server) else { return }
         for name in (try? databases()) ?? created {

@@ -1,5 +1,8 @@
 import Foundation
 import Snapmask
+import SnapmaskDocumentDB
+import SnapmaskMySQL
+import SnapmaskPostgres
 
 /// A job file with its rule and override files in a temporary folder, as a DBA would write them.
 public struct TestJob: Sendable {
@@ -37,6 +40,51 @@ public struct TestJob: Sendable {
 
     public func remove() {
         try? FileManager.default.removeItem(at: directory)
+    }
+}
+
+extension TestJob {
+    /// A job file with one database `name` of `engine`, from `source` to `target`, its rules in
+    /// rules.yaml and, when given, its overrides in overrides.yaml.
+    public init(database name: String = "app", engine: Engine, source: String, target: String, rules: String,
+                overrides: String? = nil) throws {
+        var database = """
+            \(name):
+              engine: \(engine.rawValue)
+              source: "\(source)"
+              target: "\(target)"
+              rules: rules.yaml
+            """
+        var files = ["rules.yaml": rules]
+        if let overrides {
+            database += "\n  overrides: overrides.yaml"
+            files["overrides.yaml"] = overrides
+        }
+        try self.init(databases: database, files: files)
+    }
+
+    /// Restores database `name` (the job file's only one when nil) as `snapmask restore` does,
+    /// through `engine` (by default the driver the job file names).
+    public func restore(_ name: String? = nil, jobs: Int = 2, observer: any RestoreObserver = RecordingObserver(),
+                        engine: ((DatabaseJob) -> any DatabaseEngine)? = nil) throws -> RestoreReport {
+        let (database, rules) = try self.database(name ?? onlyDatabase())
+        return try RestoreRunner(database: database, engine: engine?(database) ?? Self.engine(for: database), rules: rules,
+                                 options: RestoreOptions(jobs: jobs), observer: observer).run()
+    }
+
+    /// The driver of a database of the job file, as the command line picks it.
+    public static func engine(for database: DatabaseJob) -> any DatabaseEngine {
+        switch database.engine {
+        case .postgres: return PostgresEngine(job: database)
+        case .mysql: return MySQLEngine(job: database)
+        case .documentdb: return DocumentDBEngine(job: database)
+        }
+    }
+
+    private func onlyDatabase() throws -> String {
+        let names = try load().databases.map(\.name)
+        guard names.count == 1 else { throw ConfigError("the test job has \(names.count) databases; name the one to restore") }
+        return names[0]
     }
 }
 

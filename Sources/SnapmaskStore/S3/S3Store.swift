@@ -1,9 +1,5 @@
-import Crypto
 import Foundation
 import Snapmask
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 
 /// A snapshot store in an S3-compatible bucket (`s3://bucket/prefix`): AWS S3, or MinIO,
 /// Ceph, moto... at a configured endpoint. Requests are signed with Signature Version 4.
@@ -37,10 +33,10 @@ public struct S3Store: ObjectStore {
 
     let signer: SigV4Signer
     let transport: S3Transport
-    private let scheme: String
-    private let host: String
-    private let basePath: String
-    private let pathStyle: Bool
+    let scheme: String
+    let host: String
+    let basePath: String
+    let pathStyle: Bool
 
     public static let minimumPartSize = 5 * 1024 * 1024
     public static let maximumParts = 10_000
@@ -203,49 +199,12 @@ public struct S3Store: ObjectStore {
     }
 
     /// The errors of this store are `StoreError`s, whatever failed.
-    private func translatingErrors<T>(_ body: () throws -> T) throws -> T {
+    func translatingErrors<T>(_ body: () throws -> T) throws -> T {
         do {
             return try body()
         } catch let error as S3Failure {
             throw error.storeError
         }
-    }
-
-    private func listObjects(_ listPrefix: String) throws -> [StoredObject] {
-        let full = prefix + listPrefix
-        var objects: [StoredObject] = []
-        var token: String?
-        let dates = S3Dates()
-        repeat {
-            var query: [(name: String, value: String)] = [("list-type", "2"), ("encoding-type", "url"),
-                                                          ("max-keys", String(listPageSize))]
-            if !full.isEmpty { query.append(("prefix", full)) }
-            if let token { query.append(("continuation-token", token)) }
-            let response = try send(Call(operation: "ListObjectsV2", method: "GET", key: nil, query: query,
-                                         idempotent: true, describedKey: full))
-            guard let root = S3XMLElement.parse(response.body), root.name == "ListBucketResult" else {
-                throw StoreError(.failed, "S3 ListObjectsV2 of \(objectName(full)) failed: the answer is not a ListBucketResult")
-            }
-            let urlEncoded = root.value("EncodingType") == "url"
-            for content in root.all("Contents") {
-                guard let raw = content.value("Key"), let key = urlEncoded ? S3XMLText.decodeURLEncoded(raw) : raw else {
-                    throw StoreError(.failed, "S3 ListObjectsV2 of \(objectName(full)) failed: an entry has no readable Key")
-                }
-                guard key.hasPrefix(prefix) else { continue }
-                objects.append(StoredObject(key: String(key.dropFirst(prefix.count)),
-                                            size: Int(content.value("Size") ?? "") ?? 0,
-                                            modified: content.value("LastModified").flatMap(dates.parse)))
-            }
-            if root.value("IsTruncated") == "true" {
-                guard let next = root.value("NextContinuationToken"), !next.isEmpty, next != token else {
-                    throw StoreError(.failed, "S3 ListObjectsV2 of \(objectName(full)) failed: a truncated page without a continuation token")
-                }
-                token = next
-            } else {
-                token = nil
-            }
-        } while token != nil
-        return objects.sorted { $0.key < $1.key }
     }
 
     private func deleteObjects(_ keys: [String]) throws {
@@ -287,64 +246,6 @@ public struct S3Store: ObjectStore {
         }
     }
 
-    // MARK: - Multipart upload
-
-    private func multipartUpload(_ key: String, data: Data) throws {
-        // At most 10,000 parts: larger parts for (very) large objects.
-        var size = max(1, partSize)
-        if (data.count + size - 1) / size > Self.maximumParts {
-            size = (data.count + Self.maximumParts - 1) / Self.maximumParts
-        }
-        let created = try send(Call(operation: "CreateMultipartUpload", method: "POST", key: key, query: [("uploads", "")],
-                                    contentType: "application/octet-stream", idempotent: false))
-        guard let root = S3XMLElement.parse(created.body), let uploadID = root.value("UploadId"), !uploadID.isEmpty else {
-            throw StoreError(.failed, "S3 CreateMultipartUpload of \(objectName(key)) failed: the answer has no UploadId")
-        }
-        do {
-            var etags: [String] = []
-            var offset = data.startIndex
-            var number = 1
-            while offset < data.endIndex {
-                let end = min(offset + size, data.endIndex)
-                let part = data.subdata(in: offset..<end)
-                let response = try send(Call(operation: "UploadPart \(number)", method: "PUT", key: key,
-                                             query: [("partNumber", String(number)), ("uploadId", uploadID)],
-                                             body: part, contentType: "application/octet-stream", contentMD5: true,
-                                             idempotent: true))
-                guard let etag = response.header("etag"), !etag.isEmpty else {
-                    throw StoreError(.failed, "S3 UploadPart \(number) of \(objectName(key)) failed: the answer has no ETag")
-                }
-                etags.append(etag)
-                offset = end
-                number += 1
-            }
-            var xml = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-                + "<CompleteMultipartUpload xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">"
-            for (index, etag) in etags.enumerated() {
-                xml += "<Part><PartNumber>\(index + 1)</PartNumber><ETag>\(S3XMLText.escape(etag) ?? etag)</ETag></Part>"
-            }
-            xml += "</CompleteMultipartUpload>"
-            // Completing twice is harmless (S3 answers the same), so it is retried like the rest.
-            let completed = try send(Call(operation: "CompleteMultipartUpload", method: "POST", key: key,
-                                          query: [("uploadId", uploadID)], body: Data(xml.utf8),
-                                          contentType: "application/xml", idempotent: true))
-            // S3 can answer 200 and report the failure in the body.
-            if let result = S3XMLElement.parse(completed.body), result.name == "Error", let error = S3ErrorBody(result) {
-                throw S3Failure(operation: "CompleteMultipartUpload", object: objectName(key), status: completed.status,
-                                code: error.code, message: error.message)
-            }
-        } catch {
-            abortMultipartUpload(key, uploadID: uploadID)
-            throw error
-        }
-    }
-
-    /// Best effort: a failure here leaves an incomplete upload for the bucket's lifecycle rules.
-    private func abortMultipartUpload(_ key: String, uploadID: String) {
-        _ = try? send(Call(operation: "AbortMultipartUpload", method: "DELETE", key: key, query: [("uploadId", uploadID)],
-                           idempotent: true, accept: [200, 204, 404]))
-    }
-
     // MARK: - Helpers for tests and tools
 
     /// The size and ETag of an object, or nil when it does not exist (HeadObject).
@@ -357,26 +258,9 @@ public struct S3Store: ObjectStore {
         }
     }
 
-    /// Multipart uploads begun and neither completed nor aborted under the store's prefix
-    /// (ListMultipartUploads, first page).
-    func incompleteUploads() throws -> [(key: String, uploadID: String)] {
-        try translatingErrors { try listIncompleteUploads() }
-    }
+    // MARK: - Keys
 
-    private func listIncompleteUploads() throws -> [(key: String, uploadID: String)] {
-        var query: [(name: String, value: String)] = [("uploads", "")]
-        if !prefix.isEmpty { query.append(("prefix", prefix)) }
-        let response = try send(Call(operation: "ListMultipartUploads", method: "GET", key: nil, query: query,
-                                     idempotent: true, describedKey: prefix))
-        guard let root = S3XMLElement.parse(response.body), root.name == "ListMultipartUploadsResult" else {
-            throw StoreError(.failed, "S3 ListMultipartUploads in \(location) failed: the answer is not a ListMultipartUploadsResult")
-        }
-        return root.all("Upload").map { (key: $0.value("Key") ?? "", uploadID: $0.value("UploadId") ?? "") }
-    }
-
-    // MARK: - Requests
-
-    private func fullKey(_ key: String) throws -> String {
+    func fullKey(_ key: String) throws -> String {
         guard !key.isEmpty else { throw StoreError(.failed, "an empty object key in \(location)") }
         let segments = key.split(separator: "/", omittingEmptySubsequences: false)
         if segments.contains(where: { $0 == "." || $0 == ".." }) {
@@ -389,185 +273,13 @@ public struct S3Store: ObjectStore {
         return full
     }
 
-    fileprivate func objectName(_ key: String?) -> String {
+    func objectName(_ key: String?) -> String {
         guard let key, !key.isEmpty else { return "s3://\(bucket)" }
         return "s3://\(bucket)/\(key)"
-    }
-
-    struct Call {
-        var operation: String
-        var method: String
-        /// The full key (with the prefix), or nil for a request on the bucket.
-        var key: String?
-        var query: [(name: String, value: String)] = []
-        var body = Data()
-        var contentType: String?
-        var contentMD5 = false
-        /// An HTTP Range (`bytes=0-N`), for reads of bounded size.
-        var range: String? = nil
-        var idempotent: Bool
-        /// Statuses that are answers rather than failures.
-        var accept: Set<Int> = [200, 204, 206]
-        /// What the error names for a bucket-level request (a prefix, some keys).
-        var describedKey: String?
-        /// The whole name of what the request is about, when it is not one object or prefix.
-        var subject: String?
-
-        func subject(in store: S3Store) -> String {
-            subject ?? store.objectName(key ?? describedKey)
-        }
-    }
-
-    /// Sends a call, retrying what can be retried, and returns an accepted answer; throws
-    /// `S3Failure` for an S3 error answer and `StoreError` when no answer came.
-    private func send(_ call: Call, checkLength: Bool = false) throws -> S3Response {
-        let what = "S3 \(call.operation) of \(call.subject(in: self))"
-        var attempt = 0
-        var delay = 0.2
-        while true {
-            attempt += 1
-            let request = try makeRequest(call)
-            let outcome: Result<S3Response, Error>
-            do {
-                outcome = .success(try transport.send(request))
-            } catch {
-                outcome = .failure(error)
-            }
-            var failure: Error
-            var retryable: Bool
-            switch outcome {
-            case .success(let response) where call.accept.contains(response.status):
-                if checkLength, response.header("content-encoding") == nil,
-                   let expected = response.header("content-length").flatMap({ Int($0) }), expected != response.body.count {
-                    failure = StoreError(.failed, "\(what) failed: got \(response.body.count) of \(expected) bytes")
-                    retryable = call.idempotent
-                } else {
-                    return response
-                }
-            case .success(let response):
-                let error = S3ErrorBody(response.body)
-                failure = S3Failure(operation: call.operation, object: call.subject(in: self),
-                                    status: response.status, code: error?.code, message: error.map { redact($0.message) })
-                retryable = response.status == 503
-                    || (call.idempotent && ([500, 502, 504].contains(response.status) || error?.code == "RequestTimeout"))
-            case .failure(let error as S3TransportError):
-                failure = StoreError(.failed, "\(what) failed: \(error.description) (\(scheme)://\(host))")
-                retryable = call.idempotent && error.retryable
-            case .failure(let error):
-                failure = StoreError(.failed, "\(what) failed: \(error)")
-                retryable = false
-            }
-            guard retryable, attempt < maxAttempts else {
-                if attempt > 1, let store = failure as? StoreError {
-                    throw StoreError(store.kind, store.message + " after \(attempt) attempts")
-                }
-                if attempt > 1, var s3 = failure as? S3Failure {
-                    s3.attempts = attempt
-                    throw s3
-                }
-                throw failure
-            }
-            Thread.sleep(forTimeInterval: delay * Double.random(in: 0.75...1.25))
-            delay = min(delay * 2, 5)
-        }
-    }
-
-    /// The encoded path and the whole URL of a request on an object (with the prefix) or the bucket.
-    func address(key: String?, query: [(name: String, value: String)] = []) -> (path: String, url: String) {
-        var path = basePath
-        if pathStyle { path += "/" + SigV4.encodePath(bucket) }
-        path += "/"
-        if let key { path += SigV4.encodePath(key) }
-        let queryString = SigV4.canonicalQuery(query)
-        return (path, "\(scheme)://\(host)\(path)\(queryString.isEmpty ? "" : "?" + queryString)")
-    }
-
-    private func makeRequest(_ call: Call) throws -> URLRequest {
-        let (path, target) = address(key: call.key, query: call.query)
-        guard let url = URL(string: target) else {
-            throw StoreError(.failed, "S3 \(call.operation) of \(objectName(call.key)) failed: cannot make a URL for it")
-        }
-        var headers: [String: String] = [:]
-        if let contentType = call.contentType { headers["content-type"] = contentType }
-        if call.contentMD5 { headers["content-md5"] = Data(Insecure.MD5.hash(data: call.body)).base64EncodedString() }
-        if let range = call.range { headers["range"] = range }
-        var signable = SigV4Signer.Request(method: call.method, host: host, path: path, query: call.query, headers: headers,
-                                           payloadHash: SigV4.sha256Hex(call.body))
-        signer.sign(&signable, date: Date())
-
-        var request = URLRequest(url: url, cachePolicy: .reloadIgnoringLocalCacheData, timeoutInterval: transport.timeout)
-        request.httpMethod = call.method
-        for (name, value) in signable.headers { request.setValue(value, forHTTPHeaderField: name) }
-        if call.method == "PUT" || call.method == "POST" {
-            request.httpBody = call.body
-        }
-        return request
-    }
-
-    /// Removes the secrets from text an S3 server wrote (in case it echoed them).
-    private func redact(_ text: String) -> String {
-        var text = text
-        for secret in [signer.credentials.secretAccessKey, signer.credentials.sessionToken ?? ""] where secret.count >= 4 {
-            text = text.replacingOccurrences(of: secret, with: "***")
-        }
-        return text
     }
 
     static func redactedEndpoint(_ endpoint: String) -> String {
         guard let at = endpoint.firstIndex(of: "@"), let schemeEnd = endpoint.range(of: "://") else { return endpoint }
         return String(endpoint[..<schemeEnd.upperBound]) + "***" + String(endpoint[at...])
     }
-}
-
-/// An S3 error answer: what was done to which object, the HTTP status, S3's Code and Message.
-struct S3Failure: Error, CustomStringConvertible {
-    var operation: String
-    var object: String
-    var status: Int
-    var code: String?
-    var message: String?
-    var attempts = 1
-
-    var description: String {
-        var text = "S3 \(operation) of \(object) failed: HTTP \(status)"
-        if let code { text += " \(code)" }
-        if let message, !message.isEmpty { text += ": \(message)" }
-        if let hint { text += " (\(hint))" }
-        if attempts > 1 { text += " after \(attempts) attempts" }
-        return text
-    }
-
-    private var hint: String? {
-        switch code {
-        case "InvalidAccessKeyId", "SignatureDoesNotMatch", "InvalidToken", "ExpiredToken", "TokenRefreshRequired":
-            return "check AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN"
-        case "AccessDenied":
-            return "the credentials may not read or write this bucket"
-        case "NoSuchBucket":
-            return "the bucket does not exist"
-        case "AuthorizationHeaderMalformed", "PermanentRedirect", "IllegalLocationConstraintException":
-            return "the bucket may be in another region: set AWS_REGION"
-        default:
-            return nil
-        }
-    }
-}
-
-extension S3Failure {
-    var storeError: StoreError { StoreError(.failed, description) }
-}
-
-/// LastModified values: `2026-11-27T02:00:00.000Z`, with or without the fraction.
-private final class S3Dates {
-    private let fractional: ISO8601DateFormatter
-    private let plain: ISO8601DateFormatter
-
-    init() {
-        fractional = ISO8601DateFormatter()
-        fractional.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        plain = ISO8601DateFormatter()
-        plain.formatOptions = [.withInternetDateTime]
-    }
-
-    func parse(_ text: String) -> Date? { fractional.date(from: text) ?? plain.date(from: text) }
 }

@@ -1,25 +1,24 @@
 import Foundation
 import Snapmask
 import SnapmaskPostgres
-import SnapmaskTestSupport
 import Testing
-@testable import SnapmaskStore
+import SnapmaskStore
 
 /// The two kinds of store every snapshot test runs against.
-enum StoreKind: String, CaseIterable, CustomTestStringConvertible, Sendable {
+public enum StoreKind: String, CaseIterable, CustomTestStringConvertible, Sendable {
     case local, s3
 
-    var testDescription: String { rawValue }
+    public var testDescription: String { rawValue }
 }
 
 /// A PostgreSQL source, two staging databases (`fromsnap` restored from snapshots, `direct`
 /// straight from the source), a job file and a store (a local folder or a prefix in the moto
 /// bucket), for the snapshot tests.
-struct SnapshotFixture: @unchecked Sendable {
-    static let archiveKey = "Zm9yLXRlc3RzLW9ubHktMzItYnl0ZXMtb2Yta2V5ISE="
-    static let otherKey = "YW5vdGhlci1rZXktb2YtMzItYnl0ZXMtLS0tLS0tLS0="
+public struct SnapshotFixture: @unchecked Sendable {
+    public static let archiveKey = "Zm9yLXRlc3RzLW9ubHktMzItYnl0ZXMtb2Yta2V5ISE="
+    public static let otherKey = "YW5vdGhlci1rZXktb2YtMzItYnl0ZXMtLS0tLS0tLS0="
 
-    static let sourceSQL = """
+    public static let sourceSQL = """
         CREATE TABLE users (id int PRIMARY KEY, email text NOT NULL UNIQUE, name text, notes text, profile jsonb);
         INSERT INTO users SELECT g, 'user' || g || '@corp.example.org', 'First' || g || ' Last' || g,
                E'line one\\tcol\\nline ' || g, jsonb_build_object('contact', jsonb_build_object('email', 'c' || g || '@corp.example.org'))
@@ -31,7 +30,7 @@ struct SnapshotFixture: @unchecked Sendable {
         COMMENT ON TABLE users IS 'confidential-comment-about-users';
         """
 
-    static let rules = """
+    public static let rules = """
         tables:
           users:
             columns:
@@ -45,17 +44,17 @@ struct SnapshotFixture: @unchecked Sendable {
           audit: { data: skip }
         """
 
-    static let overrides = "- table: users\n  set: { name: \"Staging Admin\" }\n  where: \"id = 1\"\n"
+    public static let overrides = "- table: users\n  set: { name: \"Staging Admin\" }\n  where: \"id = 1\"\n"
 
-    let scratch: PostgresScratch
-    let job: TestJob
-    let kind: StoreKind
-    let storePath: String
-    let storeURL: String
+    public let scratch: PostgresScratch
+    public let job: TestJob
+    public let kind: StoreKind
+    public let storePath: String
+    public let storeURL: String
 
     /// `archiveKey`: nil for a job file without one (unencrypted snapshots); `maskingKeyLine`
     /// replaces the job file's masking_key: line.
-    init(_ label: String, kind: StoreKind = .local, archiveKey: String? = SnapshotFixture.archiveKey,
+    public init(_ label: String, kind: StoreKind = .local, archiveKey: String? = SnapshotFixture.archiveKey,
          overrides: String = SnapshotFixture.overrides, files: [String: String] = [:]) throws {
         scratch = try PostgresScratch(label)
         _ = try scratch.url("src", create: true, sql: Self.sourceSQL)
@@ -85,7 +84,7 @@ struct SnapshotFixture: @unchecked Sendable {
         try job.write("snapmask.yaml", header + text)
     }
 
-    func cleanup() {
+    public func cleanup() {
         scratch.drop()
         job.remove()
         try? FileManager.default.removeItem(atPath: storePath)
@@ -95,7 +94,7 @@ struct SnapshotFixture: @unchecked Sendable {
     }
 
     /// The S3 test server's endpoint and throwaway credentials (moto accepts any).
-    static var environment: [String: String] {
+    public static var environment: [String: String] {
         var environment = ProcessInfo.processInfo.environment
         if let s3 = try? TestServers.s3() {
             environment["SNAPMASK_S3_ENDPOINT"] = s3.endpoint
@@ -105,17 +104,17 @@ struct SnapshotFixture: @unchecked Sendable {
         return environment
     }
 
-    func rawStore() throws -> any ObjectStore {
+    public func rawStore() throws -> any ObjectStore {
         try SnapshotCatalog.store(for: storeURL, environment: Self.environment)
     }
 
     /// The job file's store and archive key, as the commands open them.
-    func catalog() throws -> SnapshotCatalog {
+    public func catalog() throws -> SnapshotCatalog {
         let job = try self.job.load()
         return SnapshotCatalog(store: try rawStore(), archiveKey: try job.archiveKey.map { try ArchiveKey($0.value) })
     }
 
-    func create(_ name: String, unencrypted: Bool = false, store: (any ObjectStore)? = nil,
+    public func create(_ name: String, unencrypted: Bool = false, store: (any ObjectStore)? = nil,
                 leaseRenewal: TimeInterval = SnapshotLease.defaultRenewal) throws -> Snapshot {
         let (database, rules) = try job.database("app")
         let catalog = try catalog()
@@ -128,7 +127,7 @@ struct SnapshotFixture: @unchecked Sendable {
 
     /// A restore of `database` from `snapshot` (nil: from the source), as `snapmask restore` runs it:
     /// from a snapshot, the rules are not compiled (no masking key is used).
-    func restore(_ snapshot: String?, database name: String = "app", allowRulesChange: Bool = false,
+    public func restore(_ snapshot: String?, database name: String = "app", allowRulesChange: Bool = false,
                  allowUnencrypted: Bool = false, warnings: WarningLog = WarningLog()) throws -> RestoreReport {
         let loaded = try job.load()
         let database = try loaded.database(named: name)
@@ -146,40 +145,40 @@ struct SnapshotFixture: @unchecked Sendable {
 
     /// Staging as a DBA last left it: a marker table whose survival shows a refused restore
     /// changed nothing.
-    func markStaging() throws {
+    public func markStaging() throws {
         let exists = try scratch.databases().contains("\(scratch.prefix)_fromsnap")
         _ = try scratch.url("fromsnap", create: !exists,
                             sql: "DROP TABLE IF EXISTS marker; CREATE TABLE marker (v text); INSERT INTO marker VALUES ('old');")
     }
 
-    func expectStagingUnchanged(sourceLocation: Testing.SourceLocation = #_sourceLocation) throws {
+    public func expectStagingUnchanged(sourceLocation: Testing.SourceLocation = #_sourceLocation) throws {
         #expect(try scratch.rows("fromsnap", "SELECT v FROM marker") == [["old"]], sourceLocation: sourceLocation)
         #expect(try scratch.databases().filter { $0.contains("shadow") }.isEmpty, "no shadow copy is left",
                 sourceLocation: sourceLocation)
     }
 
-    static let contents = "SELECT u::text FROM users u ORDER BY id"
+    public static let contents = "SELECT u::text FROM users u ORDER BY id"
 
     // MARK: Editing what is stored, as anyone with write access to the store could
 
     /// The stored manifest as a JSON object.
-    func manifestObject(_ name: String) throws -> [String: Any] {
+    public func manifestObject(_ name: String) throws -> [String: Any] {
         let data = try rawStore().get("\(name)/manifest.json")
         return try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
     }
 
-    func writeManifest(_ name: String, _ object: [String: Any]) throws {
+    public func writeManifest(_ name: String, _ object: [String: Any]) throws {
         try rawStore().put("\(name)/manifest.json", data: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]))
     }
 
-    func editManifest(_ name: String, _ edit: (inout [String: Any]) -> Void) throws {
+    public func editManifest(_ name: String, _ edit: (inout [String: Any]) -> Void) throws {
         var object = try manifestObject(name)
         edit(&object)
         try writeManifest(name, object)
     }
 
     /// Copies every object of one snapshot folder to another name.
-    func copySnapshot(_ from: String, to: String) throws {
+    public func copySnapshot(_ from: String, to: String) throws {
         let store = try rawStore()
         for object in try store.list(prefix: "\(from)/") {
             try store.put(to + object.key.dropFirst(from.count), data: try store.get(object.key))
@@ -188,63 +187,12 @@ struct SnapshotFixture: @unchecked Sendable {
 }
 
 /// Warnings a restore passes on (snapshots `latest` skipped).
-final class WarningLog: @unchecked Sendable {
+public final class WarningLog: @unchecked Sendable {
     private let lock = NSLock()
     private var messages: [String] = []
 
-    func add(_ message: String) { lock.withLock { messages.append(message) } }
-    var all: [String] { lock.withLock { messages } }
-}
+    public init() {}
 
-/// A store that stops before writing a manifest until released, and can lose objects right
-/// after they are written: to race prune against create, and to lose a part behind its back.
-final class GatedStore: ObjectStore, @unchecked Sendable {
-    let inner: any ObjectStore
-    let reachedManifest = DispatchSemaphore(value: 0)
-    let release = DispatchSemaphore(value: 0)
-    let gateManifest: Bool
-    /// Objects whose key matches are deleted right after being written.
-    let lose: (@Sendable (String) -> Bool)?
-
-    init(_ inner: any ObjectStore, gateManifest: Bool = true, lose: (@Sendable (String) -> Bool)? = nil) {
-        self.inner = inner
-        self.gateManifest = gateManifest
-        self.lose = lose
-    }
-
-    var location: String { inner.location }
-
-    func put(_ key: String, data: Data) throws {
-        if gateManifest && key.hasSuffix("/manifest.json") {
-            reachedManifest.signal()
-            release.wait()
-        }
-        try inner.put(key, data: data)
-        if lose?(key) == true { try inner.delete([key]) }
-    }
-
-    func get(_ key: String) throws -> Data { try inner.get(key) }
-    func get(_ key: String, maxBytes: Int) throws -> Data { try inner.get(key, maxBytes: maxBytes) }
-    func list(prefix: String) throws -> [StoredObject] { try inner.list(prefix: prefix) }
-    func delete(_ keys: [String]) throws { try inner.delete(keys) }
-}
-
-/// The outcome of a create running on another thread.
-final class SnapshotBox: @unchecked Sendable {
-    private let condition = NSCondition()
-    private var result: Result<Snapshot, Error>?
-
-    func set(_ value: Result<Snapshot, Error>) {
-        condition.lock()
-        result = value
-        condition.broadcast()
-        condition.unlock()
-    }
-
-    func wait() -> Result<Snapshot, Error> {
-        condition.lock()
-        defer { condition.unlock() }
-        while result == nil { condition.wait() }
-        return result!
-    }
+    public func add(_ message: String) { lock.withLock { messages.append(message) } }
+    public var all: [String] { lock.withLock { messages } }
 }
