@@ -29,9 +29,7 @@ extension MySQLTarget {
     /// the run to stop), then the swap gives up, naming who held the tables, with staging as it was.
     func swap() throws {
         guard let objects else { throw MySQLError("the shadow copy was not prepared") }
-        mutex.lock()
-        verifier = nil
-        mutex.unlock()
+        verifier.drop()
         let triggers = try withAdmin { admin -> [MySQLTrigger] in
             let exists = try admin.scalar("SELECT COUNT(*) FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = "
                                               + admin.literal(database)) != "0"

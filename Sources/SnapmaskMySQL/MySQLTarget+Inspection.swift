@@ -26,8 +26,8 @@ extension MySQLTarget {
     /// Removes the shadow database, and the old copy once staging is whole again (all old, or all
     /// new with its triggers). After a half-finished swap everything is left as it is, for a DBA.
     func discardShadow() {
+        verifier.drop()
         mutex.lock()
-        verifier = nil
         defer { mutex.unlock() }
         guard shadowExists else { return }
         let (found, _) = inspectionConnection()

@@ -29,7 +29,7 @@ final class MySQLTarget: TargetSession, @unchecked Sendable {
     let swapLockName: String
     let tuning: MySQLSwapTuning
     let admin: MySQLConnection
-    var verifier: MySQLConnection?
+    let verifier = Lazy<MySQLConnection>()
     var locked = false
     var shadowExists = false
     var shadowCreated = false
@@ -106,12 +106,7 @@ final class MySQLTarget: TargetSession, @unchecked Sendable {
     }
 
     func verifierConnection() throws -> MySQLConnection {
-        mutex.lock()
-        defer { mutex.unlock() }
-        if let verifier { return verifier }
-        let connection = try shadowConnection("verify")
-        verifier = connection
-        return connection
+        try verifier.get { try shadowConnection("verify") }
     }
 
     func countRows(_ plan: TablePlan) throws -> Int {
@@ -172,9 +167,7 @@ final class MySQLTarget: TargetSession, @unchecked Sendable {
     }
 
     func close() {
-        mutex.lock()
-        verifier = nil
-        mutex.unlock()
+        verifier.drop()
     }
 }
 

@@ -16,14 +16,14 @@ struct PostgresSessionBox: @unchecked Sendable {
 /// connection to the server's `postgres` database, which also holds the advisory lock that
 /// keeps a second restore of the same target out.
 final class PostgresTarget: TargetSession, @unchecked Sendable {
-    // `admin` and `verifier` are used under `mutex`; writers have connections of their own.
+    // `admin` is used under `mutex`; the verifier is shared lazily; writers have connections of their own.
     private let mutex = NSLock()
     let url: ConnectionString
     let database: String
     let shadowName: String
     let oldName: String
     private let admin: PostgresConnection
-    private var verifier: PostgresConnection?
+    private let verifier = Lazy<PostgresConnection>()
     private let lockKey: Int64
     private var locked = false
     private var shadowExists = false
@@ -174,12 +174,7 @@ final class PostgresTarget: TargetSession, @unchecked Sendable {
     }
 
     private func verifierConnection() throws -> PostgresConnection {
-        mutex.lock()
-        defer { mutex.unlock() }
-        if let verifier { return verifier }
-        let connection = try shadowConnection("verify")
-        verifier = connection
-        return connection
+        try verifier.get { try shadowConnection("verify") }
     }
 
     func countRows(_ plan: TablePlan) throws -> Int {
@@ -248,9 +243,7 @@ final class PostgresTarget: TargetSession, @unchecked Sendable {
     /// session holding a lock on the database makes the attempt give up after `lockTimeout`; after
     /// `swapAttempts` such attempts the swap gives up naming it, staging unchanged.
     func swap() throws {
-        mutex.lock()
-        verifier = nil
-        mutex.unlock()
+        verifier.drop()
         try withAdmin { admin in
             try admin.execute("DROP DATABASE IF EXISTS \(PostgresIdentifier.quoted(oldName)) WITH (FORCE)")
             stagingOID = try admin.scalar("SELECT oid::text FROM pg_database WHERE datname = $1", [database])
@@ -350,9 +343,7 @@ final class PostgresTarget: TargetSession, @unchecked Sendable {
     }
 
     func discardShadow() {
-        mutex.lock()
-        verifier = nil
-        mutex.unlock()
+        verifier.drop()
         _ = try? withAdmin { admin in
             if shadowExists {
                 try admin.execute("DROP DATABASE IF EXISTS \(PostgresIdentifier.quoted(shadowName)) WITH (FORCE)")
@@ -362,8 +353,6 @@ final class PostgresTarget: TargetSession, @unchecked Sendable {
     }
 
     func close() {
-        mutex.lock()
-        verifier = nil
-        mutex.unlock()
+        verifier.drop()
     }
 }

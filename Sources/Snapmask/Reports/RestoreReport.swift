@@ -61,14 +61,7 @@ public struct RestoreReport: Codable, Sendable {
         return lines.joined(separator: "\n")
     }
 
-    public func json() throws -> Data {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        encoder.dateEncodingStrategy = .iso8601
-        // A driver's message in an outcome may quote a password; the report leaves scrubbed.
-        let data = try encoder.encode(self)
-        return Data(SecretScrubber.scrub(String(decoding: data, as: UTF8.self)).utf8)
-    }
+    public func json() throws -> Data { try ReportJSON.encode(self) }
 }
 
 /// The leak check of one masked column.
@@ -101,5 +94,16 @@ public struct LeakCheckResult: Codable, Sendable {
         self.method = method
         self.sampled = sampled
         self.leaks = leaks
+    }
+}
+
+/// How reports are written: readable, stable key order, ISO dates, and scrubbed of configured
+/// secrets (a driver's message in an outcome may quote a password).
+enum ReportJSON {
+    static func encode(_ value: some Encodable) throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        encoder.dateEncodingStrategy = .iso8601
+        return Data(SecretScrubber.scrub(String(decoding: try encoder.encode(value), as: UTF8.self)).utf8)
     }
 }

@@ -41,14 +41,7 @@ public struct RunReport: Codable, Sendable {
 
     public var succeeded: Bool { databases.allSatisfy(\.succeeded) }
 
-    public func json() throws -> Data {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        encoder.dateEncodingStrategy = .iso8601
-        // A driver's message in an outcome may quote a password; the report leaves scrubbed.
-        let data = try encoder.encode(self)
-        return Data(SecretScrubber.scrub(String(decoding: data, as: UTF8.self)).utf8)
-    }
+    public func json() throws -> Data { try ReportJSON.encode(self) }
 
     /// The end-of-run summary for a person.
     public var summary: String {
