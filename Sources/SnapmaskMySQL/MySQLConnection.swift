@@ -31,7 +31,15 @@ public final class MySQLConnection {
                 connectTimeout: UInt32 = 15, purpose: String = "snapmask") throws {
         displayName = url.description
         _ = Self.libraryReady
+        let tls = try MySQLTLS(url: url)
+        try tls.checkFiles(url: url)
         guard let handle = mysql_init(nil) else { throw MySQLError("out of memory creating a connection", context: displayName) }
+        do {
+            try tls.apply(to: handle)
+        } catch {
+            mysql_close(handle)
+            throw error
+        }
         var timeout = connectTimeout
         mysql_options(handle, MYSQL_OPT_CONNECT_TIMEOUT, &timeout)
         var infile: UInt32 = localInfile ? 1 : 0
@@ -54,12 +62,13 @@ public final class MySQLConnection {
         let connected = mysql_real_connect(handle, host.isEmpty ? "127.0.0.1" : host, url.user ?? "root", url.password,
                                            schema, UInt32(port ?? 3306), socket, UInt(CLIENT_FOUND_ROWS))
         guard connected != nil else {
-            let error = MySQLError(String(cString: mysql_error(handle)), code: mysql_errno(handle),
-                                   context: "cannot connect to \(url.description)")
+            let error = MySQLError(tls.explained(String(cString: mysql_error(handle)), code: mysql_errno(handle)),
+                                   code: mysql_errno(handle), context: "cannot connect to \(url.description)")
             mysql_close(handle)
             throw error
         }
         self.handle = handle
+        try tls.checkEncrypted(handle, url: url)
         do {
             try query("SET time_zone = '+00:00', SESSION wait_timeout = 604800, SESSION net_read_timeout = 3600, "
                           + "SESSION net_write_timeout = 3600")

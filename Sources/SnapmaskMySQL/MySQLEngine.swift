@@ -29,6 +29,12 @@ public struct MySQLEngine: DatabaseEngine {
         return target
     }
 
+    /// A URL that turns certificate verification off away from loopback, or TLS settings that
+    /// are not valid (every connection would then be refused).
+    public func connectionWarnings() -> [String] {
+        [("source", job.source), ("target", job.target)].compactMap { MySQLTLS.warning(role: $0, url: $1) }
+    }
+
     public func makeMasker(for plan: TablePlan) -> any BatchMasker {
         DelimitedRowMasker(plan: plan, dialect: .mysql)
     }
