@@ -28,6 +28,9 @@ public struct RestoreReport: Codable, Sendable {
     public var outcome: String = "running"
     /// After a failure: what staging holds, as the target found it.
     public var staging: StagingState?
+    /// What the source said about how it was read, as the log says it: the consistency the run got
+    /// (parallel readers sharing one snapshot, or one connection because they could not).
+    public var notices: [String] = []
 
     public init(database: DatabaseJob) {
         self.database = database.name
@@ -51,6 +54,7 @@ public struct RestoreReport: Codable, Sendable {
         let masked = tables.reduce(0) { $0 + $1.maskedColumns.count }
         lines.append("  masked columns: \(masked); overrides applied: \(overrides.count); row counts verified: "
                          + (rowCountsVerified ? "yes" : "no"))
+        for notice in notices { lines.append("  note: \(notice)") }
         if !leakChecks.isEmpty {
             let sampled = leakChecks.reduce(0) { $0 + $1.sampled }
             let leaks = leakChecks.reduce(0) { $0 + $1.leaks }

@@ -116,6 +116,7 @@ public struct RestoreRunner: Sendable {
         do { input = try open() } catch { throw fail(error) }
         let (plan, source) = (input.plan, input.source)
         defer { source.close() }
+        report.notices = source.notices
         for notice in source.notices { observer.phase(database.name, notice) }
 
         step = "connecting to the target"
