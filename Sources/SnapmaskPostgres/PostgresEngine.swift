@@ -20,7 +20,7 @@ public struct PostgresEngine: DatabaseEngine {
 
     public func openSource(readers: Int) throws -> any SourceSession {
         try refuseSourceAsTarget()
-        return try PostgresSource(url: job.source)
+        return try PostgresSource(url: job.source, readers: readers)
     }
 
     public func openTarget() throws -> any TargetSession {

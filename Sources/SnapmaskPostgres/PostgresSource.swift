@@ -3,18 +3,20 @@ import Snapmask
 
 /// The source database inside one exported snapshot. The coordinator connection locks every
 /// table, then opens its REPEATABLE READ, READ ONLY transaction and exports the snapshot (see
-/// `PostgresSnapshotOpening`); every reader joins that snapshot on a connection of its own, so all
-/// tables come from the same moment however many are copied at once. Every connection is
-/// read-only at the session level too, and every statement built from rules (`where:`) goes
+/// `PostgresSnapshotOpening`); every reader joins that snapshot on a session of its own, so all
+/// tables come from the same moment however many are copied at once. The reader sessions are
+/// opened up front on the coordinator's instance (see `PostgresReaderSessions`: a cluster's
+/// reader endpoint may send them elsewhere, where the snapshot does not exist). Every connection
+/// is read-only at the session level too, and every statement built from rules (`where:`) goes
 /// through the extended protocol, which runs exactly one.
 final class PostgresSource: SourceSession, @unchecked Sendable {
     /// How long opening the snapshot (and pg_dump) waits for table locks before naming who holds them.
     static let defaultLockTimeout: TimeInterval = 60
 
-    // The coordinator is used under `lock`: copy threads call makeReader and the verifier
-    // calls sampleRows while others may still read.
+    // The coordinator is used through `readers` (copy threads call makeReader and the verifier
+    // calls sampleRows while others may still read); `lock` guards the cached definition.
     private let lock = NSLock()
-    private let coordinator: PostgresConnection
+    private let readers: PostgresReaderSessions
     let url: ConnectionString
     let snapshot: String
     let schema: SchemaShape
@@ -24,20 +26,29 @@ final class PostgresSource: SourceSession, @unchecked Sendable {
     private let locked: [String: String]
     /// Foreign tables and the views reading them: never in the shadow.
     let leftOut: [PostgresForeignData.LeftOut]
-    private var closed = false
 
-    init(url: ConnectionString, lockTimeout: TimeInterval = PostgresSource.defaultLockTimeout) throws {
+    /// `readers`: how many tables are read at once (sessions opened up front, at most one per
+    /// table). `placement`: how reader sessions are opened and told apart (tests change it).
+    init(url: ConnectionString, readers: Int = 1, lockTimeout: TimeInterval = PostgresSource.defaultLockTimeout,
+         placement: PostgresReaderPlacement = PostgresReaderPlacement()) throws {
         self.url = url
         lockTimeoutMilliseconds = max(1, Int(lockTimeout * 1000))
-        coordinator = try PostgresConnection(url: url, applicationName: "snapmask snapshot", readOnly: true)
+        let coordinator = try PostgresConnection(url: url, applicationName: "snapmask snapshot", readOnly: true)
         do {
+            // Asked before the snapshot's transaction begins: a failing question cannot abort it.
+            let home = try placement.instance(coordinator)
             let opened = try PostgresSnapshotOpening.open(coordinator, lockTimeoutMilliseconds: lockTimeoutMilliseconds)
             snapshot = opened.snapshot
             schema = opened.schema
             locked = opened.locked
             leftOut = try PostgresForeignData.relations(coordinator)
             serverVersion = coordinator.serverVersion
+            let tables = max(1, schema.tables.filter(\.holdsRows).count)
+            self.readers = try PostgresReaderSessions(
+                coordinator: coordinator, home: home, url: url, database: url.database ?? "the source",
+                wanted: min(max(1, readers), tables), placement: placement)
         } catch let error as PostgresError {
+            _ = try? coordinator.execute("ROLLBACK")
             throw error.adding(context: "opening a snapshot of \(url)")
         }
     }
@@ -45,6 +56,10 @@ final class PostgresSource: SourceSession, @unchecked Sendable {
     /// What the schema leaves out with the foreign data (a run only gets this far with
     /// `foreign_data: skip`, or with none).
     var notices: [String] {
+        (readers.notice.map { [$0] } ?? []) + foreignDataNotices
+    }
+
+    private var foreignDataNotices: [String] {
         guard !leftOut.isEmpty else { return [] }
         let tables = leftOut.filter { $0.kind == "foreign table" }.map(\.qualified).sorted()
         let readers = leftOut.filter { $0.kind != "foreign table" }.sorted { $0.qualified < $1.qualified }
@@ -58,10 +73,42 @@ final class PostgresSource: SourceSession, @unchecked Sendable {
     /// lock on it (an ALTER TABLE waiting for the coordinator's lock), a plain lock request would
     /// queue behind them, and they behind the coordinator, which ends only after this reader: a
     /// wait no one would ever break. Stopping says what to do instead.
+    ///
+    /// On the coordinator (when no reader session reached its instance) the table is read inside a
+    /// savepoint, so a failing `where:` leaves the snapshot usable; its lock is held already.
     func makeReader(for plan: TablePlan) throws -> any BatchReader {
-        let connection = try PostgresConnection(url: url, applicationName: "snapmask read \(plan.name)", readOnly: true)
+        let lease = try readers.take()
+        do {
+            switch lease {
+            case .coordinator:
+                try readers.coordinator.execute("SAVEPOINT \(PostgresReaderSessions.savepoint)")
+                let copy = try PostgresCopyReader(connection: readers.coordinator, plan: plan)
+                return PostgresLeasedReader(copy: copy, lease: lease, sessions: readers)
+            case let .session(connection):
+                try join(connection, for: plan)
+                let copy = try PostgresCopyReader(connection: connection, plan: plan)
+                return PostgresLeasedReader(copy: copy, lease: lease, sessions: readers)
+            }
+        } catch {
+            // Nothing was streamed: the session (or the coordinator) is fit for the next table.
+            readers.finished(lease, midStream: false)
+            throw error
+        }
+    }
+
+    /// Puts a reader session into the snapshot and takes its table's lock without waiting.
+    private func join(_ connection: PostgresConnection, for plan: TablePlan) throws {
+        try connection.execute("SELECT set_config('application_name', $1, false)", [String("snapmask read \(plan.name)".prefix(63))])
         try connection.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
-        try connection.execute("SET TRANSACTION SNAPSHOT \(PostgresIdentifier.literal(snapshot))")
+        do {
+            try connection.execute("SET TRANSACTION SNAPSHOT \(PostgresIdentifier.literal(snapshot))")
+        } catch let error as PostgresError where error.sqlState == "22023" {
+            // The session said it was on the snapshot's instance; only something between snapmask
+            // and the server that moves transactions can have changed that.
+            throw error.adding(context: "joining the source snapshot to read \(plan.name) (the snapshot is on "
+                                   + "\(readers.home); a connection pooler in transaction mode, such as PgBouncer or RDS "
+                                   + "Proxy, moves transactions between servers: connect snapmask to the database directly)")
+        }
         do {
             try connection.execute("LOCK TABLE ONLY \(PostgresIdentifier.qualified(plan.name)) IN ACCESS SHARE MODE NOWAIT", [])
         } catch let error as PostgresError where error.sqlState == "55P03" {
@@ -71,7 +118,6 @@ final class PostgresSource: SourceSession, @unchecked Sendable {
             }) ?? []
             throw Self.queuedBehindSnapshot(plan.name, who: who).adding(context: "reading \(plan.name) from the source")
         }
-        return try PostgresCopyReader(connection: connection, plan: plan)
     }
 
     static func queuedBehindSnapshot(_ table: String, who: [String]) -> PostgresError {
@@ -152,16 +198,10 @@ final class PostgresSource: SourceSession, @unchecked Sendable {
     }
 
     private func withCoordinator<T>(_ body: (PostgresConnection) throws -> T) throws -> T {
-        lock.lock()
-        defer { lock.unlock() }
-        return try body(coordinator)
+        try readers.withCoordinator(body)
     }
 
     func close() {
-        lock.lock()
-        defer { lock.unlock() }
-        guard !closed else { return }
-        closed = true
-        _ = try? coordinator.execute("COMMIT")
+        readers.close()
     }
 }
