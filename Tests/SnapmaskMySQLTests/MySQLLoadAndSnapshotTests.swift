@@ -244,6 +244,12 @@ import Testing
         let report = try MySQLRestoreTests.restore(job, jobs: 3, observer: observer)
         #expect(report.outcome == "swapped")
         #expect(observer.phases.contains { $0.contains("ONE connection") })
+        // The report says which consistency the run got, and why, as the log does.
+        let notice = try #require(report.notices.first, "\(report.notices)")
+        #expect(notice.contains("may neither LOCK TABLES nor FLUSH TABLES WITH READ LOCK (RELOAD)"), "\(notice)")
+        #expect(notice.contains("reading \(scratch.name("src")) on ONE connection, table after table, inside one consistent snapshot"))
+        #expect(try String(decoding: report.json(), as: UTF8.self).contains("ONE connection, table after table"))
+        #expect(report.summary.contains("note: the source account may neither LOCK TABLES"))
         #expect(try scratch.rows("stage", "SELECT COUNT(*) FROM a UNION ALL SELECT COUNT(*) FROM b") == [["2"], ["1"]])
     }
 

@@ -147,6 +147,7 @@ import Testing
         #expect(report.leakChecks.allSatisfy { $0.leaks == 0 } && report.leakChecks.count >= 5, "\(report.leakChecks)")
         #expect(report.overrides.first?.rowsAffected == 1)
         #expect(observer.phases.contains { $0.contains("sharing one snapshot") }, "\(observer.phases)")
+        #expect(report.notices.contains { $0.contains("sharing one snapshot") }, "\(report.notices)")
 
         // Every kept value of every type, byte for byte.
         let sourceKept = try scratch.rows("src", Self.keptComparison)
