@@ -25,6 +25,9 @@ enum MySQLCatalog {
         var primaryKeys: [String: [String]] = [:]
         var uniqueKeys: [String: [[String]]] = [:]
         var current: (table: String, index: String, columns: [String], complete: Bool)?
+        // Tables with a unique key on an expression (MySQL 8's functional key parts, which have no
+        // column) or on a generated column: their SHOW CREATE TABLE says what the key reads.
+        var expressionKeyed = Set<String>()
         func flush() {
             guard let key = current, key.complete, !key.columns.isEmpty else { return }
             if key.index == "PRIMARY" { primaryKeys[key.table] = key.columns }
@@ -40,13 +43,26 @@ enum MySQLCatalog {
                 current = (table, index, [], true)
             }
             // A functional key part (MySQL 8) has no column: the key says nothing about one column.
-            if let column = row[2] { current?.columns.append(column) } else { current?.complete = false }
+            if let column = row[2] {
+                current?.columns.append(column)
+                if columns[table]?.first(where: { $0.name == column })?.isGenerated == true { expressionKeyed.insert(table) }
+            } else {
+                current?.complete = false
+                expressionKeyed.insert(table)
+            }
         }
         flush()
+        var expressionIndexes: [String: [UniqueExpressionIndex]] = [:]
+        for table in expressionKeyed.sorted() {
+            let create = try connection.query("SHOW CREATE TABLE \(MySQLIdentifier.qualified(database, table))").first?[1] ?? ""
+            expressionIndexes[table] = MySQLCreateTableText.uniqueExpressionIndexes(
+                create, columns: (columns[table] ?? []).map(\.name))
+        }
         let tables = tableRows.map { row -> TableShape in
             let name = row[0] ?? ""
             return TableShape(name: name, columns: columns[name] ?? [], primaryKey: primaryKeys[name] ?? [],
-                              uniqueKeys: uniqueKeys[name] ?? [], estimatedRows: Int(row[1] ?? "0") ?? 0)
+                              uniqueKeys: uniqueKeys[name] ?? [], estimatedRows: Int(row[1] ?? "0") ?? 0,
+                              uniqueExpressionIndexes: expressionIndexes[name] ?? [])
         }
         return SchemaShape(tables: tables)
     }
@@ -72,8 +88,7 @@ enum MySQLCatalog {
             """) {
             let table = row[0] ?? "", name = row[1] ?? "", dataType = (row[2] ?? "").lowercased()
             let isJSON = dataType == "json" || jsonColumns.contains([table, name])
-            let extra = (row[6] ?? "").uppercased()
-            let generated = ["VIRTUAL GENERATED", "STORED GENERATED", "PERSISTENT GENERATED"].contains { extra.contains($0) }
+            let generated = isGenerated(extra: row[6] ?? "")
             let maxLength = ["char", "varchar"].contains(dataType) ? row[5].flatMap { Int($0) } : nil
             columns[table, default: []].append(ColumnShape(
                 name: name, typeName: isJSON ? "json" : (row[3] ?? dataType),
@@ -81,6 +96,14 @@ enum MySQLCatalog {
                 maxLength: maxLength, nullable: row[4] == "YES", isGenerated: generated))
         }
         return columns
+    }
+
+    /// Whether information_schema's EXTRA marks a generated column. Not MySQL 8's
+    /// `DEFAULT_GENERATED` (a column with a `DEFAULT (expr)`, which is stored and copied), nor
+    /// `INVISIBLE`.
+    static func isGenerated(extra: String) -> Bool {
+        let words = extra.uppercased()
+        return ["VIRTUAL GENERATED", "STORED GENERATED", "PERSISTENT GENERATED"].contains { words.contains($0) }
     }
 
     static func category(dataType: String, columnType: String) -> ValueCategory {

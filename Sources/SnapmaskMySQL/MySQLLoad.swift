@@ -100,14 +100,15 @@ final class MySQLLoadWriter: BatchWriter {
         } catch {
             // The statement ended early: its own error says why.
             waitForStatement()
-            throw outcome.error.map { $0.adding(context: "loading \(table) into the shadow copy") } ?? error
+            throw outcome.error.map { MySQLLocalInfile.explained($0).adding(context: "loading \(table) into the shadow copy") }
+                ?? error
         }
     }
 
     func finish() throws -> Int {
         feed.queue.close()
         waitForStatement()
-        if let error = outcome.error { throw error.adding(context: "loading \(table) into the shadow copy") }
+        if let error = outcome.error { throw MySQLLocalInfile.explained(error).adding(context: "loading \(table) into the shadow copy") }
         if !outcome.warnings.isEmpty {
             throw MySQLError("the server changed or dropped values while loading (\(outcome.warningCount) warnings, e.g. "
                                  + outcome.warnings.joined(separator: "; ") + "); nothing was swapped in. Check the column "
@@ -132,6 +133,26 @@ final class MySQLLoadWriter: BatchWriter {
 }
 
 struct LoadCancelled: Error {}
+
+/// LOAD DATA LOCAL INFILE is off on the server by default since MySQL 8.0 (Aurora MySQL 3 and RDS
+/// included, where it is a parameter group setting); snapmask loads with nothing else.
+enum MySQLLocalInfile {
+    static let advice = "snapmask loads with LOAD DATA LOCAL INFILE, which the staging server refuses: enable it there. "
+        + "On RDS and Aurora MySQL set local_infile = 1 in the DB cluster (or DB) parameter group the staging server "
+        + "uses; elsewhere SET PERSIST local_infile = 1 (MySQL 8) or local_infile=1 in the server's configuration (MariaDB)"
+
+    /// Refusals of LOAD DATA LOCAL: by the server (MariaDB 1148 and 4166, MySQL 8's 3948) or by the
+    /// client library (2068).
+    static func isRefusal(_ error: MySQLError) -> Bool { [1148, 3948, 4166, 2068].contains(error.code) }
+
+    /// The error, with what to do when it is such a refusal.
+    static func explained(_ error: MySQLError) -> MySQLError {
+        guard isRefusal(error) else { return error }
+        var explained = error
+        explained.message += "; " + advice
+        return explained
+    }
+}
 
 /// What the LOAD DATA statement did, written by its thread before it signals `done`.
 final class LoadOutcome: @unchecked Sendable {

@@ -149,7 +149,8 @@ struct MySQLTLS: Sendable, Equatable {
         advice(code: code, message: message).map { "\(message); \($0)" } ?? message
     }
 
-    /// What to do about a connection refused for a TLS reason, in a DBA's words (nil: not TLS).
+    /// What to do about a connection refused for a TLS (or authentication plugin) reason, in a
+    /// DBA's words (nil: neither).
     func advice(code: UInt32, message: String) -> String? {
         let ca = self.ca.map { " (\(caOrigin ?? "ssl-ca") = \($0))" } ?? ""
         if message.contains("Validation of SSL server certificate failed") {
@@ -172,6 +173,10 @@ struct MySQLTLS: Sendable, Equatable {
         if message.contains("Couldn't read RSA public key") || message.contains("requires secure connection") {
             return "the account authenticates with caching_sha2_password (MySQL 8's default), whose password exchange "
                 + "needs TLS or the server's RSA key: connect over TLS (ssl-mode=REQUIRED or VERIFY_IDENTITY)"
+        }
+        if code == 2059 {
+            return "the client library cannot load the authentication plugin the account uses (libmariadb keeps "
+                + "caching_sha2_password, MySQL 8's default, in its plugin folder, installed with the libmariadb3 package)"
         }
         // The server answers "access denied" to an account created REQUIRE SSL that comes without
         // TLS, exactly as to a wrong password: name the possibility when TLS was off.

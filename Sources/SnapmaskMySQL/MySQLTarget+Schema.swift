@@ -11,10 +11,19 @@ extension MySQLTarget {
         changes = MySQLCopyChanges(definition: definition, plan: plan)
         parallelism = max(1, ProcessInfo.processInfo.activeProcessorCount)
         try withAdmin { admin in
-            if try admin.scalar("SELECT @@local_infile") != "1" {
-                throw MySQLError("the target server does not accept LOAD DATA LOCAL INFILE, which snapmask loads with; "
-                                     + "enable it with SET PERSIST local_infile = 1 (MySQL) or local_infile=1 in the server's "
-                                     + "configuration (MariaDB)")
+            if try admin.scalar("SELECT @@GLOBAL.local_infile") != "1" {
+                throw MySQLError("local_infile is OFF on the staging server; " + MySQLLocalInfile.advice
+                                     + ". Nothing was changed")
+            }
+            let missing = try Self.missingCollations(objects, on: admin)
+            if !missing.isEmpty {
+                throw MySQLError("the source's tables use collations the staging server (\(admin.serverVersion)) does not "
+                                     + "have: " + missing.map { "\($0.collation) (\($0.users.joined(separator: ", ")))" }
+                                        .joined(separator: "; ")
+                                     + (missing.contains { $0.collation.contains("_0900_") }
+                                        ? ". The utf8mb4_0900_* collations are MySQL 8's (Aurora MySQL 3's): restore into a "
+                                            + "MySQL 8 or Aurora MySQL 3 staging server" : "")
+                                     + ". Nothing was changed")
             }
             if let name = objects.tables.map(\.name).first(where: { $0.hasPrefix(MySQLSwapBatch.temporaryPrefix) }) {
                 throw MySQLError("the source has a table named \(name); names starting with \(MySQLSwapBatch.temporaryPrefix) "
@@ -41,6 +50,22 @@ extension MySQLTarget {
                 throw error.adding(context: "creating table \(table.name) in the shadow copy")
             }
         }
+    }
+
+    /// The collations the schema names (the database's default and the tables') that `connection`'s
+    /// server does not know, each with the tables (or `the database`) using it: a MySQL 8 source's
+    /// utf8mb4_0900_ai_ci on a MariaDB staging server, say. Found before anything is created.
+    static func missingCollations(_ objects: MySQLSchemaObjects, on connection: MySQLConnection) throws
+        -> [(collation: String, users: [String])] {
+        var users: [String: [String]] = [objects.collation.lowercased(): ["the database"]]
+        for table in objects.tables {
+            for collation in MySQLCreateTableText.collations(table.createSQL) { users[collation, default: []].append(table.name) }
+        }
+        let names = users.keys.sorted()
+        let known = Set(try connection.query("SELECT LOWER(COLLATION_NAME) FROM information_schema.COLLATIONS WHERE "
+                                                 + "COLLATION_NAME IN (\(names.map(connection.literal).joined(separator: ", ")))")
+            .compactMap { $0[0] })
+        return names.filter { !known.contains($0) }.map { ($0, users[$0] ?? []) }
     }
 
     /// Secondary indexes (in parallel, one table per connection, largest first), then foreign keys
