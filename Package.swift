@@ -69,7 +69,7 @@ let package = Package(
         .executableTarget(
             name: "SnapmaskCLI",
             dependencies: [
-                "Snapmask", "SnapmaskPostgres", "SnapmaskMySQL", "SnapmaskDocumentDB", "SnapmaskStore",
+                "Snapmask", "SnapmaskPostgres", "SnapmaskMySQL", "SnapmaskDocumentDB", "SnapmaskStore", "SnapmaskAWS",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
