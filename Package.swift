@@ -43,12 +43,22 @@ let package = Package(
         .target(name: "SnapmaskMySQL", dependencies: ["Snapmask", "CMySQL"]),
         .target(name: "SnapmaskDocumentDB", dependencies: ["Snapmask", "CMongoC"]),
 
+        // AWS without an SDK: SigV4 (headers and presigned), the credential chain (environment,
+        // IRSA web identity, EKS Pod Identity, shared files, IMDSv2) with refresh, STS, RDS IAM
+        // auth tokens, and the HTTP and query-protocol layer the service clients share.
+        .target(
+            name: "SnapmaskAWS",
+            dependencies: [
+                "Snapmask",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]),
+
         // Sanitized snapshots: parts compressed with libzstd and sealed with AES-GCM, in a local
         // folder or an S3-compatible bucket.
         .target(
             name: "SnapmaskStore",
             dependencies: [
-                "Snapmask", "CZstd",
+                "Snapmask", "SnapmaskAWS", "CZstd",
                 .product(name: "Crypto", package: "swift-crypto"),
                 // PBKDF2 for archive passphrases.
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
@@ -59,7 +69,7 @@ let package = Package(
         .executableTarget(
             name: "SnapmaskCLI",
             dependencies: [
-                "Snapmask", "SnapmaskPostgres", "SnapmaskMySQL", "SnapmaskDocumentDB", "SnapmaskStore",
+                "Snapmask", "SnapmaskPostgres", "SnapmaskMySQL", "SnapmaskDocumentDB", "SnapmaskStore", "SnapmaskAWS",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
@@ -85,6 +95,7 @@ let package = Package(
 
         .testTarget(name: "SnapmaskTests", dependencies: ["Snapmask"]),
         .testTarget(name: "SnapmaskStoreTests", dependencies: ["SnapmaskStore", "SnapmaskPostgres", "SnapmaskTestSupport"]),
+        .testTarget(name: "SnapmaskAWSTests", dependencies: ["SnapmaskAWS", "SnapmaskStore", "SnapmaskTestSupport"]),
         .testTarget(name: "SnapmaskCLITests", dependencies: ["SnapmaskCLI", "SnapmaskTestSupport"]),
         .testTarget(name: "SnapmaskPostgresTests", dependencies: ["SnapmaskPostgres", "SnapmaskStore", "SnapmaskTestSupport"]),
         .testTarget(name: "SnapmaskMySQLTests", dependencies: ["SnapmaskMySQL", "SnapmaskStore", "SnapmaskTestSupport"]),

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Snapmask
+import SnapmaskAWS
 
 /// Runs the command and turns every outcome into the documented exit codes:
 /// 0 success, 1 the job or check failed, 2 bad usage or configuration.
@@ -8,6 +9,9 @@ import Snapmask
 enum SnapmaskMain {
     static func main() async {
         SignalHandling.install()
+        // `auth: iam` databases log in with RDS IAM tokens made from the process's AWS
+        // credentials (resolved at the first token, so other jobs never need any).
+        DatabaseTokens.install(RDSTokenIssuer(environment: ProcessInfo.processInfo.environment))
         do {
             var command = try RootCommand.parseAsRoot()
             if var asyncCommand = command as? AsyncParsableCommand {

@@ -59,7 +59,9 @@ public final class MySQLConnection {
         let socket = url.queryValue("socket")
         // CLIENT_FOUND_ROWS: an UPDATE reports the rows it matched (as PostgreSQL does), not only
         // those whose values changed, so an override's count means the same on every run.
-        let connected = mysql_real_connect(handle, host.isEmpty ? "127.0.0.1" : host, url.user ?? "root", url.password,
+        let password: String?
+        do { password = try MySQLIAM.prepare(handle, for: url) } catch { mysql_close(handle); throw error }
+        let connected = mysql_real_connect(handle, host.isEmpty ? "127.0.0.1" : host, url.user ?? "root", password,
                                            schema, UInt32(port ?? 3306), socket, UInt(CLIENT_FOUND_ROWS))
         guard connected != nil else {
             let error = MySQLError(tls.explained(String(cString: mysql_error(handle)), code: mysql_errno(handle)),

@@ -15,9 +15,15 @@ public final class PostgresConnection {
     public init(url: ConnectionString, applicationName: String = "snapmask", connectTimeout: Int = 15,
                 readOnly: Bool = false) throws {
         displayName = url.description
+        try PostgresIAM.check(url)
         let tls = PostgresTLS.defaults(for: url)
         var keys = tls.map(\.0) + ["dbname", "application_name", "connect_timeout", "client_encoding"]
         var values = tls.map(\.1) + [url.forDriver, String(applicationName.prefix(63)), String(connectTimeout), "UTF8"]
+        if url.authentication == .iam {
+            // After dbname, so the token wins over anything from the URL, PGPASSWORD or ~/.pgpass.
+            keys.append("password")
+            values.append(try url.passwordForNewConnection() ?? "")
+        }
         if readOnly {
             keys.append("options")
             values.append("-c default_transaction_read_only=on")
@@ -31,7 +37,7 @@ public final class PostgresConnection {
         guard PQstatus(connection) == CONNECTION_OK else {
             var message = String(cString: PQerrorMessage(connection)).trimmingCharacters(in: .whitespacesAndNewlines)
             PQfinish(connection)
-            if let advice = PostgresTLS.advice(for: message) { message += "; \(advice)" }
+            if let advice = PostgresTLS.advice(for: message) ?? PostgresIAM.advice(for: message, url: url) { message += "; \(advice)" }
             throw PostgresError(message, context: "cannot connect to \(displayName)")
         }
         // Server notices ("database ... does not exist, skipping") are not for the DBA's eyes.

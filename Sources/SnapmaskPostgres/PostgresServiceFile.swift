@@ -43,7 +43,9 @@ struct PostgresServiceFile {
         }
         if let database = url.database { lines.append("dbname=\(database)") }
         if let user = url.user { lines.append("user=\(user)") }
-        if let password = url.password { lines.append("password=\(password)") }
+        try PostgresIAM.check(url)
+        // With IAM authentication, a token made now: pg_dump connects at once, well within its 15 minutes.
+        if let password = try url.passwordForNewConnection() { lines.append("password=\(password)") }
         for (key, value) in url.query { lines.append("\(key)=\(value)") }
         // pg_dump verifies the server as snapmask's own connections do.
         for (key, value) in PostgresTLS.defaults(for: url) where url.queryValue(key) == nil { lines.append("\(key)=\(value)") }

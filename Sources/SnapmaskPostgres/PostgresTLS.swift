@@ -10,9 +10,10 @@ enum PostgresTLS {
     static let caFileVariable = "SNAPMASK_CA_FILE"
 
     /// Keywords placed before the URL in PQconnectdbParams, so any the URL gives win.
+    /// With IAM authentication, loopback too gets TLS (`require`): the token is a password.
     static func defaults(for url: ConnectionString,
                          environment: [String: String] = ProcessInfo.processInfo.environment) -> [(String, String)] {
-        guard !isLoopback(url) else { return [] }
+        guard !isLoopback(url) else { return url.authentication == .iam ? [("sslmode", "require")] : [] }
         var keywords = [("sslmode", "verify-full")]
         if let file = environment[caFileVariable], !file.isEmpty { keywords.append(("sslrootcert", file)) }
         return keywords

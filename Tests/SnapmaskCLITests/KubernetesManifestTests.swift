@@ -12,11 +12,9 @@ import Yams
     static let namespace = "quikapp-staging"
     static let stagingHosts = ["POSTGRES_HOST", "POSTGRES_READ_HOST", "MYSQL_HOST", "MONGODB_HOST"]
     static let restoreSecrets = ["SNAPMASK_ARCHIVE_KEY", "STAGING_PG_PASSWORD",
-                                 "STAGING_MYSQL_PASSWORD", "STAGING_DOCDB_PASSWORD", "AWS_ACCESS_KEY_ID",
-                                 "AWS_SECRET_ACCESS_KEY"]
+                                 "STAGING_MYSQL_PASSWORD", "STAGING_DOCDB_PASSWORD"]
     static let snapshotSecrets = ["SNAPMASK_MASKING_KEY", "SNAPMASK_ARCHIVE_KEY", "PROD_PG_PASSWORD",
-                                  "PROD_MYSQL_PASSWORD", "PROD_DOCDB_PASSWORD", "AWS_ACCESS_KEY_ID",
-                                  "AWS_SECRET_ACCESS_KEY"]
+                                  "PROD_MYSQL_PASSWORD", "PROD_DOCDB_PASSWORD"]
 
     // MARK: The validator
 
@@ -169,6 +167,53 @@ import Yams
         #expect(!keys.contains("masking-key") && keys.contains("archive-key"), "\(keys.sorted())")
         let snapshotSecret = try Self.object(kind: "Secret", name: "snapmask-snapshot-secrets", in: "k8s/secret.example.yaml")
         #expect(try Self.map(snapshotSecret["stringData"], "stringData").keys.contains("masking-key"))
+    }
+
+    // MARK: AWS access
+
+    /// The store is reached with IAM roles (IRSA), one per side: the snapshot job writes with
+    /// snapmask-snapshot-writer, every staging pod reads with snapmask-restorer. No AWS key is in
+    /// any Secret or container.
+    @Test func podsReachTheStoreWithTheirServiceAccountsRole() throws {
+        let accounts = try Self.objects(in: "k8s/serviceaccount.yaml").filter { $0["kind"] as? String == "ServiceAccount" }
+        var roles: [String: String] = [:]
+        let roleARN = try Regex(#"^arn:aws:iam::[0-9]{12}:role/[A-Za-z0-9+=,.@_/-]+$"#)
+        for account in accounts {
+            let metadata = try Self.map(account["metadata"], "ServiceAccount metadata")
+            let name = metadata["name"] as? String ?? "?"
+            let role = (metadata["annotations"] as? [String: Any])?["eks.amazonaws.com/role-arn"] as? String ?? ""
+            #expect(role.wholeMatch(of: roleARN) != nil, "\(name): eks.amazonaws.com/role-arn \(role)")
+            #expect(account["automountServiceAccountToken"] as? Bool == false, "\(name) mounts an API token")
+            roles[name] = role
+        }
+        #expect(Set(roles.keys) == ["snapmask-snapshot-writer", "snapmask-restorer"])
+        #expect(roles["snapmask-snapshot-writer"] != roles["snapmask-restorer"], "the two sides need two roles")
+
+        let pods: [(String, [String: Any], String)] = [
+            ("snapshot job", try Self.snapshotCronJob(), "snapmask-snapshot-writer"),
+            ("weekly restore", try Self.weeklyCronJob(), "snapmask-restorer"),
+            ("manual restore", try Self.object(kind: "Job", name: "snapmask-restore-__DATABASE__-__RUN__",
+                                               in: "k8s/manual/restore-snapshot.yaml"), "snapmask-restorer"),
+            ("toolbox", try Self.object(kind: "Pod", name: "snapmask-toolbox", in: "k8s/manual/toolbox.yaml"), "snapmask-restorer"),
+        ]
+        for (what, object, account) in pods {
+            for (spec, _) in try Self.podSpecs(of: object) {
+                #expect(spec["serviceAccountName"] as? String == account, "\(what) runs as \(spec["serviceAccountName"] ?? "?")")
+                // The projected IRSA token is readable by the pod's group: snapmask runs as uid 10001.
+                #expect((spec["securityContext"] as? [String: Any])?["fsGroup"] as? Int == 10001, "\(what): fsGroup")
+            }
+        }
+        for (file, object) in try Self.allObjects() {
+            for container in try Self.containers(of: object) {
+                for name in ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"] {
+                    #expect(try Self.env(name, in: container) == nil, "\(file): a container is given \(name)")
+                }
+            }
+            if object["kind"] as? String == "Secret" {
+                let keys = try Self.map(object["stringData"], "\(file): stringData").keys
+                #expect(!keys.contains { $0.hasPrefix("aws-") }, "\(file): a Secret holds AWS keys: \(keys.sorted())")
+            }
+        }
     }
 
     @Test func noSecretValueAppearsInAnyManifest() throws {

@@ -11,7 +11,12 @@ public struct ConnectionString: Sendable, Hashable, CustomStringConvertible {
     public let hosts: String
     /// The path without its leading slash (the database name), percent-decoded.
     public let database: String?
+    /// The query parameters, without `auth` (which is snapmask's, never a driver's).
     public let query: [(key: String, value: String)]
+    /// The password of the URL, or an IAM token per connection (`auth=iam`).
+    public let authentication: DatabaseAuthentication
+    /// The `auth=` value as written, when the URL has one.
+    let authenticationParameter: String?
 
     public init(_ raw: String, at location: SourceLocation? = nil) throws {
         self.raw = raw
@@ -36,26 +41,74 @@ public struct ConnectionString: Sendable, Hashable, CustomStringConvertible {
         if let password { SecretScrubber.register(password) }
         hosts = String(parts.hosts)
         database = parts.path.flatMap { $0.isEmpty ? nil : Self.percentDecoded($0) }
-        query = (parts.query ?? "").split(separator: "&").map { pair in
+        let parameters = (parts.query ?? "").split(separator: "&").map { pair in
             let pieces = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            return (Self.percentDecoded(pieces[0]), pieces.count > 1 ? Self.percentDecoded(pieces[1]) : "")
+            return (key: Self.percentDecoded(pieces[0]), value: pieces.count > 1 ? Self.percentDecoded(pieces[1]) : "")
         }
+        query = parameters.filter { $0.key != DatabaseAuthentication.parameter }
         for (key, value) in query where Self.isSecretParameter(Substring(key)) { SecretScrubber.register(value) }
+        authenticationParameter = parameters.last { $0.key == DatabaseAuthentication.parameter }?.value
+        if let given = authenticationParameter {
+            guard let chosen = DatabaseAuthentication(rawValue: given.lowercased()) else {
+                throw ConfigError("auth=\(given) in \(Self.redact(raw)): use auth=iam (an IAM token per connection) "
+                                      + "or auth=password", at: location)
+            }
+            authentication = chosen
+        } else {
+            authentication = .password
+        }
+        if authentication == .iam { try checkIAM(at: location) }
+    }
+
+    /// What an IAM token needs: a PostgreSQL or MySQL URL, one host (the token is signed for
+    /// it), a user (the token is for it) and no password (it would be ignored, and a DBA reading
+    /// the job file would think it is used).
+    private func checkIAM(at location: SourceLocation?) throws {
+        let shown = Self.redact(raw)
+        guard DatabaseAuthentication.iamSchemes.contains(scheme) else {
+            throw ConfigError("\(shown): IAM authentication (auth=iam) is for PostgreSQL and MySQL (RDS, Aurora); "
+                                  + "a \(scheme):// server logs in with its own users", at: location)
+        }
+        let host = primaryHost.host
+        guard !hosts.contains(","), !host.isEmpty, !host.hasPrefix("/") else {
+            throw ConfigError("\(shown): IAM authentication signs its token for one host name: give exactly one "
+                                  + "(the cluster or instance endpoint)", at: location)
+        }
+        guard let user, !user.isEmpty else {
+            throw ConfigError("\(shown): IAM authentication needs the database user in the URL "
+                                  + "(\(scheme)://USER@host/...): the token is made for that user", at: location)
+        }
+        if let password, !password.isEmpty {
+            throw ConfigError("\(shown): a URL with IAM authentication carries no password (a token per connection "
+                                  + "replaces it); remove it", at: location)
+        }
     }
 
     /// The URL as a driver should parse it: the user and password percent-encoded, so a password
     /// holding '@', '/', '?', ':' or '%' cannot be cut into a host name or a database name (and
     /// quoted back in the driver's error).
+    /// snapmask's own `auth=` parameter is left out: no driver knows it.
     public var forDriver: String {
-        guard let parts = Self.split(raw), parts.userInfo != nil else { return raw }
+        guard let parts = Self.split(raw), parts.userInfo != nil || authenticationParameter != nil else { return raw }
         var text = String(parts.scheme) + "://"
-        if let user { text += Self.percentEncoded(user) }
-        if let password { text += ":" + Self.percentEncoded(password) }
-        text += "@" + parts.hosts
+        if parts.userInfo != nil {
+            if let user { text += Self.percentEncoded(user) }
+            if let password { text += ":" + Self.percentEncoded(password) }
+            text += "@"
+        }
+        text += parts.hosts
         if let path = parts.path { text += "/" + path }
-        if let query = parts.query { text += "?" + query }
+        if let query = parts.query {
+            let kept = query.split(separator: "&").filter { pair in
+                Self.percentDecoded(pair.prefix { $0 != "=" }) != DatabaseAuthentication.parameter
+            }
+            if !kept.isEmpty { text += "?" + kept.joined(separator: "&") }
+        }
         return text
     }
+
+    /// Whether the URL has a query part (a '?' in a password does not count).
+    var hasQuery: Bool { Self.split(raw)?.query != nil }
 
     static func percentEncoded(_ text: String) -> String {
         var allowed = CharacterSet.alphanumerics

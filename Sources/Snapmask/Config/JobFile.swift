@@ -179,7 +179,7 @@ public struct JobFile: Sendable {
     private static func sourceVariables(_ entries: [YAMLNode.Entry]) -> [String: String] {
         var variables: [String: String] = [:]
         for entry in entries {
-            guard let source = (try? entry.value.fields("", allowed: ["engine", "source", "target", "rules", "overrides"]))?["source"],
+            guard let source = (try? entry.value.fields("", allowed: databaseKeys))?["source"],
                   let raw = source.rawScalar else { continue }
             for name in Interpolator.variables(in: raw) where variables[name] == nil { variables[name] = entry.key }
         }
@@ -191,8 +191,7 @@ public struct JobFile: Sendable {
         var errors = ConfigErrors()
         let fields: YAMLNode.Fields
         do {
-            fields = try entry.value.fields("database '\(entry.key)'",
-                                            allowed: ["engine", "source", "target", "rules", "overrides"])
+            fields = try entry.value.fields("database '\(entry.key)'", allowed: databaseKeys)
         } catch { throw error }
 
         var engine: Engine?
@@ -208,11 +207,17 @@ public struct JobFile: Sendable {
             }
             engine = value
         }
+        var authentication: [String: DatabaseAuthentication] = [:]
+        if let node = fields["auth"] {
+            errors.collect { authentication = try loadAuthentication(node, database: entry.key) }
+        }
         for (key, assign) in [("source", { (url: ConnectionString) in source = url }),
                               ("target", { (url: ConnectionString) in target = url })] {
             errors.collect {
                 let node = try fields.required(key)
-                assign(try ConnectionString(try node.string("a database URL"), at: node.location))
+                var url = try ConnectionString(try node.string("a database URL"), at: node.location)
+                if let chosen = authentication[key] { url = try url.with(chosen, at: fields["auth"]?.location ?? node.location) }
+                assign(url)
             }
         }
         errors.collect {
@@ -236,6 +241,30 @@ public struct JobFile: Sendable {
                               overrides: overrides, location: entry.keyLocation)
         try validate(job).throwIfAny()
         return job
+    }
+
+    static let databaseKeys = ["engine", "source", "target", "rules", "overrides", "auth"]
+
+    /// `auth: iam` (source and target log in with IAM tokens), `auth: password` (the default), or
+    /// per side: `auth: { source: iam, target: password }` (production and staging are different
+    /// servers, often set up differently).
+    private static func loadAuthentication(_ node: YAMLNode, database: String) throws -> [String: DatabaseAuthentication] {
+        let expected = "iam (an IAM token per connection) or password (the URL's)"
+        func value(_ node: YAMLNode) throws -> DatabaseAuthentication {
+            let text = try node.string(expected)
+            guard let chosen = DatabaseAuthentication(rawValue: text.lowercased()) else {
+                throw node.error("auth: must be \(expected), not '\(text)'")
+            }
+            return chosen
+        }
+        if node.isMapping {
+            let sides = try node.fields("auth: of database '\(database)'", allowed: ["source", "target"])
+            var result: [String: DatabaseAuthentication] = [:]
+            for side in ["source", "target"] { if let given = sides[side] { result[side] = try value(given) } }
+            return result
+        }
+        let both = try value(node)
+        return ["source": both, "target": both]
     }
 
     /// Checks that need the whole database entry: rule kind and override steps fit the engine.

@@ -7,6 +7,10 @@ import Foundation
 public enum SecretScrubber {
     private static let lock = NSLock()
     nonisolated(unsafe) private static var secrets: Set<String> = []
+    /// Secrets scrubbed only whole (and percent-encoded), never by pieces: credentials that never
+    /// travel inside a URL a driver could cut apart (AWS keys, tokens), whose pieces between
+    /// delimiters would otherwise blank ordinary words.
+    nonisolated(unsafe) private static var wholeSecrets: Set<String> = []
 
     /// Shorter pieces are too common in ordinary text to hide without hiding everything.
     static let minimumPiece = 4
@@ -18,14 +22,26 @@ public enum SecretScrubber {
         lock.unlock()
     }
 
+    /// Registers a secret that is hidden only as a whole (see `wholeSecrets`).
+    public static func registerWhole(_ secret: String) {
+        guard secret.count >= minimumPiece else { return }
+        lock.lock()
+        wholeSecrets.insert(secret)
+        lock.unlock()
+    }
+
     /// The text with every secret, every percent-encoded form of it, and every piece of it between
     /// URL delimiters replaced by `***`.
     public static func scrub(_ text: String) -> String {
         lock.lock()
-        let known = secrets
+        let known = secrets, whole = wholeSecrets
         lock.unlock()
-        guard !known.isEmpty else { return text }
+        guard !known.isEmpty || !whole.isEmpty else { return text }
         var pieces = Set<String>()
+        for secret in whole {
+            pieces.insert(secret)
+            if let encoded = secret.addingPercentEncoding(withAllowedCharacters: .alphanumerics) { pieces.insert(encoded) }
+        }
         for secret in known {
             pieces.insert(secret)
             if let encoded = secret.addingPercentEncoding(withAllowedCharacters: .alphanumerics) { pieces.insert(encoded) }

@@ -1,5 +1,6 @@
 import Foundation
 import Snapmask
+import SnapmaskAWS
 
 /// Listing a prefix: ListObjectsV2, page after page (`listPageSize` keys each) until the last.
 extension S3Store {
@@ -15,7 +16,7 @@ extension S3Store {
             if let token { query.append(("continuation-token", token)) }
             let response = try send(Call(operation: "ListObjectsV2", method: "GET", key: nil, query: query,
                                          idempotent: true, describedKey: full))
-            guard let root = S3XMLElement.parse(response.body), root.name == "ListBucketResult" else {
+            guard let root = AWSXMLElement.parse(response.body), root.name == "ListBucketResult" else {
                 throw StoreError(.failed, "S3 ListObjectsV2 of \(objectName(full)) failed: the answer is not a ListBucketResult")
             }
             let urlEncoded = root.value("EncodingType") == "url"

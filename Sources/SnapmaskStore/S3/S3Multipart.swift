@@ -1,5 +1,6 @@
 import Foundation
 import Snapmask
+import SnapmaskAWS
 
 /// Objects above `multipartThreshold`: CreateMultipartUpload, UploadPart after part,
 /// CompleteMultipartUpload, and AbortMultipartUpload when any step fails, so a reader never
@@ -13,7 +14,7 @@ extension S3Store {
         }
         let created = try send(Call(operation: "CreateMultipartUpload", method: "POST", key: key, query: [("uploads", "")],
                                     contentType: "application/octet-stream", idempotent: false))
-        guard let root = S3XMLElement.parse(created.body), let uploadID = root.value("UploadId"), !uploadID.isEmpty else {
+        guard let root = AWSXMLElement.parse(created.body), let uploadID = root.value("UploadId"), !uploadID.isEmpty else {
             throw StoreError(.failed, "S3 CreateMultipartUpload of \(objectName(key)) failed: the answer has no UploadId")
         }
         do {
@@ -45,7 +46,7 @@ extension S3Store {
                                           query: [("uploadId", uploadID)], body: Data(xml.utf8),
                                           contentType: "application/xml", idempotent: true))
             // S3 can answer 200 and report the failure in the body.
-            if let result = S3XMLElement.parse(completed.body), result.name == "Error", let error = S3ErrorBody(result) {
+            if let result = AWSXMLElement.parse(completed.body), result.name == "Error", let error = S3ErrorBody(result) {
                 throw S3Failure(operation: "CompleteMultipartUpload", object: objectName(key), status: completed.status,
                                 code: error.code, message: error.message)
             }
@@ -72,7 +73,7 @@ extension S3Store {
         if !prefix.isEmpty { query.append(("prefix", prefix)) }
         let response = try send(Call(operation: "ListMultipartUploads", method: "GET", key: nil, query: query,
                                      idempotent: true, describedKey: prefix))
-        guard let root = S3XMLElement.parse(response.body), root.name == "ListMultipartUploadsResult" else {
+        guard let root = AWSXMLElement.parse(response.body), root.name == "ListMultipartUploadsResult" else {
             throw StoreError(.failed, "S3 ListMultipartUploads in \(location) failed: the answer is not a ListMultipartUploadsResult")
         }
         return root.all("Upload").map { (key: $0.value("Key") ?? "", uploadID: $0.value("UploadId") ?? "") }

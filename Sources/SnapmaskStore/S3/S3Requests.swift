@@ -1,5 +1,6 @@
 import Foundation
 import Snapmask
+import SnapmaskAWS
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
@@ -32,14 +33,14 @@ extension S3Store {
 
     /// Sends a call, retrying what can be retried, and returns an accepted answer; throws
     /// `S3Failure` for an S3 error answer and `StoreError` when no answer came.
-    func send(_ call: Call, checkLength: Bool = false) throws -> S3Response {
+    func send(_ call: Call, checkLength: Bool = false) throws -> AWSHTTPResponse {
         let what = "S3 \(call.operation) of \(call.subject(in: self))"
         var attempt = 0
         var delay = 0.2
         while true {
             attempt += 1
             let request = try makeRequest(call)
-            let outcome: Result<S3Response, Error>
+            let outcome: Result<AWSHTTPResponse, Error>
             do {
                 outcome = .success(try transport.send(request))
             } catch {
@@ -59,10 +60,11 @@ extension S3Store {
             case .success(let response):
                 let error = S3ErrorBody(response.body)
                 failure = S3Failure(operation: call.operation, object: call.subject(in: self),
-                                    status: response.status, code: error?.code, message: error.map { redact($0.message) })
+                                    status: response.status, code: error?.code, message: error.map { redact($0.message) },
+                                    credentialsSource: credentialsProvider.source)
                 retryable = response.status == 503
                     || (call.idempotent && ([500, 502, 504].contains(response.status) || error?.code == "RequestTimeout"))
-            case .failure(let error as S3TransportError):
+            case .failure(let error as AWSTransportError):
                 failure = StoreError(.failed, "\(what) failed: \(error.description) (\(scheme)://\(host))")
                 retryable = call.idempotent && error.retryable
             case .failure(let error):
@@ -93,6 +95,8 @@ struct S3Failure: Error, CustomStringConvertible {
     var status: Int
     var code: String?
     var message: String?
+    /// Where the credentials came from, for the hint of an authentication failure.
+    var credentialsSource: String?
     var attempts = 1
 
     var description: String {
@@ -107,9 +111,10 @@ struct S3Failure: Error, CustomStringConvertible {
     private var hint: String? {
         switch code {
         case "InvalidAccessKeyId", "SignatureDoesNotMatch", "InvalidToken", "ExpiredToken", "TokenRefreshRequired":
-            return "check AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN"
+            return "check the credentials from \(credentialsSource ?? "the environment")"
         case "AccessDenied":
-            return "the credentials may not read or write this bucket"
+            return "the credentials from \(credentialsSource ?? "the environment") may not read or write this bucket: "
+                + "see the IAM policy of the role (README, Running on AWS)"
         case "NoSuchBucket":
             return "the bucket does not exist"
         case "AuthorizationHeaderMalformed", "PermanentRedirect", "IllegalLocationConstraintException":

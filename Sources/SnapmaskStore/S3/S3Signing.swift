@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import Snapmask
+import SnapmaskAWS
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
@@ -29,7 +30,16 @@ extension S3Store {
         if let range = call.range { headers["range"] = range }
         var signable = SigV4Signer.Request(method: call.method, host: host, path: path, query: call.query, headers: headers,
                                            payloadHash: SigV4.sha256Hex(call.body))
-        signer.sign(&signable, date: Date())
+        // Current credentials for every request: a multipart upload that outlives a set of
+        // temporary credentials goes on with the renewed ones.
+        let credentials: AWSCredentials
+        do {
+            credentials = try credentialsProvider.credentials()
+        } catch {
+            throw StoreError(.failed, "S3 \(call.operation) of \(call.subject(in: self)) failed: no AWS credentials from "
+                                 + "\(credentialsProvider.source): \(error)")
+        }
+        SigV4Signer(credentials: credentials, region: region).sign(&signable, date: Date())
 
         var request = URLRequest(url: url, cachePolicy: .reloadIgnoringLocalCacheData, timeoutInterval: transport.timeout)
         request.httpMethod = call.method
@@ -40,12 +50,9 @@ extension S3Store {
         return request
     }
 
-    /// Removes the secrets from text an S3 server wrote (in case it echoed them).
+    /// Removes the secrets from text an S3 server wrote (in case it echoed them): credentials
+    /// register their secrets with the scrubber when they are made.
     func redact(_ text: String) -> String {
-        var text = text
-        for secret in [signer.credentials.secretAccessKey, signer.credentials.sessionToken ?? ""] where secret.count >= 4 {
-            text = text.replacingOccurrences(of: secret, with: "***")
-        }
-        return text
+        SecretScrubber.scrub(text)
     }
 }

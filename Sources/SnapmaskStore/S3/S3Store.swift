@@ -1,5 +1,6 @@
 import Foundation
 import Snapmask
+import SnapmaskAWS
 
 /// A snapshot store in an S3-compatible bucket (`s3://bucket/prefix`): AWS S3, or MinIO,
 /// Ceph, moto... at a configured endpoint. Requests are signed with Signature Version 4.
@@ -31,8 +32,9 @@ public struct S3Store: ObjectStore {
     /// request is idempotent (503 Slow Down always, since S3 did not process the request).
     public var maxAttempts: Int = 4
 
-    let signer: SigV4Signer
-    let transport: S3Transport
+    /// Where each request's credentials come from (the default chain, or fixed keys).
+    public let credentialsProvider: any AWSCredentialsProvider
+    let transport: AWSHTTPTransport
     let scheme: String
     let host: String
     let basePath: String
@@ -45,8 +47,10 @@ public struct S3Store: ObjectStore {
     ///   - prefix: the folder in the bucket, with or without slashes around it ("" for the root).
     ///   - endpoint: `http(s)://host[:port]` of an S3-compatible server; nil for AWS.
     ///   - timeout: seconds to wait for a connection or for data on it.
+    ///   - credentialsProvider: asked before every request, so temporary credentials are renewed
+    ///     during a long upload.
     public init(bucket: String, prefix: String = "", endpoint: String? = nil, region: String = "us-east-1",
-                credentials: S3Credentials, timeout: TimeInterval = 60) throws {
+                credentialsProvider: any AWSCredentialsProvider, timeout: TimeInterval = 60) throws {
         guard !bucket.isEmpty, bucket.count <= 255,
               bucket.unicodeScalars.allSatisfy({ $0.isASCII && (CharacterSet.alphanumerics.contains($0) || "-._".unicodeScalars.contains($0)) })
         else {
@@ -60,8 +64,8 @@ public struct S3Store: ObjectStore {
         self.region = trimmedRegion
         let trimmedPrefix = prefix.trimmingCharacters(in: CharacterSet(charactersIn: "/"))
         self.prefix = trimmedPrefix.isEmpty ? "" : trimmedPrefix + "/"
-        signer = SigV4Signer(credentials: credentials, region: trimmedRegion)
-        transport = S3Transport(timeout: timeout)
+        self.credentialsProvider = credentialsProvider
+        transport = AWSHTTPTransport(timeout: timeout)
 
         if let endpoint {
             guard let url = URL(string: endpoint.trimmingCharacters(in: .whitespaces)),
@@ -97,11 +101,19 @@ public struct S3Store: ObjectStore {
         }
     }
 
+    /// A store signing with fixed keys.
+    public init(bucket: String, prefix: String = "", endpoint: String? = nil, region: String = "us-east-1",
+                credentials: AWSCredentials, timeout: TimeInterval = 60) throws {
+        try self.init(bucket: bucket, prefix: prefix, endpoint: endpoint, region: region,
+                      credentialsProvider: StaticCredentialsProvider(credentials), timeout: timeout)
+    }
+
     /// The store of an `s3://bucket/prefix` URL, configured from the environment:
     /// - endpoint: `SNAPMASK_S3_ENDPOINT`, else `AWS_ENDPOINT_URL_S3`, else `AWS_ENDPOINT_URL`,
     ///   else AWS (`https://s3.<region>.amazonaws.com`);
     /// - region: `AWS_REGION`, else `AWS_DEFAULT_REGION`, else us-east-1;
-    /// - credentials: `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, optional `AWS_SESSION_TOKEN`.
+    /// - credentials: the default chain (`AWSCredentialChain`): environment keys, web identity
+    ///   (IRSA), EKS Pod Identity, the shared files, IMDSv2.
     public static func fromEnvironment(url: String, environment: [String: String]) throws -> S3Store {
         guard url.hasPrefix("s3://") else {
             throw ConfigError("an S3 store is s3://bucket/prefix")
@@ -110,8 +122,9 @@ public struct S3Store: ObjectStore {
         let bucket = String(rest.prefix { $0 != "/" })
         let prefix = String(rest.dropFirst(bucket.count))
         if bucket.contains("@") || bucket.contains(":") {
-            throw ConfigError("an S3 store URL carries no credentials or port: write s3://bucket/prefix and set "
-                                + "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (and SNAPMASK_S3_ENDPOINT for a non-AWS server)")
+            throw ConfigError("an S3 store URL carries no credentials or port: write s3://bucket/prefix; credentials come "
+                                + "from the pod's IAM role or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (and "
+                                + "SNAPMASK_S3_ENDPOINT names a non-AWS server)")
         }
         guard !bucket.isEmpty else {
             throw ConfigError("the S3 store URL '\(url)' names no bucket; write s3://bucket/prefix")
@@ -127,8 +140,13 @@ public struct S3Store: ObjectStore {
         let endpoint = value("SNAPMASK_S3_ENDPOINT") ?? value("AWS_ENDPOINT_URL_S3") ?? value("AWS_ENDPOINT_URL")
         let location = prefix.trimmingCharacters(in: CharacterSet(charactersIn: "/")).isEmpty
             ? "s3://\(bucket)" : "s3://\(bucket)/\(prefix.trimmingCharacters(in: CharacterSet(charactersIn: "/")))"
-        let credentials = try S3Credentials.fromEnvironment(environment, for: location)
-        return try S3Store(bucket: bucket, prefix: prefix, endpoint: endpoint, region: region, credentials: credentials)
+        let credentials: any AWSCredentialsProvider
+        do {
+            credentials = try AWSCredentialChain.shared(AWSEnvironment(environment))
+        } catch let error as ConfigError {
+            throw ConfigError("the S3 store \(location) cannot be used: \(error.message)")
+        }
+        return try S3Store(bucket: bucket, prefix: prefix, endpoint: endpoint, region: region, credentialsProvider: credentials)
     }
 
     /// A copy that writes objects above `threshold` bytes in parts of `partSize` bytes
@@ -177,7 +195,7 @@ public struct S3Store: ObjectStore {
             let full = try fullKey(key)
             var call = Call(operation: "GetObject", method: "GET", key: full, idempotent: true, accept: [200, 206, 416])
             call.range = "bytes=0-\(maxBytes)"
-            let response: S3Response
+            let response: AWSHTTPResponse
             do {
                 response = try send(call, checkLength: true)
             } catch let error as S3Failure where error.status == 404 && error.code != "NoSuchBucket" {
@@ -231,7 +249,7 @@ public struct S3Store: ObjectStore {
             let response = try send(Call(operation: "DeleteObjects", method: "POST", key: nil, query: [("delete", "")],
                                          body: Data(xml.utf8), contentType: "application/xml", contentMD5: true,
                                          idempotent: true, subject: subject))
-            if let root = S3XMLElement.parse(response.body), root.name == "DeleteResult" {
+            if let root = AWSXMLElement.parse(response.body), root.name == "DeleteResult" {
                 let failures = root.all("Error").filter { $0.value("Code") != "NoSuchKey" }
                 if !failures.isEmpty {
                     let shown = failures.prefix(5).map { failure in
@@ -240,7 +258,7 @@ public struct S3Store: ObjectStore {
                     throw StoreError(.failed, "S3 DeleteObjects in \(location) failed for \(failures.count) of \(batch.count) keys: "
                                         + shown.joined(separator: "; ") + (failures.count > 5 ? "; ..." : ""))
                 }
-            } else if let error = S3XMLElement.parse(response.body).flatMap(S3ErrorBody.init) {
+            } else if let error = AWSXMLElement.parse(response.body).flatMap(S3ErrorBody.init) {
                 throw StoreError(.failed, "S3 DeleteObjects in \(location) failed: \(error.code): \(error.message)")
             }
         }

@@ -4,30 +4,42 @@ import FoundationNetworking
 #endif
 
 /// An HTTP answer with its body read whole. Header names are lowercase.
-struct S3Response: Sendable {
-    var status: Int
-    var headers: [String: String]
-    var body: Data
+public struct AWSHTTPResponse: Sendable {
+    public var status: Int
+    public var headers: [String: String]
+    public var body: Data
 
-    func header(_ name: String) -> String? { headers[name.lowercased()] }
+    public init(status: Int, headers: [String: String], body: Data) {
+        self.status = status
+        self.headers = headers
+        self.body = body
+    }
+
+    public func header(_ name: String) -> String? { headers[name.lowercased()] }
 }
 
 /// A request that got no HTTP answer: no connection, a time-out, a connection dropped.
-struct S3TransportError: Error, Sendable, CustomStringConvertible {
-    var description: String
+public struct AWSTransportError: Error, Sendable, CustomStringConvertible {
+    public var description: String
     /// False when retrying cannot help (a malformed URL, an unsupported scheme, a bad certificate).
-    var retryable: Bool
+    public var retryable: Bool
+
+    public init(description: String, retryable: Bool) {
+        self.description = description
+        self.retryable = retryable
+    }
 }
 
-/// URLSession used synchronously: the callers are blocking worker threads, so each request
-/// waits on a semaphore for its completion handler.
-final class S3Transport: @unchecked Sendable {
+/// URLSession used synchronously: the callers (S3 store workers, database connections asking
+/// for a token, credential refreshes) are blocking threads, so each request waits on a
+/// semaphore for its completion handler. Shared by every AWS client of this module.
+public final class AWSHTTPTransport: @unchecked Sendable {
     let session: URLSession
-    let timeout: TimeInterval
+    public let timeout: TimeInterval
 
     /// `timeout` bounds each wait for data (connecting, an idle transfer); a whole request may
     /// take up to ten times as long (a large part over a slow link).
-    init(timeout: TimeInterval) {
+    public init(timeout: TimeInterval) {
         self.timeout = timeout
         let configuration = URLSessionConfiguration.ephemeral
         configuration.timeoutIntervalForRequest = timeout
@@ -50,7 +62,7 @@ final class S3Transport: @unchecked Sendable {
         var error: Error?
     }
 
-    func send(_ request: URLRequest) throws -> S3Response {
+    public func send(_ request: URLRequest) throws -> AWSHTTPResponse {
         let outcome = Outcome()
         let done = DispatchSemaphore(value: 0)
         let task = session.dataTask(with: request) { data, response, error in
@@ -63,23 +75,23 @@ final class S3Transport: @unchecked Sendable {
         if done.wait(timeout: .now() + timeout * 10 + 30) == .timedOut {
             task.cancel()
             _ = done.wait(timeout: .now() + 10)
-            throw S3TransportError(description: "no answer within \(Int(timeout * 10 + 30)) s", retryable: true)
+            throw AWSTransportError(description: "no answer within \(Int(timeout * 10 + 30)) s", retryable: true)
         }
         if let error = outcome.error { throw Self.describe(error) }
         guard let http = outcome.response as? HTTPURLResponse else {
-            throw S3TransportError(description: "the answer is not HTTP", retryable: true)
+            throw AWSTransportError(description: "the answer is not HTTP", retryable: true)
         }
         var headers: [String: String] = [:]
         for (name, value) in http.allHeaderFields {
             if let name = name as? String, let value = value as? String { headers[name.lowercased()] = value }
         }
-        return S3Response(status: http.statusCode, headers: headers, body: outcome.data ?? Data())
+        return AWSHTTPResponse(status: http.statusCode, headers: headers, body: outcome.data ?? Data())
     }
 
     /// A short reason without the request's URL or headers (never a signature).
-    static func describe(_ error: Error) -> S3TransportError {
+    static func describe(_ error: Error) -> AWSTransportError {
         guard let error = error as? URLError else {
-            return S3TransportError(description: "\(type(of: error))", retryable: true)
+            return AWSTransportError(description: "\(type(of: error))", retryable: true)
         }
         let reason: String
         var retryable = true
@@ -101,6 +113,6 @@ final class S3Transport: @unchecked Sendable {
         case .cancelled: reason = "cancelled"
         default: reason = "URL error \(error.code.rawValue)"
         }
-        return S3TransportError(description: reason, retryable: retryable)
+        return AWSTransportError(description: reason, retryable: retryable)
     }
 }

@@ -1,17 +1,18 @@
 import Crypto
 import Foundation
 
-/// AWS Signature Version 4 for S3 (header-based, `AWS4-HMAC-SHA256`), after
-/// https://docs.aws.amazon.com/AmazonS3/latest/API/sig-v4-header-based-auth.html:
+/// AWS Signature Version 4 (`AWS4-HMAC-SHA256`), after
+/// https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_sigv-create-signed-request.html:
 /// canonical request → string to sign → HMAC with a key derived from the secret, the day,
-/// the region and the service. The payload is always signed (`x-amz-content-sha256` is the
-/// SHA-256 of the body), never `UNSIGNED-PAYLOAD`.
+/// the region and the service. Two modes: `sign` puts the signature in the Authorization
+/// header (S3, STS, the RDS API), `presign` in the query string (RDS IAM auth tokens, presigned
+/// URLs). A signer is a cheap value: make one per request with the credentials current then.
 public struct SigV4Signer: Sendable {
-    public let credentials: S3Credentials
+    public let credentials: AWSCredentials
     public let region: String
     public let service: String
 
-    public init(credentials: S3Credentials, region: String, service: String = "s3") {
+    public init(credentials: AWSCredentials, region: String, service: String = "s3") {
         self.credentials = credentials
         self.region = region
         self.service = service
@@ -99,6 +100,47 @@ public struct SigV4Signer: Sendable {
                          signature: signature, authorization: authorization)
     }
 
+    /// A presigned request: the signature travels in the query string, so whoever holds the
+    /// query can make the request (or, for an RDS auth token, log in) until it expires.
+    public struct Presigned: Sendable {
+        /// The request's own parameters, then the signing parameters, then `X-Amz-Signature`,
+        /// in the order botocore writes them (servers accept any order).
+        public var query: [(name: String, value: String)]
+        /// `query` encoded (RFC 3986, as SigV4 encodes) and joined with `&`.
+        public var queryString: String
+        public var signature: Signature
+    }
+
+    /// The longest validity SigV4 allows a presigned request (7 days).
+    public static let maximumPresignedLifetime = 604_800
+
+    /// Signs in the query string (`X-Amz-Algorithm`, `X-Amz-Credential`, `X-Amz-Date`,
+    /// `X-Amz-Expires`, `X-Amz-SignedHeaders`, `X-Amz-Security-Token` with a session token, and
+    /// `X-Amz-Signature`), valid `expires` seconds from `date`. The request's headers (Host always)
+    /// are signed and must be sent as given; the payload hash is the caller's (the SHA-256 of an
+    /// empty body for an RDS token, `UNSIGNED-PAYLOAD` for an S3 presigned URL).
+    public func presign(_ request: Request, date: Date, expires: Int) -> Presigned {
+        let (timestamp, day) = SigV4.timestamp(date)
+        let scope = "\(day)/\(region)/\(service)/aws4_request"
+        let signedHeaders = Set(["host"] + request.headers.keys.map { $0.lowercased() }).subtracting(["authorization"])
+            .sorted().joined(separator: ";")
+        var signable = request
+        signable.query.append(contentsOf: [
+            ("X-Amz-Algorithm", "AWS4-HMAC-SHA256"),
+            ("X-Amz-Credential", "\(credentials.accessKeyID)/\(scope)"),
+            ("X-Amz-Date", timestamp),
+            ("X-Amz-Expires", String(min(max(1, expires), Self.maximumPresignedLifetime))),
+            ("X-Amz-SignedHeaders", signedHeaders),
+        ])
+        // The token is part of what is signed, as in botocore's SigV4QueryAuth.
+        if let token = credentials.sessionToken { signable.query.append(("X-Amz-Security-Token", token)) }
+        let signature = compute(signable, timestamp: timestamp, day: day)
+        let query = signable.query + [("X-Amz-Signature", signature.signature)]
+        let queryString = query.map { SigV4.uriEncode($0.name, keepSlash: false) + "=" + SigV4.uriEncode($0.value, keepSlash: false) }
+            .joined(separator: "&")
+        return Presigned(query: query, queryString: queryString, signature: signature)
+    }
+
     private func setHeader(_ headers: inout [String: String], _ name: String, _ value: String) {
         for key in headers.keys where key.lowercased() == name { headers.removeValue(forKey: key) }
         headers[name] = value
@@ -109,6 +151,8 @@ public struct SigV4Signer: Sendable {
 public enum SigV4 {
     /// SHA-256 of an empty body.
     public static let emptyPayloadHash = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+    /// The payload "hash" of an S3 presigned URL, whose body the signer cannot know.
+    public static let unsignedPayload = "UNSIGNED-PAYLOAD"
 
     /// RFC 3986 encoding as S3 wants it: every byte of the UTF-8 form except the unreserved
     /// characters A-Z a-z 0-9 - . _ ~ becomes %XX (uppercase hex); `/` too unless `keepSlash`.
