@@ -100,6 +100,11 @@ enum DocumentDBCatalog {
 struct BSONPathDiscovery {
     private var discovery = PathDiscovery()
 
+    /// `valuesPerPath`: values kept per path, for `scan` (0 for check and restores).
+    init(valuesPerPath: Int = 0) {
+        discovery.valuesPerPath = valuesPerPath
+    }
+
     mutating func add(document: UnsafeRawBufferPointer) throws {
         discovery.beginDocument()
         try walk(BSONReader(document), start: 0, at: PathDiscovery.root, isArray: false)
@@ -118,7 +123,8 @@ struct BSONPathDiscovery {
                 try walk(reader, start: element.valueStart, at: here, isArray: true)
             default:
                 let type = Self.typeOf(element, reader)
-                discovery.leaf(here, type: type.name, category: type.category)
+                let value = discovery.valuesPerPath > 0 && type.category != nil ? ValueText.text(element, reader) : nil
+                discovery.leaf(here, type: type.name, category: type.category, value: value)
             }
         }
     }
@@ -145,6 +151,8 @@ struct BSONPathDiscovery {
 
     /// The discovered paths as columns, in the order first seen.
     var columns: [ColumnShape] { discovery.columns(required: ["_id"], topMayBeMap: false) }
+
+    var columnsWithValues: [(ColumnShape, [String])] { discovery.columnsWithValues(required: ["_id"], topMayBeMap: false) }
 
     /// The discovered paths an index key (`recipients.email`, arrays implicit) stands for.
     static func paths(forIndexKey key: String, among columns: [ColumnShape]) -> [String] {

@@ -59,6 +59,27 @@ public struct DocumentDBEngine: DatabaseEngine {
         }
     }
 
+    /// Collections and their paths from a sample of documents, with the values seen at each.
+    public func scanSample(limit: Int) throws -> (schema: SchemaShape, values: [String: [String: [String]]]) {
+        guard let database = job.source.database else {
+            throw DocumentDBError("the source URL \(job.source) names no database; end it with /DATABASE")
+        }
+        let client = try DocumentDBClient(url: job.source, applicationName: "snapmask scan")
+        var tables: [TableShape] = []
+        var values: [String: [String: [String]]] = [:]
+        for info in try DocumentDBCatalog.collections(client, database: database) {
+            var discovery = BSONPathDiscovery(valuesPerPath: limit)
+            try DocumentDBCatalog.sample(client, database: database, collection: info.name, filter: [:], sampling: sampling) {
+                try discovery.add(document: $0)
+            }
+            let found = discovery.columnsWithValues
+            tables.append(TableShape(name: info.name, columns: found.map(\.0), primaryKey: ["_id"], uniqueKeys: [["_id"]],
+                                     estimatedRows: info.estimatedCount))
+            values[info.name] = Dictionary(found.map { ($0.0.name, $0.1) }, uniquingKeysWith: { first, _ in first })
+        }
+        return (SchemaShape(tables: tables), values)
+    }
+
     public func makeMasker(for plan: TablePlan) -> any BatchMasker {
         DocumentMasker(plan: plan, unlisted: job.rules.unlisted)
     }

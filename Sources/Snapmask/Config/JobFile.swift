@@ -70,7 +70,9 @@ public struct JobFile: Sendable {
 
     /// Loads the job file with its rule and override files. Relative paths are relative to the
     /// job file; `${VAR}` comes from `environment`. Every problem found is reported.
-    public static func load(path: String, environment: [String: String]) throws -> JobFile {
+    /// `rulesMayBeMissing`: a rule file that does not exist yet counts as empty (for `scan`, which
+    /// writes it).
+    public static func load(path: String, environment: [String: String], rulesMayBeMissing: Bool = false) throws -> JobFile {
         let interpolator = Interpolator(environment: environment)
         let root: YAMLNode
         do {
@@ -121,6 +123,7 @@ public struct JobFile: Sendable {
             for entry in entries {
                 do {
                     databases.append(try loadDatabase(entry, directory: directory, environment: environment,
+                                                      rulesMayBeMissing: rulesMayBeMissing,
                                                       sourceVariables: sourceVariables))
                 } catch { errors.append(error) }
             }
@@ -187,7 +190,7 @@ public struct JobFile: Sendable {
     }
 
     private static func loadDatabase(_ entry: YAMLNode.Entry, directory: String, environment: [String: String],
-                                     sourceVariables: [String: String]) throws -> DatabaseJob {
+                                     rulesMayBeMissing: Bool = false, sourceVariables: [String: String]) throws -> DatabaseJob {
         var errors = ConfigErrors()
         let fields: YAMLNode.Fields
         do {
@@ -223,8 +226,12 @@ public struct JobFile: Sendable {
         errors.collect {
             let node = try fields.required("rules")
             let relative = try node.string("the path of a rule file")
-            rules = try RuleSet.load(path: FilePaths.resolve(relative, against: directory),
-                                     displayPath: FilePaths.resolve(relative, against: directory), environment: environment)
+            let full = FilePaths.resolve(relative, against: directory)
+            if rulesMayBeMissing, !FileManager.default.fileExists(atPath: full), let engine {
+                rules = RuleSet(path: full, kind: engine.ruleKind, tables: [])
+            } else {
+                rules = try RuleSet.load(path: full, displayPath: full, environment: environment)
+            }
         }
         if let node = fields["overrides"] {
             errors.collect {

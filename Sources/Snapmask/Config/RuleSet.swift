@@ -249,6 +249,9 @@ enum TransformSpecParser {
                 unique = try entry.value.bool("unique")
             case "array" where allowArray:
                 perElement = try entry.value.bool("array")
+            case "review":
+                throw ConfigError("\(what) is a suggestion waiting for review (\((try? entry.value.string("")) ?? "")): check "
+                                      + "the rule, then remove review: from it", at: entry.keyLocation)
             case "paths":
                 var paths: [(path: String, spec: TransformSpec)] = []
                 for path in try entry.value.entries("the paths of \(what)") {

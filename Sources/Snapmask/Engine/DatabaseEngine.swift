@@ -24,6 +24,9 @@ public protocol DatabaseEngine: Sendable {
     func sampleValues(_ plan: TablePlan, column: String, limit: Int) throws -> [String]
     /// What `check` should say about the job's URLs (traffic off loopback without verified TLS).
     func connectionWarnings() -> [String]
+    /// For `scan`: the source's tables (or collections with their paths) and a random sample of
+    /// each column's (or path's) values.
+    func scanSample(limit: Int) throws -> (schema: SchemaShape, values: [String: [String: [String]]])
 }
 
 /// What an engine cannot do (yet): named, so a DBA knows it is not a data problem.
@@ -64,6 +67,18 @@ extension DatabaseEngine {
     }
 
     public func connectionWarnings() -> [String] { [] }
+
+    public func scanSample(limit: Int) throws -> (schema: SchemaShape, values: [String: [String: [String]]]) {
+        let schema = try inspectSource()
+        var values: [String: [String: [String]]] = [:]
+        for table in schema.tables where table.holdsRows {
+            let plan = TablePlan(table: table, rule: nil)
+            for column in table.copiedColumns {
+                values[table.name, default: [:]][column.name] = try sampleValues(plan, column: column.name, limit: limit)
+            }
+        }
+        return (schema, values)
+    }
 
     public func sampleValues(_ plan: TablePlan, column: String, limit: Int) throws -> [String] {
         throw EngineUnsupported(engine: "\(Self.self)", feature: "sampling column values")

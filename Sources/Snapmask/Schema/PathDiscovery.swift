@@ -29,7 +29,12 @@ public struct PathDiscovery {
         /// Objects seen at this path, and fields counted in them.
         var objects = 0
         var fieldOccurrences = 0
+        /// A few values seen here, for `scan` (kept in memory only, never in a schema shape).
+        var values: [String] = []
     }
+
+    /// Values kept per path for `scan`; 0 keeps none (what `check` and restores use).
+    public var valuesPerPath = 0
 
     private var nodes = [Node()]
     public private(set) var documents = 0
@@ -74,7 +79,8 @@ public struct PathDiscovery {
     }
 
     /// A leaf value of this type at `cursor` (`category` nil for values that hold nothing).
-    public mutating func leaf(_ cursor: Cursor, type name: String, category: ValueCategory?) {
+    public mutating func leaf(_ cursor: Cursor, type name: String, category: ValueCategory?, value: String? = nil) {
+        if let value, nodes[cursor].values.count < valuesPerPath { nodes[cursor].values.append(value) }
         if !nodes[cursor].types.contains(where: { $0.name == name }) {
             nodes[cursor].types.append((name, category))
         }
@@ -84,13 +90,22 @@ public struct PathDiscovery {
     /// never be null. `topMayBeMap`: a JSON value may be a map at its top; a document never is.
     public func columns(required: Set<String> = [], topMayBeMap: Bool = true) -> [ColumnShape] {
         var columns: [ColumnShape] = []
-        walk([Self.root], segments: [], required: required, topMayBeMap: topMayBeMap, into: &columns)
+        var values: [String: [String]] = [:]
+        walk([Self.root], segments: [], required: required, topMayBeMap: topMayBeMap, into: &columns, values: &values)
         return columns
+    }
+
+    /// The columns with the values kept for each (`valuesPerPath`), for `scan`.
+    public func columnsWithValues(required: Set<String> = [], topMayBeMap: Bool = true) -> [(ColumnShape, [String])] {
+        var columns: [ColumnShape] = []
+        var values: [String: [String]] = [:]
+        walk([Self.root], segments: [], required: required, topMayBeMap: topMayBeMap, into: &columns, values: &values)
+        return columns.map { ($0, values[$0.name] ?? []) }
     }
 
     /// Walks a group of nodes as one: below a map, the subtrees of all its names merge.
     private func walk(_ group: [Int], segments: [FieldPath.Segment], required: Set<String>, topMayBeMap: Bool = true,
-                      into columns: inout [ColumnShape]) {
+                      into columns: inout [ColumnShape], values: inout [String: [String]]) {
         let text = FieldPath.text(of: segments)
         var types: [(name: String, category: ValueCategory?)] = []
         for node in group {
@@ -98,6 +113,8 @@ public struct PathDiscovery {
         }
         if !types.isEmpty {
             columns.append(DocumentPathShape.column(path: text, types: types, required: required.contains(text)))
+            let kept = group.flatMap { nodes[$0].values }
+            if !kept.isEmpty { values[text] = kept }
         }
         var order: [String] = []
         var children: [String: [Int]] = [:]
@@ -123,7 +140,7 @@ public struct PathDiscovery {
             columns.append(ColumnShape(name: text, typeName: "object keyed by data (\(distinct) field names in \(objects) "
                                            + "objects)", category: .other, distinctKeys: distinct))
             let all = order.flatMap { children[$0]! } + overflow
-            walk(all, segments: segments + [.anyKey], required: required, into: &columns)
+            walk(all, segments: segments + [.anyKey], required: required, into: &columns, values: &values)
         } else if !segments.isEmpty && order.contains(where: Self.unnameable) {
             // A field name no rule can spell makes the object one opaque leaf: only a rule on it
             // (keep, null) or above it can cover it.
@@ -139,12 +156,12 @@ public struct PathDiscovery {
                     continue
                 }
                 childSegments = segments + [.key(name)]
-                walk(children[name]!, segments: childSegments, required: required, into: &columns)
+                walk(children[name]!, segments: childSegments, required: required, into: &columns, values: &values)
             }
-            if !overflow.isEmpty { walk(overflow, segments: segments + [.anyKey], required: required, into: &columns) }
+            if !overflow.isEmpty { walk(overflow, segments: segments + [.anyKey], required: required, into: &columns, values: &values) }
         }
         let elements = group.compactMap { nodes[$0].elements }
-        if !elements.isEmpty { walk(elements, segments: segments + [.elements], required: required, into: &columns) }
+        if !elements.isEmpty { walk(elements, segments: segments + [.elements], required: required, into: &columns, values: &values) }
     }
 
     static func unnameable(_ key: String) -> Bool {
@@ -185,12 +202,16 @@ extension PathDiscovery {
             } while try scanner.next(closing: UInt8(ascii: "]"))
         default:
             let empty = scanner.holdsNothing()
-            try scanner.skipValue()
+            let start = scanner.position
+            var text: String?
+            if valuesPerPath > 0 && kind == .string { text = try? scanner.string() } else { try scanner.skipValue() }
+            if kind == .string && text == nil { scanner.position = start; try scanner.skipValue() }
+            if kind == .number { text = String(decoding: scanner.bytes[start..<scanner.position], as: UTF8.self) }
             switch kind {
             case .object: leaf(cursor, type: empty ? "empty object" : "object nested too deep", category: empty ? nil : .other)
             case .array: leaf(cursor, type: empty ? "empty array" : "array nested too deep", category: empty ? nil : .other)
-            case .string: leaf(cursor, type: "string", category: .text)
-            case .number: leaf(cursor, type: "number", category: .number)
+            case .string: leaf(cursor, type: "string", category: .text, value: text)
+            case .number: leaf(cursor, type: "number", category: .number, value: text)
             case .bool: leaf(cursor, type: "boolean", category: .boolean)
             case .null: leaf(cursor, type: "null", category: nil)
             }

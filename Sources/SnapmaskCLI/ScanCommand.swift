@@ -1,0 +1,77 @@
+import ArgumentParser
+import Foundation
+import Snapmask
+
+struct ScanCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "scan",
+        abstract: "Suggests rules: classifies every column and path of a source from a random sample of its values.",
+        discussion: """
+            Reads the source's schema and a random sample of each column's values (JSON keys and document paths \\
+            included), classifies each (email, phone, person name, address, city, postal code, national id, card \\
+            number, IBAN, IP address, date of birth, free text holding any of these, secrets, or no personal data) \\
+            and prints a rule file. Every line says why in a comment (the kind and how many sampled values showed \\
+            it, never a value). Suggestions that need a decision carry review:, which check refuses until removed.
+
+              snapmask scan -c snapmask.yaml -d app --write rules/postgres/app.yaml   # a whole rule file
+              snapmask scan -c snapmask.yaml -d app --patch                           # only what the rules lack
+
+            Needs no masking key. The rule file may not exist yet (with --write).
+            """)
+
+    @Option(name: .shortAndLong, help: "The job file (YAML).")
+    var config: String
+
+    @Option(name: .shortAndLong, help: "The database to scan (may be left out when the job file has only one).")
+    var database: String?
+
+    @Option(help: ArgumentHelp("Write the whole rule file here (refused if it exists, unless --force).", valueName: "file"))
+    var write: String?
+
+    @Flag(help: "Print only what the database's current rule file lacks.")
+    var patch = false
+
+    @Flag(help: "Overwrite the file given with --write.")
+    var force = false
+
+    @Option(help: "Values sampled per column or path.")
+    var sample: Int = Scanner.defaultSample
+
+    @Option(help: ArgumentHelp("DocumentDB: documents sampled per collection (0 reads all).", valueName: "n"))
+    var sampleDocuments: Int = SchemaSampling.defaultDocuments
+
+    func validate() throws {
+        if write != nil && patch { throw ValidationError("--write and --patch exclude each other") }
+        guard sample >= 1 else { throw ValidationError("--sample must be at least 1") }
+    }
+
+    func run() throws {
+        let job = try JobFile.load(path: config, environment: ProcessInfo.processInfo.environment, rulesMayBeMissing: !patch)
+        let selected: DatabaseJob
+        if let database {
+            selected = try job.database(named: database)
+        } else if job.databases.count == 1 {
+            selected = job.databases[0]
+        } else {
+            throw ValidationError("--database is needed: \(config) has \(job.databases.map(\.name).joined(separator: ", "))")
+        }
+        let engine = try Engines.engine(for: selected, sampling: SchemaSampling(documents: sampleDocuments))
+        let (schema, values) = try engine.scanSample(limit: sample)
+        let tables = Scanner.scan(schema, kind: selected.rules.kind) { table, column in values[table.name]?[column.name] ?? [] }
+        let text = RuleFileWriter.write(tables, kind: selected.rules.kind, database: selected.name,
+                                        existing: patch ? selected.rules : nil)
+        guard let write else {
+            print(text, terminator: "")
+            return
+        }
+        if FileManager.default.fileExists(atPath: write) && !force {
+            throw ValidationError("\(write) exists; use --patch to see what it lacks, or --force to overwrite it")
+        }
+        try Data(text.utf8).write(to: URL(fileURLWithPath: write))
+        let columns = tables.reduce(0) { $0 + $1.columns.count }
+        let personal = tables.reduce(0) { $0 + $1.columns.filter(\.classification.isPersonal).count }
+        let review = tables.reduce(0) { $0 + $1.columns.filter { $0.rule.contains("review:") }.count }
+        print("wrote \(write): \(tables.count) \(selected.rules.kind.rawValue), \(columns) rules, \(personal) masked, "
+                  + "\(review) to review (check refuses them until review: is removed)")
+    }
+}
