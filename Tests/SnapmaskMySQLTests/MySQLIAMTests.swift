@@ -6,8 +6,9 @@ import Testing
 @testable import SnapmaskMySQL
 
 /// `auth=iam` for MySQL: a token per connection, the cleartext plugin RDS asks for, and TLS
-/// required so the token never travels in clear. The test server has no TLS, so an IAM login
-/// to it must fail before the token is sent.
+/// required so the token never travels in clear. The test server's certificate comes from a
+/// test CA: without that CA an IAM login must fail before the token is sent; with it the token
+/// crosses TLS and the server answers for the (unknown) user.
 @Suite struct MySQLIAMTests {
     @Test func iamConnectionsRequireTLSAndGetAFreshToken() throws {
         RecordingTokenIssuer.install()
@@ -23,14 +24,21 @@ import Testing
         #expect(mysql_get_option(handle, MYSQL_OPT_SSL_VERIFY_SERVER_CERT, &verified) == 0)
         #expect(enforced == 1 && verified == 1)
 
-        // Refused by the client, before the login packet: the server never sees the token
-        // (it would answer "Access denied ... (using password: YES)").
+        // Refused by the client during the handshake, before the login packet: the server
+        // never sees the token (it would answer "Access denied ... (using password: YES)").
         #expect { try MySQLConnection(url: url) } throws: { error in
-            "\(error)".contains("SSL is required, but the server does not support it")
+            "\(error)".contains("is not signed by the CA given")
                 && "\(error)".contains("cannot connect to mysql://\(user)@")
+                && !"\(error)".contains("Access denied")
         }
-        #expect(RecordingTokenIssuer.shared.calls(user: user).map(\.port) == [server.primaryHost.port ?? 3306,
-                                                                            server.primaryHost.port ?? 3306])
+        // With the CA that signed the server's certificate the token reaches the server, over
+        // TLS, and the server answers for the user it does not know.
+        let trusted = try ConnectionString("mysql://\(user)@\(server.hosts)/mysql?auth=iam&ssl-ca=\(try TestServers.caFile())")
+        #expect { try MySQLConnection(url: trusted) } throws: { error in
+            "\(error)".contains("Access denied for user '\(user)'")
+        }
+        let port = server.primaryHost.port ?? 3306
+        #expect(RecordingTokenIssuer.shared.calls(user: user).map(\.port) == [port, port, port])
     }
 
     @Test func theCABundleIsTheConfiguredOneUnlessOneWasChosen() throws {
