@@ -70,7 +70,9 @@ struct ScanCommand: ParsableCommand {
         try Data(text.utf8).write(to: URL(fileURLWithPath: write))
         let columns = tables.reduce(0) { $0 + $1.columns.count }
         let personal = tables.reduce(0) { $0 + $1.columns.filter(\.classification.isPersonal).count }
-        let review = tables.reduce(0) { $0 + $1.columns.filter { $0.rule.contains("review:") }.count }
+        let review = tables.reduce(0) { count, table in
+            count + table.columns.reduce(0) { $0 + ([$1] + ($1.paths ?? [])).filter { $0.rule.contains("review:") }.count }
+        }
         print("wrote \(write): \(tables.count) \(selected.rules.kind.rawValue), \(columns) rules, \(personal) masked, "
                   + "\(review) to review (check refuses them until review: is removed)")
     }

@@ -278,6 +278,13 @@ final class MySQLSource: SourceSession, @unchecked Sendable {
         return rows.map { SampledRow(key: Array($0.dropLast()), value: $0.last!!) }
     }
 
+    func sampleColumns(_ plan: TablePlan, columns: [String], limit: Int) throws -> [String: [String]] {
+        try withConnection { connection in
+            try Self.verifyColumns(plan, on: connection, database: database)
+            return try MySQLSampling.values(on: connection, database: database, plan: plan, columns: columns, limit: limit)
+        }
+    }
+
     func close() {
         condition.lock()
         closed = true

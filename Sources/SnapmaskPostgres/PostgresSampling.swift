@@ -22,4 +22,36 @@ extension PostgresEngine {
             "SELECT \(value)::text FROM ONLY \(table) WHERE \(condition) ORDER BY random() LIMIT \(limit)", []).rows
             .compactMap { $0[0] }
     }
+
+    public func sampleColumns(_ plan: TablePlan, columns: [String], limit: Int) throws -> [String: [String]] {
+        let connection = try PostgresConnection(url: job.source, applicationName: "snapmask check", readOnly: true)
+        return try PostgresSampling.values(on: connection, plan: plan, columns: columns, limit: limit)
+    }
+}
+
+enum PostgresSampling {
+    /// One random sample of rows for all of `columns` (one scan of a large table, not one per
+    /// column): up to `limit` non-empty values of each, as text. Twice the rows wanted are read so
+    /// that sparse columns still get values.
+    static func values(on connection: PostgresConnection, plan: TablePlan, columns: [String],
+                       limit: Int) throws -> [String: [String]] {
+        guard limit > 0, !columns.isEmpty else { return [:] }
+        let list = columns.map { "\(PostgresIdentifier.quoted($0))::text" }.joined(separator: ", ")
+        let condition = plan.whereClause.map { " WHERE (\n\($0)\n)" } ?? ""
+        func sample(_ tablesample: String, _ parameters: [String?]) throws -> [[String?]] {
+            try connection.execute("SELECT \(list) FROM ONLY \(PostgresIdentifier.qualified(plan.name))\(tablesample)"
+                                       + "\(condition) ORDER BY random() LIMIT \(limit * 2)", parameters).rows
+        }
+        var rows: [[String?]] = []
+        let estimate = plan.table.estimatedRows
+        if estimate > limit * 20 {
+            rows = try sample(" TABLESAMPLE BERNOULLI ($1::float8)", [String(min(100, 800 * Double(limit) / Double(estimate)))])
+        }
+        if rows.count < limit { rows = try sample("", []) }
+        var values: [String: [String]] = [:]
+        for (index, column) in columns.enumerated() {
+            values[column] = Array(rows.compactMap { $0[index] }.filter { !$0.isEmpty }.prefix(limit))
+        }
+        return values
+    }
 }

@@ -153,6 +153,10 @@ final class PostgresSource: SourceSession, @unchecked Sendable {
         return rows.map { SampledRow(key: Array($0.dropLast()), value: $0.last!!) }
     }
 
+    func sampleColumns(_ plan: TablePlan, columns: [String], limit: Int) throws -> [String: [String]] {
+        try withCoordinator { try PostgresSampling.values(on: $0, plan: plan, columns: columns, limit: limit) }
+    }
+
     private var definition: SchemaDefinition?
 
     /// Both pg_dump sections, every sequence's value and the materialized views to rebuild, read

@@ -79,6 +79,9 @@ public struct SnapshotCreator: Sendable {
             var definition = try source.schemaDefinition()
             definition.record(plan)
             let rulesDigest = try RulesDigest.of(rulesFile: database.rules.path, overridesFile: database.overrides.path)
+            observer.phase(database.name, "classifying a sample of every column's values for the coverage report")
+            let coverage = try CoverageAudit.report(for: database, plan: plan, source: source,
+                                                    warn: { observer.warning(database.name, $0) })
 
             observer.phase(database.name, "sampling original values for the leak checks")
             let (probes, samples) = try sample(plan, source: source, digest: keys.map { LeakDigest(key: $0.leakDigest) })
@@ -105,7 +108,8 @@ public struct SnapshotCreator: Sendable {
                     .init(name: table.name, rows: table.rowsWritten, dataSkipped: table.dataSkipped,
                           maskedColumns: table.maskedColumns, parts: ledger.parts(of: table.name))
                 },
-                leakChecks: leaks.sorted { ($0.table, $0.column) < ($1.table, $1.column) }, leakSamples: samples)
+                leakChecks: leaks.sorted { ($0.table, $0.column) < ($1.table, $1.column) }, leakSamples: samples,
+                coverage: coverage)
             let metadataBytes = Array(try SnapshotManifest.encoder(pretty: false).encode(metadata))
             guard metadataBytes.count <= SnapshotFormat.metadataLimit else {
                 throw SnapshotError("the metadata of snapshot \(name) is \(metadataBytes.count) bytes, more than the "
@@ -224,7 +228,8 @@ public enum SnapshotRestore {
         let keys = try catalog.keys(of: manifest)
         let store = catalog.store
         let leakDigest = keys.map { LeakDigest(key: $0.leakDigest) }
-        return SnapshotInput(name: manifest.name, definition: snapshot.metadata.definition, checkLeaks: { plan, target in
+        return SnapshotInput(name: manifest.name, definition: snapshot.metadata.definition,
+                             coverage: snapshot.metadata.coverage, checkLeaks: { plan, target in
             try SnapshotLeakSamples.check(snapshot.metadata.leakSamples, written: snapshot.metadata.leakChecks, plan: plan,
                                           target: target, digest: leakDigest)
         }, open: {

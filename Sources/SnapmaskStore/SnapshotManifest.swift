@@ -208,6 +208,8 @@ public struct SnapshotMetadata: Codable, Sendable {
     public var leakChecks: [LeakCheckResult]
     /// What a restore compares its copy with (truncated keyed digests; empty when unencrypted).
     public var leakSamples: [LeakSampleSet]
+    /// What the run that made it did to each column (sealed with the rest of the metadata).
+    public var coverage: CoverageReport?
 
     public var rows: Int { tables.reduce(0) { $0 + $1.rows } }
 }
@@ -225,16 +227,3 @@ public struct Snapshot: Sendable {
     public var leakChecks: [LeakCheckResult] { metadata.leakChecks }
 }
 
-/// The digest that tells whether a snapshot was made under the rules in use now.
-public enum RulesDigest {
-    public static func of(rulesFile: String, overridesFile: String?) throws -> String {
-        var material = Data()
-        for path in [rulesFile, overridesFile].compactMap({ $0 }) {
-            material.append(Data(path.split(separator: "/").last.map(String.init)?.utf8 ?? "".utf8))
-            material.append(0)
-            material.append(try Data(contentsOf: URL(fileURLWithPath: path)))
-            material.append(0)
-        }
-        return SHA256Hex.of(material)
-    }
-}

@@ -55,10 +55,14 @@ public struct RuleSet: Sendable {
     public var kind: Kind
     public var tables: [TableRule]
     public var foreignData: ForeignDataPolicy
+    /// `strict_keep: true`: a `keep` column whose sampled values look like personal data stops
+    /// `check` and the run (by default they are warnings).
+    public var strictKeep: Bool
 
     public init(path: String, unlisted: UnlistedPolicy = .fail, kind: Kind, tables: [TableRule],
-                foreignData: ForeignDataPolicy = .fail) {
+                foreignData: ForeignDataPolicy = .fail, strictKeep: Bool = false) {
         self.path = path
+        self.strictKeep = strictKeep
         self.unlisted = unlisted
         self.kind = kind
         self.tables = tables
@@ -93,7 +97,8 @@ public struct RuleSet: Sendable {
         var errors = ConfigErrors()
         let fields: YAMLNode.Fields
         do {
-            fields = try root.fields("a rule file", allowed: ["unlisted", "tables", "collections", "foreign_data"])
+            fields = try root.fields("a rule file", allowed: ["unlisted", "tables", "collections", "foreign_data",
+                                                                 "strict_keep"])
         } catch { throw error }
 
         var unlisted = UnlistedPolicy.fail
@@ -116,6 +121,10 @@ public struct RuleSet: Sendable {
                 foreignData = policy
             }
         }
+        var strictKeep = false
+        if let node = fields["strict_keep"] {
+            errors.collect { strictKeep = try node.bool("strict_keep: true or false") }
+        }
         let kind: Kind
         let entitiesNode: YAMLNode
         switch (fields["tables"], fields["collections"]) {
@@ -137,7 +146,8 @@ public struct RuleSet: Sendable {
             errors.append(node.error("foreign_data: is for PostgreSQL rule files (tables:); remove it"))
         }
         try errors.throwIfAny()
-        return RuleSet(path: path, unlisted: unlisted, kind: kind, tables: tables, foreignData: foreignData)
+        return RuleSet(path: path, unlisted: unlisted, kind: kind, tables: tables, foreignData: foreignData,
+                       strictKeep: strictKeep)
     }
 
     private static func parseTable(_ entry: YAMLNode.Entry, kind: Kind) throws -> TableRule {

@@ -22,6 +22,9 @@ public protocol DatabaseEngine: Sendable {
     /// Up to `limit` non-empty values of `column` as text, picked at random among the rows the
     /// plan copies (for `check` to find the paths inside JSON columns). Connects read-only.
     func sampleValues(_ plan: TablePlan, column: String, limit: Int) throws -> [String]
+    /// Up to `limit` non-empty values of each of `columns`, from rows picked at random (for
+    /// `scan` and `check`'s coverage). Connects read-only.
+    func sampleColumns(_ plan: TablePlan, columns: [String], limit: Int) throws -> [String: [String]]
     /// What `check` should say about the job's URLs (traffic off loopback without verified TLS).
     func connectionWarnings() -> [String]
     /// For `scan`: the source's tables (or collections with their paths) and a random sample of
@@ -72,12 +75,16 @@ extension DatabaseEngine {
         let schema = try inspectSource()
         var values: [String: [String: [String]]] = [:]
         for table in schema.tables where table.holdsRows {
-            let plan = TablePlan(table: table, rule: nil)
-            for column in table.copiedColumns {
-                values[table.name, default: [:]][column.name] = try sampleValues(plan, column: column.name, limit: limit)
-            }
+            values[table.name] = try sampleColumns(TablePlan(table: table, rule: nil), columns: table.copiedColumns.map(\.name),
+                                                   limit: limit)
         }
         return (schema, values)
+    }
+
+    public func sampleColumns(_ plan: TablePlan, columns: [String], limit: Int) throws -> [String: [String]] {
+        var values: [String: [String]] = [:]
+        for column in columns { values[column] = try sampleValues(plan, column: column, limit: limit) }
+        return values
     }
 
     public func sampleValues(_ plan: TablePlan, column: String, limit: Int) throws -> [String] {

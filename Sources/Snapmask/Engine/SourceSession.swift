@@ -6,6 +6,9 @@ public protocol SourceSession: AnyObject, Sendable {
     func makeReader(for plan: TablePlan) throws -> any BatchReader
     /// Up to `limit` rows with a non-empty value in `column`: the key columns' text and the value.
     func sampleRows(_ plan: TablePlan, keyColumns: [String], column: String, limit: Int) throws -> [SampledRow]
+    /// Up to `limit` non-empty values of each of `columns` (or document paths), from rows picked
+    /// at random, as text: what the coverage report classifies.
+    func sampleColumns(_ plan: TablePlan, columns: [String], limit: Int) throws -> [String: [String]]
     /// The schema as the target recreates it (snapshots store it in their manifest).
     func schemaDefinition() throws -> SchemaDefinition
     /// True when the rows are masked already (a sanitized snapshot): nothing is masked again.
@@ -18,6 +21,13 @@ public protocol SourceSession: AnyObject, Sendable {
 
 extension SourceSession {
     public var notices: [String] { [] }
+    public func sampleColumns(_ plan: TablePlan, columns: [String], limit: Int) throws -> [String: [String]] {
+        var values: [String: [String]] = [:]
+        for column in columns {
+            values[column] = try sampleRows(plan, keyColumns: [], column: column, limit: limit).map(\.value)
+        }
+        return values
+    }
     public var isMasked: Bool { false }
     public func schemaDefinition() throws -> SchemaDefinition {
         throw EngineUnsupported(engine: "\(Self.self)", feature: "schema definitions (snapshots)")

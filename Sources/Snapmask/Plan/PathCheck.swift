@@ -50,7 +50,7 @@ enum DocumentPathCheck {
                 if failUnlisted {
                     problems.append(CheckProblem(table: table.name, message:
                         "collection has no rule in \(rules.rules.path); add it under collections: with a rule per field "
-                            + "path, or { data: skip }"))
+                            + "path, or { data: skip }", drift: .added))
                 }
                 continue
             }
@@ -60,7 +60,8 @@ enum DocumentPathCheck {
         }
         for rule in rules.tables where !ruled.contains(rule.name) {
             problems.append(CheckProblem(table: rule.name, message:
-                "the rule names a collection the source does not have (\(rule.rule.location)); remove the rule or fix its name"))
+                "the rule names a collection the source does not have (\(rule.rule.location)); remove the rule or fix its name",
+                drift: .removed))
         }
         return problems
     }
@@ -111,7 +112,9 @@ enum PathCheck {
                 continue
             case .unruled:
                 if !keepUnruled {
-                    problems.append(problem(shape.name, "\(noun) has no rule (\(shape.typeName)); \(advice(shape.name))"))
+                    var unruled = problem(shape.name, "\(noun) has no rule (\(shape.typeName)); \(advice(shape.name))")
+                    unruled.drift = .added
+                    problems.append(unruled)
                 }
                 continue
             case let .rule(found):

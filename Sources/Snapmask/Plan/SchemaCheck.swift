@@ -1,13 +1,25 @@
 /// One disagreement between the rules and the source's real schema.
 public struct CheckProblem: Sendable, CustomStringConvertible, Codable, Equatable {
+    /// How the schema moved away from the rules: what the drift report groups by.
+    public enum Drift: String, Sendable, Codable {
+        /// A table, column or path without a rule.
+        case added = "new"
+        /// A rule for something the source no longer has.
+        case removed
+        /// A rule that no longer fits what is there (type, NULL, uniqueness, length, ...).
+        case changed
+    }
+
     public var table: String
     public var column: String?
     public var message: String
+    public var drift: Drift
 
-    public init(table: String, column: String? = nil, message: String) {
+    public init(table: String, column: String? = nil, message: String, drift: Drift = .changed) {
         self.table = table
         self.column = column
         self.message = message
+        self.drift = drift
     }
 
     public var description: String {
@@ -32,7 +44,8 @@ public enum SchemaCheck {
             guard let rule = schema.rule(for: table, in: rules) else {
                 if failUnlisted && table.partitionOf == nil {
                     problems.append(CheckProblem(table: table.name, message:
-                        "table has no rule in \(rules.rules.path); add it under tables: with a rule per column, or { data: skip }"))
+                        "table has no rule in \(rules.rules.path); add it under tables: with a rule per column, or { data: skip }",
+                        drift: .added))
                 }
                 continue
             }
@@ -49,7 +62,8 @@ public enum SchemaCheck {
                 continue
             }
             problems.append(CheckProblem(table: rule.name, message:
-                "the rule names a table the source does not have (\(rule.rule.location)); remove the rule or fix its name"))
+                "the rule names a table the source does not have (\(rule.rule.location)); remove the rule or fix its name",
+                drift: .removed))
         }
         return problems
     }
@@ -79,19 +93,19 @@ public enum SchemaCheck {
     private static func columnProblems(table: TableShape, rule: CompiledTable, failUnlisted: Bool,
                                        rulesPath: String) -> [CheckProblem] {
         var problems: [CheckProblem] = []
-        func problem(_ column: String?, _ message: String) {
-            problems.append(CheckProblem(table: table.name, column: column, message: message))
+        func problem(_ column: String?, _ message: String, drift: CheckProblem.Drift = .changed) {
+            problems.append(CheckProblem(table: table.name, column: column, message: message, drift: drift))
         }
         for column in rule.columns where table.column(named: column.name) == nil {
             problem(column.name, "the rule names a column the table does not have (\(column.rule.location)); "
-                        + "remove it or fix its name")
+                        + "remove it or fix its name", drift: .removed)
         }
         if rule.rule.skipData { return problems }
         for shape in table.columns {
             guard let column = rule.column(named: shape.name) else {
                 if failUnlisted && !shape.isGenerated {
                     problem(shape.name, "column has no rule (\(shape.typeName)); add `\(shape.name): keep` if it holds no "
-                                + "personal data, or a transformer")
+                                + "personal data, or a transformer", drift: .added)
                 }
                 continue
             }

@@ -25,6 +25,11 @@ public struct PrometheusMetrics: Sendable {
         ("snapmask_rows_written", "gauge", "Rows written to staging by the last run of the database."),
         ("snapmask_leak_check_hits", "gauge", "Original values found in staging by the last run's leak check."),
         ("snapmask_failures_total", "counter", "Failed runs of the database."),
+        ("snapmask_unruled_columns", "gauge", "Tables, columns and paths of the source without a rule (check)."),
+        ("snapmask_check_problems", "gauge", "Differences between the source's schema and the rules (check)."),
+        ("snapmask_kept_personal_columns", "gauge", "Kept columns and paths whose sampled values look personal (check)."),
+        ("snapmask_last_check_success", "gauge", "1 if the last check found nothing that would stop a run, 0 if not."),
+        ("snapmask_last_check_timestamp_seconds", "gauge", "Unix time of the last check of the database."),
     ]
 
     public var samples: [Sample] = []
@@ -43,6 +48,20 @@ public struct PrometheusMetrics: Sendable {
             add("snapmask_leak_check_hits", Double(database.leaks))
             let failures = carried["snapmask_failures_total|\(database.name)"] ?? 0
             add("snapmask_failures_total", failures + (database.succeeded ? 0 : 1))
+        }
+    }
+
+    /// A `check`'s findings: a daily check makes drift visible days before the weekly run.
+    public init(check: CheckReport) {
+        for database in check.databases where database.status != .offline {
+            func add(_ name: String, _ value: Double) { samples.append(Sample(name: name, database: database.database, value: value)) }
+            if database.status != .failed {
+                add("snapmask_unruled_columns", Double(database.unruled))
+                add("snapmask_check_problems", Double(database.problems.count))
+                add("snapmask_kept_personal_columns", Double(database.keptPersonal.count))
+            }
+            add("snapmask_last_check_success", database.failed ? 0 : 1)
+            add("snapmask_last_check_timestamp_seconds", check.checkedAt.timeIntervalSince1970)
         }
     }
 
@@ -72,12 +91,13 @@ public struct PrometheusMetrics: Sendable {
         }
     }
 
-    /// PUTs the metrics to `<gateway>/metrics/job/snapmask`, replacing the group's previous ones.
-    public func push(to gateway: String, timeout: TimeInterval = 15) throws {
+    /// PUTs the metrics to `<gateway>/metrics/job/<job>`, replacing the group's previous ones
+    /// (`check` pushes to its own group so that it never replaces the run's).
+    public func push(to gateway: String, job: String = "snapmask", timeout: TimeInterval = 15) throws {
         guard let base = URL(string: gateway), base.scheme == "http" || base.scheme == "https" else {
             throw ConfigError("--pushgateway must be an http(s) URL, e.g. http://prometheus-pushgateway:9091")
         }
-        var request = URLRequest(url: base.appendingPathComponent("metrics/job/snapmask"), timeoutInterval: timeout)
+        var request = URLRequest(url: base.appendingPathComponent("metrics/job/\(job)"), timeoutInterval: timeout)
         request.httpMethod = "PUT"
         request.setValue("text/plain; version=0.0.4", forHTTPHeaderField: "Content-Type")
         request.httpBody = Data(text.utf8)

@@ -31,6 +31,8 @@ public struct RestoreReport: Codable, Sendable {
     /// What the source said about how it was read, as the log says it: the consistency the run got
     /// (parallel readers sharing one snapshot, or one connection because they could not).
     public var notices: [String] = []
+    /// Per column and path: its rule, what a sample of its values looked like, and the outcome.
+    public var coverage: CoverageReport?
 
     public init(database: DatabaseJob) {
         self.database = database.name
@@ -55,6 +57,11 @@ public struct RestoreReport: Codable, Sendable {
         lines.append("  masked columns: \(masked); overrides applied: \(overrides.count); row counts verified: "
                          + (rowCountsVerified ? "yes" : "no"))
         for notice in notices { lines.append("  note: \(notice)") }
+        if let coverage {
+            lines.append("  coverage: \(coverage.count(.masked)) columns and paths masked, \(coverage.count(.keptClean)) kept "
+                             + "and clean in a sample, \(coverage.count(.keptPersonal)) kept though they look personal "
+                             + "(snapmask report coverage)")
+        }
         if !leakChecks.isEmpty {
             let sampled = leakChecks.reduce(0) { $0 + $1.sampled }
             let leaks = leakChecks.reduce(0) { $0 + $1.leaks }

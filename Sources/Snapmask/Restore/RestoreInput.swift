@@ -9,6 +9,9 @@ struct RestoreInput {
     let makeMasker: @Sendable (TablePlan) -> any BatchMasker
     let leakCheckPhase: String
     let checkLeaks: (any TargetSession) throws -> [LeakCheckResult]
+    /// What the run does to each column, with a sample's evidence; warns about (or, with
+    /// strict_keep, refuses) kept columns that look personal.
+    let coverage: (DatabaseJob, any RestoreObserver) throws -> CoverageReport?
     /// For a snapshot: the columns it masked when it was made (the copy masked none).
     private let maskedColumns: ((String) -> [String])?
 
@@ -30,6 +33,10 @@ struct RestoreInput {
         makeMasker = { engine.makeMasker(for: $0) }
         leakCheckPhase = "checking for original values in the shadow copy"
         checkLeaks = { target in try LeakCheck.run(plan: plan, source: source, target: target, sampleSize: leakSampleSize) }
+        coverage = { database, observer in
+            observer.phase(database.name, "classifying a sample of every column's values for the coverage report")
+            return try CoverageAudit.report(for: database, plan: plan, source: source, warn: { observer.warning(database.name, $0) })
+        }
         maskedColumns = nil
     }
 
@@ -44,6 +51,7 @@ struct RestoreInput {
         // digests of a sample of them, and the copy is compared with those.
         leakCheckPhase = "checking the shadow copy against the originals sampled into \(snapshot.name)"
         checkLeaks = { target in try snapshot.checkLeaks(plan, target) }
+        coverage = { _, _ in snapshot.coverage }
         maskedColumns = { table in snapshot.definition.maskedColumns(of: table).keys.sorted() }
     }
 

@@ -118,6 +118,12 @@ public struct RestoreRunner: Sendable {
         defer { source.close() }
         report.notices = source.notices
         for notice in source.notices { observer.phase(database.name, notice) }
+        step = "classifying the columns for the coverage report"
+        do {
+            report.coverage = try input.coverage(database, observer)
+        } catch {
+            throw fail(error)
+        }
 
         step = "connecting to the target"
         let target: any TargetSession
@@ -201,11 +207,14 @@ public struct SnapshotInput: Sendable {
     /// Compares the loaded shadow copy with what the snapshot recorded of the originals, after the
     /// overrides ran; one result per masked column or path rule, as the restore's own leak check.
     public let checkLeaks: @Sendable (RestorePlan, any TargetSession) throws -> [LeakCheckResult]
+    /// What the snapshot's run did to each column (nil in snapshots made before it was recorded).
+    public let coverage: CoverageReport?
 
-    public init(name: String, definition: SchemaDefinition,
+    public init(name: String, definition: SchemaDefinition, coverage: CoverageReport? = nil,
                 checkLeaks: @escaping @Sendable (RestorePlan, any TargetSession) throws -> [LeakCheckResult],
                 open: @escaping @Sendable () throws -> any SourceSession) {
         self.name = name
+        self.coverage = coverage
         self.definition = definition
         self.checkLeaks = checkLeaks
         self.open = open
