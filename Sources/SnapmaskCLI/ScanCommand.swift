@@ -16,7 +16,7 @@ struct ScanCommand: ParsableCommand {
               snapmask scan -c snapmask.yaml -d app --write rules/postgres/app.yaml   # a whole rule file
               snapmask scan -c snapmask.yaml -d app --patch                           # only what the rules lack
 
-            Needs no masking key. The rule file may not exist yet (with --write).
+            Needs no masking key. Without --patch the database's rule file is not read: it may not exist yet.
             """)
 
     @Option(name: .shortAndLong, help: "The job file (YAML).")
@@ -46,7 +46,7 @@ struct ScanCommand: ParsableCommand {
     }
 
     func run() throws {
-        let job = try JobFile.load(path: config, environment: ProcessInfo.processInfo.environment, rulesMayBeMissing: !patch)
+        let job = try JobFile.load(path: config, environment: ProcessInfo.processInfo.environment, skippingRules: !patch)
         let selected: DatabaseJob
         if let database {
             selected = try job.database(named: database)
@@ -65,7 +65,8 @@ struct ScanCommand: ParsableCommand {
             return
         }
         if FileManager.default.fileExists(atPath: write) && !force {
-            throw ValidationError("\(write) exists; use --patch to see what it lacks, or --force to overwrite it")
+            printError("error: \(write) exists; use --patch to see what it lacks, or --force to overwrite it")
+            throw CommandFailed(status: .usage)
         }
         try Data(text.utf8).write(to: URL(fileURLWithPath: write))
         let columns = tables.reduce(0) { $0 + $1.columns.count }

@@ -331,6 +331,31 @@ import Yams
         #expect(store == "s3://quikapp-staging-snapshots/prod-sanitized")
     }
 
+    @Test func driftIsCheckedDailyOnTheProductionSideWithoutTheArchiveKey() throws {
+        let cronJob = try Self.object(kind: "CronJob", name: "snapmask-check-daily", in: "k8s/check-daily.yaml")
+        let spec = try Self.map(cronJob["spec"], "CronJob spec")
+        #expect(spec["schedule"] as? String == "0 6 * * *", "drift is known the morning after it happens")
+        #expect(spec["concurrencyPolicy"] as? String == "Forbid")
+        let container = try #require(try Self.containers(of: cronJob).first)
+        let command = Self.commandLine(of: container)
+        for part in ["snapmask check --config /etc/snapmask/snapmask.yaml", "--format json",
+                     "--pushgateway http://prometheus-pushgateway.monitoring:9091"] {
+            #expect(command.contains(part), "the daily check lacks \(part): \(command)")
+        }
+        #expect(!command.contains("--database"), "every database of the job file is checked")
+        #expect(try Self.secretRef("SNAPMASK_MASKING_KEY", in: container)?.secret == "snapmask-snapshot-secrets")
+        #expect(try Self.env("SNAPMASK_ARCHIVE_KEY", in: container) == nil, "check reads and writes no snapshot")
+        for name in ["STAGING_PG_PASSWORD", "STAGING_MYSQL_PASSWORD", "STAGING_DOCDB_PASSWORD"] {
+            #expect(try Self.env(name, in: container) == nil, "the production side holds no staging password: \(name)")
+        }
+        for name in ["PROD_PG_PASSWORD", "PROD_MYSQL_PASSWORD", "PROD_DOCDB_PASSWORD"] {
+            #expect(try Self.secretRef(name, in: container)?.secret == "snapmask-snapshot-secrets", "\(name)")
+        }
+        let kustomization = try String(contentsOf: Repository.root.appendingPathComponent("k8s/kustomization.yaml"),
+                                       encoding: .utf8)
+        #expect(kustomization.contains("  - check-daily.yaml"))
+    }
+
     // MARK: Helpers
 
     struct ManifestError: Error, CustomStringConvertible {

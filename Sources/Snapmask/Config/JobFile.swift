@@ -70,9 +70,9 @@ public struct JobFile: Sendable {
 
     /// Loads the job file with its rule and override files. Relative paths are relative to the
     /// job file; `${VAR}` comes from `environment`. Every problem found is reported.
-    /// `rulesMayBeMissing`: a rule file that does not exist yet counts as empty (for `scan`, which
-    /// writes it).
-    public static func load(path: String, environment: [String: String], rulesMayBeMissing: Bool = false) throws -> JobFile {
+    /// `skippingRules`: the rule files are not read and count as empty (for `scan`, which writes a
+    /// whole new one: the file may not exist yet, or be the broken draft it replaces).
+    public static func load(path: String, environment: [String: String], skippingRules: Bool = false) throws -> JobFile {
         let interpolator = Interpolator(environment: environment)
         let root: YAMLNode
         do {
@@ -123,7 +123,7 @@ public struct JobFile: Sendable {
             for entry in entries {
                 do {
                     databases.append(try loadDatabase(entry, directory: directory, environment: environment,
-                                                      rulesMayBeMissing: rulesMayBeMissing,
+                                                      skippingRules: skippingRules,
                                                       sourceVariables: sourceVariables))
                 } catch { errors.append(error) }
             }
@@ -190,7 +190,7 @@ public struct JobFile: Sendable {
     }
 
     private static func loadDatabase(_ entry: YAMLNode.Entry, directory: String, environment: [String: String],
-                                     rulesMayBeMissing: Bool = false, sourceVariables: [String: String]) throws -> DatabaseJob {
+                                     skippingRules: Bool = false, sourceVariables: [String: String]) throws -> DatabaseJob {
         var errors = ConfigErrors()
         let fields: YAMLNode.Fields
         do {
@@ -227,7 +227,7 @@ public struct JobFile: Sendable {
             let node = try fields.required("rules")
             let relative = try node.string("the path of a rule file")
             let full = FilePaths.resolve(relative, against: directory)
-            if rulesMayBeMissing, !FileManager.default.fileExists(atPath: full), let engine {
+            if skippingRules, let engine {
                 rules = RuleSet(path: full, kind: engine.ruleKind, tables: [])
             } else {
                 rules = try RuleSet.load(path: full, displayPath: full, environment: environment)

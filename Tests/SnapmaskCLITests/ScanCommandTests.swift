@@ -1,0 +1,207 @@
+import Foundation
+import Snapmask
+import SnapmaskTestSupport
+import Testing
+
+/// The rules lifecycle as a new user meets it: `scan --write` on a database nobody wrote rules
+/// for, `check` refusing the lines marked for review, a restore that passes the leak check, the
+/// coverage report, and then the schema moving on (drift, `scan --patch`, kept columns that
+/// look personal).
+@Suite(.serialized) struct ScanCommandTests {
+    /// The demo fixtures of the three engines, each in a fresh source database.
+    enum Fixture: String, CaseIterable, CustomTestStringConvertible {
+        case postgres, mysql, documentdb
+        var testDescription: String { rawValue }
+    }
+
+    struct Loaded {
+        let job: TestJob
+        let database: String
+        let cleanup: () -> Void
+        var rules: String { job.directory.appendingPathComponent("rules.yaml").path }
+    }
+
+    static func load(_ fixture: Fixture) throws -> Loaded {
+        switch fixture {
+        case .postgres:
+            let scratch = try PostgresScratch("scanpg")
+            let sql = try String(contentsOf: Repository.root.appendingPathComponent("fixtures/postgres/app.sql"), encoding: .utf8)
+            _ = try scratch.url("src", create: true, sql: sql)
+            let job = try scratch.job(rules: "")
+            return Loaded(job: job, database: "app") { scratch.drop(); job.remove() }
+        case .mysql:
+            let scratch = try MySQLScratch("scanmy")
+            let sql = try String(contentsOf: Repository.root.appendingPathComponent("fixtures/mysql/app.sql"), encoding: .utf8)
+            _ = try scratch.url("src", create: true, sql: sql)
+            let job = try scratch.job(rules: "")
+            return Loaded(job: job, database: "app") { scratch.drop(); job.remove() }
+        case .documentdb:
+            let scratch = try DocumentDBScratch("scandoc")
+            try scratch.loadFixture("src")
+            let job = try scratch.job(rules: "")
+            return Loaded(job: job, database: "messages") { scratch.drop(); job.remove() }
+        }
+    }
+
+    static func json(_ text: String) throws -> Any {
+        try JSONSerialization.jsonObject(with: Data(text.utf8))
+    }
+
+    @Test(arguments: Fixture.allCases)
+    func aScannedRuleFilePassesCheckOnceReviewedAndRestoresWithoutLeaks(_ fixture: Fixture) throws {
+        let loaded = try Self.load(fixture)
+        defer { loaded.cleanup() }
+        try FileManager.default.removeItem(atPath: loaded.rules)
+
+        let scan = try CommandRunner.run(["scan", "-c", loaded.job.path, "--write", loaded.rules])
+        #expect(scan.status == 0, "\(scan.stderr)")
+        #expect(scan.stdout.contains("wrote \(loaded.rules)") && scan.stdout.contains("to review"), "\(scan.stdout)")
+        let written = try String(contentsOfFile: loaded.rules, encoding: .utf8)
+        #expect(written.contains("review:"), "the fixtures hold secrets and free text that need a decision")
+        let again = try CommandRunner.run(["scan", "-c", loaded.job.path, "--write", loaded.rules])
+        #expect(again.status == 2 && again.stderr.contains("rules.yaml exists; use --patch"),
+                "an existing rule file is never overwritten silently: \(again.stderr)")
+
+        // As written, the rule file is refused for the lines that wait for a decision.
+        let unreviewed = try CommandRunner.run(["check", "-c", loaded.job.path])
+        #expect(unreviewed.status == 2, "\(unreviewed.stdout)")
+        #expect(unreviewed.stderr.contains("rules.yaml:") && unreviewed.stderr.contains("review"), "\(unreviewed.stderr)")
+
+        // The reviewer accepts every suggestion: the marks go, the rules pass.
+        let reviewed = written.replacingOccurrences(of: #", review: "[^"]*""#, with: "", options: .regularExpression)
+        try loaded.job.write("rules.yaml", reviewed)
+        let check = try CommandRunner.run(["check", "-c", loaded.job.path])
+        #expect(check.status == 0, "\(check.stdout)\(check.stderr)")
+
+        let report = loaded.job.directory.appendingPathComponent("report.json").path
+        let restore = try CommandRunner.run(["restore", "-c", loaded.job.path, "--report", report])
+        #expect(restore.status == 0, "\(restore.stderr)")
+        #expect(restore.stdout.contains("0 found in staging"), "\(restore.stdout)")
+        #expect(restore.stdout.contains("0 kept though they look personal"), "\(restore.stdout)")
+
+        // The coverage report: one line per column and path, an audit page, and JSON.
+        let table = try CommandRunner.run(["report", "coverage", "--report", report])
+        #expect(table.status == 0, "\(table.stderr)")
+        #expect(table.stdout.contains("masked") && table.stdout.contains("kept, looks clean"))
+        #expect(table.stdout.contains("email"), "an email column is masked as email")
+        let summary = try CommandRunner.run(["report", "coverage", "--report", report, "--summary"])
+        #expect(summary.stdout.contains("Rules: \(loaded.rules) (sha256 "), "\(summary.stdout)")
+        #expect(summary.stdout.contains("0 kept although the sample looks personal"))
+        let coverage = try #require(try Self.json(
+            try CommandRunner.run(["report", "coverage", "--report", report, "--json"]).stdout) as? [[String: Any]])
+        let entries = try #require(coverage.first?["entries"] as? [[String: Any]])
+        let masked = entries.filter { $0["status"] as? String == "masked" }
+        #expect(masked.count >= 8 && entries.count > masked.count)
+        #expect(entries.allSatisfy { $0["rule"] != nil && $0["classification"] != nil })
+    }
+
+    static let sourceSQL = """
+        CREATE TABLE users (id int PRIMARY KEY, email text NOT NULL, plan text NOT NULL, note text);
+        INSERT INTO users SELECT g, 'user' || g || '@corp.example.org', (ARRAY['free','pro','team'])[1 + g % 3], NULL
+          FROM generate_series(1, 120) g;
+        CREATE TABLE sessions (id int PRIMARY KEY, user_id int REFERENCES users, user_agent text);
+        INSERT INTO sessions SELECT g, g, 'Mozilla/5.0' FROM generate_series(1, 40) g;
+        """
+
+    @Test func driftIsGroupedWithSuggestedRulesAndCounted() throws {
+        let scratch = try PostgresScratch("scandrift")
+        defer { scratch.drop() }
+        _ = try scratch.url("src", create: true, sql: Self.sourceSQL)
+        let job = try scratch.job(rules: "")
+        defer { job.remove() }
+        let rules = job.directory.appendingPathComponent("rules.yaml").path
+        #expect(try CommandRunner.run(["scan", "-c", job.path, "--write", rules, "--force"]).status == 0)
+        #expect(try CommandRunner.run(["check", "-c", job.path]).status == 0, "a fresh scan needs no review here")
+        #expect(try CommandRunner.run(["scan", "-c", job.path, "--patch"]).stdout.contains("nothing") ,
+                "with nothing missing the patch says so")
+
+        // Production moves on: a column and a table appear, one disappears.
+        try scratch.connect("src").execute("""
+            ALTER TABLE users ADD COLUMN mobile text;
+            UPDATE users SET mobile = '+1 415 555 ' || lpad(id::text, 4, '0');
+            CREATE TABLE newsletter (id int PRIMARY KEY, address text);
+            INSERT INTO newsletter SELECT g, 'reader' || g || '@example.net' FROM generate_series(1, 30) g;
+            ALTER TABLE sessions DROP COLUMN user_agent;
+            """)
+        let metrics = job.directory.appendingPathComponent("check.prom").path
+        let check = try CommandRunner.run(["check", "-c", job.path, "--metrics-file", metrics])
+        #expect(check.status == 1)
+        #expect(check.stdout.contains("new (2):") && check.stdout.contains("removed (1):"), "\(check.stdout)")
+        #expect(check.stdout.contains("public.users.mobile: column has no rule"))
+        #expect(check.stdout.contains("public.sessions.user_agent"))
+        #expect(check.stdout.contains("mobile: { transform: phone"), "the suggestion comes with the drift: \(check.stdout)")
+        #expect(check.stdout.contains("address: email"), "named like an address, holding emails: \(check.stdout)")
+        #expect(!check.stdout.contains("@corp.example.org") && !check.stdout.contains("@example.net"),
+                "suggestions never quote a sampled value")
+
+        let (samples, types) = try RunCommandTests.parseMetrics(metrics)
+        #expect(samples[#"snapmask_unruled_columns{database="app"}"#] == 2)
+        #expect(samples[#"snapmask_check_problems{database="app"}"#] == 3)
+        #expect(samples[#"snapmask_last_check_success{database="app"}"#] == 0)
+        #expect(types["snapmask_unruled_columns"] == "gauge")
+
+        let json = try CommandRunner.run(["check", "-c", job.path, "--format", "json"])
+        #expect(json.status == 1)
+        let object = try #require(try Self.json(json.stdout) as? [String: Any])
+        let database = try #require((object["databases"] as? [[String: Any]])?.first)
+        #expect(database["status"] as? String == "drift")
+        let problems = try #require(database["problems"] as? [[String: Any]])
+        #expect(problems.compactMap { $0["drift"] as? String }.sorted() == ["new", "new", "removed"])
+        #expect((database["suggestedRules"] as? String)?.contains("public.newsletter:") == true)
+
+        // The patch holds only what the rule file lacks.
+        let patch = try CommandRunner.run(["scan", "-c", job.path, "--patch"])
+        #expect(patch.status == 0, "\(patch.stderr)")
+        #expect(patch.stdout.contains("mobile:") && patch.stdout.contains("public.newsletter:"))
+        #expect(!patch.stdout.contains("plan:") && !patch.stdout.contains("\n      email:"), "\(patch.stdout)")
+    }
+
+    @Test func keptColumnsThatLookPersonalWarnOrStopTheRun() throws {
+        let scratch = try PostgresScratch("scankeep")
+        defer { scratch.drop() }
+        _ = try scratch.url("src", create: true, sql: Self.sourceSQL)
+        let rules = """
+            tables:
+              users:
+                columns: { id: keep, email: keep, plan: keep, note: keep }
+              sessions:
+                columns: { id: keep, user_id: keep, user_agent: keep }
+            """
+        let job = try scratch.job(rules: rules)
+        defer { job.remove() }
+
+        let warned = try CommandRunner.run(["check", "-c", job.path])
+        #expect(warned.status == 0, "\(warned.stdout)")
+        #expect(warned.stdout.contains("public.users.email") && warned.stdout.contains("public.users.email (keep): email; 50 of 50"), "\(warned.stdout)")
+
+        try job.write("rules.yaml", "strict_keep: true\n" + rules)
+        let strict = try CommandRunner.run(["check", "-c", job.path, "--format", "json"])
+        #expect(strict.status == 1)
+        let database = try #require(((try Self.json(strict.stdout) as? [String: Any])?["databases"] as? [[String: Any]])?.first)
+        #expect(database["status"] as? String == "kept personal data")
+        #expect((database["keptPersonal"] as? [[String: Any]])?.compactMap { $0["column"] as? String } == ["email"])
+
+        let restore = try CommandRunner.run(["restore", "-c", job.path])
+        #expect(restore.status == 1)
+        #expect(restore.stderr.contains("strict_keep") && restore.stderr.contains("public.users.email"), "\(restore.stderr)")
+        #expect(try scratch.databases() == ["\(scratch.prefix)_src"], "nothing was written")
+    }
+
+    @Test func aSnapshotCarriesItsCoverageSealed() throws {
+        let setup = try SnapshotCommandTests.setup("scansnap")
+        defer { SnapshotCommandTests.cleanup(setup) }
+        let created = try CommandRunner.run(["snapshot", "create", "-c", setup.job.path, "--name", "app-cov"],
+                                            environment: SnapshotCommandTests.snapshotSide)
+        #expect(created.status == 0, "\(created.stderr)")
+
+        let coverage = try CommandRunner.run(["report", "coverage", "-c", setup.job.path, "--snapshot", "latest", "--summary"],
+                                             environment: SnapshotCommandTests.stagingSide)
+        #expect(coverage.status == 0, "\(coverage.stderr)")
+        #expect(coverage.stdout.contains("Masking coverage of database app (postgres)"), "\(coverage.stdout)")
+        #expect(coverage.stdout.contains("email: 1"), "\(coverage.stdout)")
+
+        let wrongKey = try CommandRunner.run(["report", "coverage", "-c", setup.job.path, "--snapshot", "latest"],
+                                             environment: ["SNAPMASK_ARCHIVE_KEY": "b3RoZXItMzItYnl0ZXMtb2Yta2V5LS0tLS0tLS0tLS0="])
+        #expect(wrongKey.status != 0, "a coverage page is read only from a snapshot whose seal holds: \(wrongKey.stdout)")
+    }
+}
