@@ -106,7 +106,10 @@ import Testing
     @Test func driftIsGroupedWithSuggestedRulesAndCounted() throws {
         let scratch = try PostgresScratch("scandrift")
         defer { scratch.drop() }
-        _ = try scratch.url("src", create: true, sql: Self.sourceSQL)
+        _ = try scratch.url("src", create: true, sql: Self.sourceSQL + """
+            ALTER TABLE users ADD COLUMN profile jsonb;
+            UPDATE users SET profile = jsonb_build_object('theme', 'dark', 'contact', jsonb_build_object('email', 'p' || id || '@corp.example.org'));
+            """)
         let job = try scratch.job(rules: "")
         defer { job.remove() }
         let rules = job.directory.appendingPathComponent("rules.yaml").path
@@ -122,21 +125,25 @@ import Testing
             CREATE TABLE newsletter (id int PRIMARY KEY, address text);
             INSERT INTO newsletter SELECT g, 'reader' || g || '@example.net' FROM generate_series(1, 30) g;
             ALTER TABLE sessions DROP COLUMN user_agent;
+            UPDATE users SET profile = profile || jsonb_build_object('backup', 'b' || id || '@corp.example.org');
             """)
         let metrics = job.directory.appendingPathComponent("check.prom").path
         let check = try CommandRunner.run(["check", "-c", job.path, "--metrics-file", metrics])
         #expect(check.status == 1)
-        #expect(check.stdout.contains("new (2):") && check.stdout.contains("removed (1):"), "\(check.stdout)")
+        #expect(check.stdout.contains("new (3):") && check.stdout.contains("removed (1):"), "\(check.stdout)")
         #expect(check.stdout.contains("public.users.mobile: column has no rule"))
         #expect(check.stdout.contains("public.sessions.user_agent"))
+        #expect(check.stdout.contains("public.users.profile: JSON path backup: path has no rule"))
+        #expect(check.stdout.contains("add to the paths: of its rule") && check.stdout.contains("backup: email"),
+                "a new JSON key gets its suggestion too: \(check.stdout)")
         #expect(check.stdout.contains("mobile: { transform: phone"), "the suggestion comes with the drift: \(check.stdout)")
         #expect(check.stdout.contains("address: email"), "named like an address, holding emails: \(check.stdout)")
         #expect(!check.stdout.contains("@corp.example.org") && !check.stdout.contains("@example.net"),
                 "suggestions never quote a sampled value")
 
         let (samples, types) = try RunCommandTests.parseMetrics(metrics)
-        #expect(samples[#"snapmask_unruled_columns{database="app"}"#] == 2)
-        #expect(samples[#"snapmask_check_problems{database="app"}"#] == 3)
+        #expect(samples[#"snapmask_unruled_columns{database="app"}"#] == 3)
+        #expect(samples[#"snapmask_check_problems{database="app"}"#] == 4)
         #expect(samples[#"snapmask_last_check_success{database="app"}"#] == 0)
         #expect(types["snapmask_unruled_columns"] == "gauge")
 
@@ -146,13 +153,14 @@ import Testing
         let database = try #require((object["databases"] as? [[String: Any]])?.first)
         #expect(database["status"] as? String == "drift")
         let problems = try #require(database["problems"] as? [[String: Any]])
-        #expect(problems.compactMap { $0["drift"] as? String }.sorted() == ["new", "new", "removed"])
+        #expect(problems.compactMap { $0["drift"] as? String }.sorted() == ["new", "new", "new", "removed"])
         #expect((database["suggestedRules"] as? String)?.contains("public.newsletter:") == true)
 
         // The patch holds only what the rule file lacks.
         let patch = try CommandRunner.run(["scan", "-c", job.path, "--patch"])
         #expect(patch.status == 0, "\(patch.stderr)")
         #expect(patch.stdout.contains("mobile:") && patch.stdout.contains("public.newsletter:"))
+        #expect(patch.stdout.contains("backup: email") && !patch.stdout.contains("contact.email"), "\(patch.stdout)")
         #expect(!patch.stdout.contains("plan:") && !patch.stdout.contains("\n      email:"), "\(patch.stdout)")
     }
 

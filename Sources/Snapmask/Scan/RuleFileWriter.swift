@@ -21,15 +21,21 @@ public enum RuleFileWriter {
         var wrote = false
         for table in tables {
             let rule = existing?.table(named: table.name)
-            let missing = table.columns.filter { column in
-                guard let rule else { return true }
-                if rule.skipData { return false }
+            var missing: [ScannedColumn] = []
+            // JSON columns that have a rule, with the paths that rule does not cover.
+            var missingPaths: [(column: ScannedColumn, rule: ColumnRule, paths: [ScannedColumn])] = []
+            for column in table.columns {
+                guard let rule else { missing.append(column); continue }
+                if rule.skipData { continue }
                 if kind == .collections {
-                    return !rule.columns.contains { covers($0.name, column.name) }
+                    if !rule.columns.contains(where: { covers($0.name, column.name) }) { missing.append(column) }
+                    continue
                 }
-                return rule.column(named: column.name) == nil
+                guard let columnRule = rule.column(named: column.name) else { missing.append(column); continue }
+                let lacking = uncoveredPaths(of: column, by: columnRule)
+                if !lacking.isEmpty { missingPaths.append((column, columnRule, lacking)) }
             }
-            if missing.isEmpty { continue }
+            if missing.isEmpty && missingPaths.isEmpty { continue }
             wrote = true
             lines.append("  \(yamlKey(table.name)):")
             lines.append("    \(kind == .tables ? "columns" : "fields"):")
@@ -42,14 +48,33 @@ public enum RuleFileWriter {
                 lines.append(padded("      \(yamlKey(column.name)):", comment))
                 lines.append("        transform: json")
                 lines.append(paths.isEmpty ? "        paths: {}" : "        paths:")
-                for path in paths {
-                    lines.append(padded("          \(yamlKey(path.name)): \(path.rule)",
-                                        "# \(path.classification.kind.rawValue): \(path.classification.reason)"))
-                }
+                appendPaths(paths, to: &lines)
+            }
+            for (column, columnRule, paths) in missingPaths {
+                lines.append(padded("      \(yamlKey(column.name)):",
+                                    "# add to the paths: of its rule (\(columnRule.location)): \(paths.count) new"))
+                lines.append("        paths:")
+                appendPaths(paths, to: &lines)
             }
         }
         if !wrote { lines.append("  {}   # nothing is missing") }
         return lines.joined(separator: "\n") + "\n"
+    }
+
+    static func appendPaths(_ paths: [ScannedColumn], to lines: inout [String]) {
+        for path in paths {
+            lines.append(padded("          \(yamlKey(path.name)): \(path.rule)",
+                                "# \(path.classification.kind.rawValue): \(path.classification.reason)"))
+        }
+    }
+
+    /// The sampled paths of a JSON column that its `json` rule covers with no path rule (none,
+    /// when the rule keeps unlisted keys or is not `json`: then the column has its one rule).
+    static func uncoveredPaths(of column: ScannedColumn, by rule: ColumnRule) -> [ScannedColumn] {
+        guard let scanned = column.paths, rule.spec.name == "json" else { return [] }
+        if case .text("keep") = rule.spec.options["unlisted"]?.content { return [] }
+        guard case let .paths(ruled)? = rule.spec.options["paths"]?.content else { return scanned }
+        return scanned.filter { path in !ruled.contains { covers($0.path, path.name) } }
     }
 
     static func padded(_ text: String, _ comment: String) -> String {
