@@ -22,6 +22,13 @@ public struct CompiledTable: Sendable {
     public var name: String { rule.name }
 
     public func column(named name: String) -> CompiledColumn? { columns.first { $0.name == name } }
+
+    /// The same rule over every row of the table (its `where:` left out).
+    public var overAllRows: CompiledTable {
+        var whole = rule
+        whole.whereClause = nil
+        return CompiledTable(rule: whole, columns: columns, kind: kind)
+    }
 }
 
 /// A rule file with every transformer built: what `check` validates and the pipeline runs.

@@ -129,7 +129,9 @@ public enum CoverageAudit {
             }
             // No rule and unlisted: fail never gets here (the check stops the run first).
             guard rule != nil || keepUnlisted else { continue }
-            let plan = TablePlan(table: table, rule: rule)
+            // What a column holds does not depend on which rows are copied: sampling every row
+            // runs no `where:` twice (the copy reports a broken one, with its file:line).
+            let plan = TablePlan(table: table, rule: rule?.overAllRows)
             let columns = table.columns.filter { !$0.isGenerated && !DocumentPathShape.holdsNothing($0) }
             let values = try sample(plan, columns.map(\.name), limit)
             let keyColumns = Set(table.primaryKey + (kind == .collections ? ["_id"] : []))
