@@ -126,11 +126,13 @@ import Testing
             INSERT INTO newsletter SELECT g, 'reader' || g || '@example.net' FROM generate_series(1, 30) g;
             ALTER TABLE sessions DROP COLUMN user_agent;
             UPDATE users SET profile = profile || jsonb_build_object('backup', 'b' || id || '@corp.example.org');
+            ALTER TABLE users ALTER COLUMN email TYPE varchar(12) USING left(email, 12);
             """)
         let metrics = job.directory.appendingPathComponent("check.prom").path
         let check = try CommandRunner.run(["check", "-c", job.path, "--metrics-file", metrics])
         #expect(check.status == 1)
-        #expect(check.stdout.contains("new (3):") && check.stdout.contains("removed (1):"), "\(check.stdout)")
+        #expect(check.stdout.contains("new (3):") && check.stdout.contains("removed (1):") && check.stdout.contains("changed (1):"),
+                "\(check.stdout)")
         #expect(check.stdout.contains("public.users.mobile: column has no rule"))
         #expect(check.stdout.contains("public.sessions.user_agent"))
         #expect(check.stdout.contains("public.users.profile: JSON path backup: path has no rule"))
@@ -143,7 +145,7 @@ import Testing
 
         let (samples, types) = try RunCommandTests.parseMetrics(metrics)
         #expect(samples[#"snapmask_unruled_columns{database="app"}"#] == 3)
-        #expect(samples[#"snapmask_check_problems{database="app"}"#] == 4)
+        #expect(samples[#"snapmask_check_problems{database="app"}"#] == 5)
         #expect(samples[#"snapmask_last_check_success{database="app"}"#] == 0)
         #expect(types["snapmask_unruled_columns"] == "gauge")
 
@@ -153,7 +155,7 @@ import Testing
         let database = try #require((object["databases"] as? [[String: Any]])?.first)
         #expect(database["status"] as? String == "drift")
         let problems = try #require(database["problems"] as? [[String: Any]])
-        #expect(problems.compactMap { $0["drift"] as? String }.sorted() == ["new", "new", "new", "removed"])
+        #expect(problems.compactMap { $0["drift"] as? String }.sorted() == ["changed", "new", "new", "new", "removed"])
         #expect((database["suggestedRules"] as? String)?.contains("public.newsletter:") == true)
 
         // The patch holds only what the rule file lacks.
