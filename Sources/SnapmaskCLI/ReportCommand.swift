@@ -13,14 +13,14 @@ struct ReportCommand: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Per column and path: the rule that covered it, what a sample of its values looked like, the outcome.",
             discussion: """
-                Every run and every snapshot records, for each column, JSON path and document path, the rule used, \\
-                the classification of a sample of its values (as scan makes it; never the values) and its status: \\
-                masked, kept and looks clean, kept and looks personal, computed by staging (generated columns), or \\
-                skipped (data: skip). Read it from a run's --report file, or from a snapshot (sealed with its \\
+                Every run and every snapshot records, for each column, JSON path and document path, the rule used, \
+                the classification of a sample of its values (as scan makes it; never the values) and its status: \
+                masked, kept and looks clean, kept and looks personal, computed by staging (generated columns), or \
+                skipped (data: skip). Read it from a run's --report file, or from a snapshot (sealed with its \
                 metadata: the archive key is needed).
 
                   snapmask report coverage --report /var/log/snapmask/run.json
-                  snapmask report coverage -c snapmask.yaml --snapshot latest -d app --summary   # one page for an audit
+                  snapmask report coverage -c snapmask.yaml -d app --snapshot latest --summary
                 """)
 
         @Option(help: ArgumentHelp("A report written by run or restore --report.", valueName: "file"))

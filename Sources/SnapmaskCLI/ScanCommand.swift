@@ -7,14 +7,15 @@ struct ScanCommand: ParsableCommand {
         commandName: "scan",
         abstract: "Suggests rules: classifies every column and path of a source from a random sample of its values.",
         discussion: """
-            Reads the source's schema and a random sample of each column's values (JSON keys and document paths \\
-            included), classifies each (email, phone, person name, address, city, postal code, national id, card \\
-            number, IBAN, IP address, date of birth, free text holding any of these, secrets, or no personal data) \\
-            and prints a rule file. Every line says why in a comment (the kind and how many sampled values showed \\
+            Reads the source's schema and a random sample of each column's values (JSON keys and document paths \
+            included), classifies each (email, phone, person name, address, city, postal code, national id, card \
+            number, IBAN, IP address, date of birth, free text holding any of these, secrets, or no personal data) \
+            and prints a rule file. Every line says why in a comment (the kind and how many sampled values showed \
             it, never a value). Suggestions that need a decision carry review:, which check refuses until removed.
 
-              snapmask scan -c snapmask.yaml -d app --write rules/postgres/app.yaml   # a whole rule file
-              snapmask scan -c snapmask.yaml -d app --patch                           # only what the rules lack
+            A whole rule file, then only what the rules lack:
+              snapmask scan -c snapmask.yaml -d app --write rules/postgres/app.yaml
+              snapmask scan -c snapmask.yaml -d app --patch
 
             Needs no masking key. Without --patch the database's rule file is not read: it may not exist yet.
             """)
