@@ -63,6 +63,13 @@ final class PostgresCopyReader: BatchReader {
 }
 
 /// Loads one table of the shadow copy with `COPY ... FROM STDIN`, a whole batch per call.
+///
+/// The table is emptied and loaded in one transaction with `COPY ... FREEZE`: rows written
+/// frozen are visible to every later transaction without hint bits, so the index builds, the
+/// leak check and the first reads on staging do not rewrite every page, and no anti-wraparound
+/// vacuum has to visit the table later. The shadow is new and only snapmask's own session sees
+/// it, and foreign keys and triggers come after the load, so the TRUNCATE empties nothing and
+/// blocks nobody.
 final class PostgresCopyWriter: BatchWriter {
     private let connection: PostgresConnection
     private let table: String
@@ -70,9 +77,12 @@ final class PostgresCopyWriter: BatchWriter {
     init(connection: PostgresConnection, plan: TablePlan) throws {
         self.connection = connection
         table = plan.name
-        let sql = "COPY \(PostgresIdentifier.qualified(plan.name)) (\(PostgresIdentifier.columnList(plan.columns.map(\.name)))) FROM STDIN"
+        let name = PostgresIdentifier.qualified(plan.name)
+        let sql = "COPY \(name) (\(PostgresIdentifier.columnList(plan.columns.map(\.name)))) FROM STDIN WITH (FREEZE)"
         do {
             try connection.execute("SET synchronous_commit = off")
+            try connection.execute("BEGIN")
+            try connection.execute("TRUNCATE ONLY \(name)")
             try connection.execute(sql)
         } catch let error as PostgresError {
             throw error.adding(context: "loading \(plan.name) into the shadow copy")
@@ -85,6 +95,12 @@ final class PostgresCopyWriter: BatchWriter {
 
     func finish() throws -> Int {
         try connection.endCopyData(context: "loading \(table) into the shadow copy (ending the copy)")
-        return try connection.finishCopy(context: "loading \(table) into the shadow copy")
+        let rows = try connection.finishCopy(context: "loading \(table) into the shadow copy")
+        do {
+            try connection.execute("COMMIT")
+        } catch let error as PostgresError {
+            throw error.adding(context: "loading \(table) into the shadow copy (committing)")
+        }
+        return rows
     }
 }

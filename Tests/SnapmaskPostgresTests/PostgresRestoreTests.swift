@@ -145,6 +145,18 @@ import Testing
         defer { job.remove() }
         _ = try Self.restore(job, jobs: 3)
 
+        // Loaded frozen (COPY ... FREEZE): as the restore leaves them, every page of every loaded
+        // table (partitions included) is all-frozen, so nothing rewrites them for hint bits or an
+        // anti-wraparound vacuum.
+        _ = try scratch.rows("stage", "CREATE EXTENSION IF NOT EXISTS pg_visibility")
+        #expect(try scratch.rows("stage", """
+            SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+             WHERE c.relkind = 'r' AND n.nspname IN ('public', 'audit') AND c.relpages > 0
+               AND (SELECT all_frozen FROM pg_visibility_map_summary(c.oid)) < c.relpages
+            """) == [])
+        #expect(try scratch.rows("stage", "SELECT count(*) >= 3 FROM pg_class WHERE relkind = 'r' AND relpages > 0 AND relnamespace = 'public'::regnamespace")
+                    == [["t"]], "the check above looked at loaded tables")
+
         // Foreign keys exist and were validated against the loaded rows.
         #expect(try scratch.rows("stage", "SELECT conname, convalidated::text FROM pg_constraint WHERE contype = 'f'")
                     == [["contacts_user_id_fkey", "true"]])
