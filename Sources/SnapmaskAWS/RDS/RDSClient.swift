@@ -140,7 +140,7 @@ public struct RDSClient: Sendable {
         var parameters: [(name: String, value: String)] {
             var list: [(name: String, value: String)] = [("Engine", engine), ("DeletionProtection", "false")]
             if let subnetGroup { list.append(("DBSubnetGroupName", subnetGroup)) }
-            for (index, group) in securityGroups.enumerated() { list.append(("VpcSecurityGroupIds.member.\(index + 1)", group)) }
+            for (index, group) in securityGroups.enumerated() { list.append(("VpcSecurityGroupIds.VpcSecurityGroupId.\(index + 1)", group)) }
             if let parameterGroup { list.append(("DBClusterParameterGroupName", parameterGroup)) }
             if let kmsKey { list.append(("KmsKeyId", kmsKey)) }
             // DocumentDB has no IAM database authentication (and refuses the parameter).

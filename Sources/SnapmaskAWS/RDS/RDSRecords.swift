@@ -56,7 +56,7 @@ public struct RDSClusterSnapshot: Sendable, Equatable {
     }
 }
 
-/// Tags as RDS lists them (`<TagList><Tag><Key/><Value/></Tag>…`) and sends them (`Tags.member.N.Key`).
+/// Tags as RDS lists them (`<TagList><Tag><Key/><Value/></Tag>…`) and sends them (`Tags.Tag.N.Key`).
 enum RDSTags {
     static func read(_ list: AWSXMLElement?) -> [String: String] {
         var tags: [String: String] = [:]
@@ -66,9 +66,11 @@ enum RDSTags {
         return tags
     }
 
+    /// RDS names list members after their element (`Tags.Tag.1.Key`), not `member` as most
+    /// query APIs do.
     static func parameters(_ tags: [(key: String, value: String)]) -> [(name: String, value: String)] {
         tags.enumerated().flatMap { index, tag in
-            [("Tags.member.\(index + 1).Key", tag.key), ("Tags.member.\(index + 1).Value", tag.value)]
+            [("Tags.Tag.\(index + 1).Key", tag.key), ("Tags.Tag.\(index + 1).Value", tag.value)]
         }
     }
 
