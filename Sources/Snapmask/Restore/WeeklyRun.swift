@@ -126,7 +126,7 @@ public struct WeeklyRun: Sendable {
         do {
             for leftover in try provisioner.removeLeftovers(of: managed, dryRun: false, observer: observer) {
                 let outcome = leftover.error.map { "could not be deleted: \($0)" } ?? "deleted"
-                observer.warning(managed[0].name, "temporary cluster \(leftover.cluster) (\(leftover.region)) left behind by "
+                observer.phase(managed[0].name, "temporary cluster \(leftover.cluster) (\(leftover.region)) left behind by "
                                      + "run \(leftover.runID), expired \(ISO8601DateFormatter().string(from: leftover.expires)): "
                                      + outcome)
             }
