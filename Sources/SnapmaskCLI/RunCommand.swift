@@ -93,7 +93,9 @@ struct RunCommand: ParsableCommand {
         let weekly = WeeklyRun(databases: databases, origin: snapshotName.map { "snapshot \($0)" } ?? "the sources",
                                continueOnError: continueOnError, options: RestoreOptions(jobs: jobs), rules: compiled,
                                observer: observer, makeEngine: { try Engines.engine(for: $0, sampling: sampling) },
-                               snapshot: snapshot, provisioner: try AWSSources.provisioner(for: databases, environment: environment))
+                               snapshot: snapshot,
+                               // From sanitized snapshots no source is read: no temporary cluster, no AWS call.
+                               provisioner: snapshotName == nil ? try AWSSources.provisioner(for: databases, environment: environment) : nil)
         let result: RunReport
         do {
             result = try weekly.run()

@@ -194,11 +194,27 @@ import Testing
 
         let check = try CommandRunner.run(["check", "--config", setup.job.path], environment: setup.environment)
         #expect(check.status != 0)
-        #expect((check.stdout + check.stderr).contains("which only `snapmask run` and `snapmask restore` make"),
+        #expect((check.stdout + check.stderr).contains("which only `snapmask run`, `snapmask restore` and `snapmask snapshot create` make"),
                 "\(check.stdout)\(check.stderr)")
+        let dryRun = try CommandRunner.run(["restore", "--config", setup.job.path, "--dry-run"], environment: setup.environment)
+        #expect(dryRun.status != 0 && dryRun.stderr.contains("so reading the source cannot read it"), "\(dryRun.stderr)")
         let offline = try CommandRunner.run(["check", "--config", setup.job.path, "--offline"], environment: setup.environment)
         #expect(offline.status == 0, "\(offline.stdout)\(offline.stderr)")
         #expect(try setup.remainingClusters().isEmpty, "check never makes a cluster")
+    }
+
+    @Test func snapshotCreateReadsATemporaryCluster() throws {
+        let setup = try Self.setUp("awssnap", region: "eu-south-1")
+        defer { setup.cleanup() }
+        let store = setup.job.directory.appendingPathComponent("store").path
+        let text = try String(contentsOfFile: setup.job.path, encoding: .utf8)
+        try setup.job.write("snapmask.yaml", text.replacingOccurrences(of: "databases:\n", with: "store: \(store)\ndatabases:\n"))
+        let result = try CommandRunner.run(["snapshot", "create", "--config", setup.job.path, "--unencrypted", "--name", "weekly-1"],
+                                           environment: setup.environment)
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("snapshot weekly-1: 1 tables, 200 rows"), "\(result.stdout)")
+        #expect(result.stderr.contains("restoring snapshot") && result.stderr.contains("; deleted"), "\(result.stderr)")
+        #expect(try setup.remainingClusters().isEmpty)
     }
 
     @Test func mysqlRunsFromAnAuroraMySQLSnapshot() throws {

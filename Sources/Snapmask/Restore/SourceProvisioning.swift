@@ -160,7 +160,7 @@ public struct LeftoverSource: Sendable, Equatable {
 }
 
 /// A managed source reached a command that needs its data without making the temporary cluster
-/// (check, preview, scan, a dry run): made for `run` and `restore` only, since it takes a quarter
+/// (check, preview, scan, a dry run): made for `run`, `restore` and `snapshot create` only, since it takes a quarter
 /// of an hour and costs money.
 public struct SourceNotProvisioned: Error, Sendable, CustomStringConvertible {
     public var database: String
@@ -174,8 +174,8 @@ public struct SourceNotProvisioned: Error, Sendable, CustomStringConvertible {
     }
 
     public var description: String {
-        "database '\(database)' reads a temporary cluster made from \(source), which only `snapmask run` and "
-            + "`snapmask restore` make (it takes 10–20 minutes and is billed), so \(action) cannot read it; use "
+        "database '\(database)' reads a temporary cluster made from \(source), which only `snapmask run`, "
+            + "`snapmask restore` and `snapmask snapshot create` make (it takes 10–20 minutes and is billed), so \(action) cannot read it; use "
             + "`check --offline`, or run this command with a copy of the job file whose source: is a live reader"
     }
 }
