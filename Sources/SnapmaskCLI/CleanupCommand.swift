@@ -8,21 +8,22 @@ struct CleanupCommand: ParsableCommand {
         commandName: "cleanup",
         abstract: "Deletes the temporary clusters that killed runs left behind (aws-snapshot: and aws-clone: sources).",
         discussion: """
-            A database whose source: is { aws-snapshot: ... } or { aws-clone: ... } is read from a temporary Aurora \\
-            or DocumentDB cluster that snapmask makes for the run and deletes afterwards, also when the restore \\
-            fails or SIGTERM stops it. Only a run that could not clean up (SIGKILL, a lost node, a second Ctrl-C) \\
+            A database whose source: is { aws-snapshot: ... } or { aws-clone: ... } is read from a temporary Aurora \
+            or DocumentDB cluster that snapmask makes for the run and deletes afterwards, also when the restore \
+            fails or SIGTERM stops it. Only a run that could not clean up (SIGKILL, a lost node, a second Ctrl-C) \
             leaves one running, and billed.
 
-            Every temporary cluster and its instance carry the tags snapmask:run-id and snapmask:expires (creation \\
-            time + expires_after:, 24h by default). This command lists the clusters of the job file's regions \\
-            (each managed source's region:, else AWS_REGION) and deletes those with both tags whose expiry has \\
-            passed: first their instances, then the cluster, without a final snapshot (the snapshot it was made \\
-            from still exists). A cluster without the snapmask:run-id tag is never touched, nor one whose expiry \\
+            Every temporary cluster and its instance carry the tags snapmask:run-id and snapmask:expires (creation \
+            time + expires_after:, 24h by default). This command lists the clusters of the job file's regions \
+            (each managed source's region:, else AWS_REGION) and deletes those with both tags whose expiry has \
+            passed: first their instances, then the cluster, without a final snapshot (the snapshot it was made \
+            from still exists). A cluster without the snapmask:run-id tag is never touched, nor one whose expiry \
             has not passed (a run may be using it), nor one with an instance someone added by hand.
 
             `snapmask run` does the same before it makes its own clusters. Use --dry-run to see what would go.
-            Needs rds:DescribeDBClusters, rds:DescribeDBInstances, rds:DeleteDBInstance and rds:DeleteDBCluster \\
-            (see the README's IAM policy). Exit 0 when every expired cluster was deleted (or none was found), 1 when \\
+
+            Needs rds:DescribeDBClusters, rds:DescribeDBInstances, rds:DeleteDBInstance and rds:DeleteDBCluster \
+            (see the README's IAM policy). Exit 0 when every expired cluster was deleted (or none was found), 1 when \
             one could not be, 2 for bad usage or configuration.
 
             Examples:
