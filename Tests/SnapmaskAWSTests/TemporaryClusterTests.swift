@@ -194,6 +194,19 @@ import Testing
         #expect(try rds.clusters(prefix: "snapmask-\(name)-").isEmpty)
     }
 
+    @Test func deletionWaitsForAnInstanceStillBeingCreated() throws {
+        let rds = try RDSFixture(region: "me-south-1")
+        let production = try rds.production(RDSFixture.uniqueDatabase("prod"))
+        let name = RDSFixture.uniqueDatabase("app")
+        let busy = BusyQuery.Counter()
+        let provisioner = try Self.provisioner(rds, intercept: { BusyQuery(base: $0, counter: busy) })
+        let database = try Self.database(name, source: "aws-snapshot: \(production.snapshot), instance_class: db.r6g.large")
+        let usage = try provisioner.provision(database, observer: RecordingObserver()).release()
+        #expect(usage.deleteError == nil, "\(String(describing: usage.deleteError))")
+        #expect(busy.refusals == 3, "two instance deletions and one cluster deletion were refused first")
+        #expect(try rds.clusters(prefix: "snapmask-\(name)-").isEmpty)
+    }
+
     @Test func documentDBIsRestoredThroughTheSameAPIWithTheDocDBEngine() throws {
         // moto's RDS API has no docdb engine: the calls go through as aurora-postgresql and the
         // answers come back as docdb, while the recorder keeps what snapmask really sent.
@@ -311,6 +324,38 @@ struct FailingQuery: RDSQueryCalling {
     func call(_ action: String, _ parameters: [(name: String, value: String)]) throws -> AWSXMLElement {
         if action == self.action {
             throw AWSServiceError.answer(api: "RDS", action: action, host: "rds.test", status: status, code: code, message: message)
+        }
+        return try base.call(action, parameters)
+    }
+}
+
+/// Refuses the first two DeleteDBInstance calls and the first DeleteDBCluster as AWS does while
+/// the instance is still being created.
+struct BusyQuery: RDSQueryCalling {
+    final class Counter: @unchecked Sendable {
+        private let lock = NSLock()
+        private var counts: [String: Int] = [:]
+        var refusals: Int { lock.withLock { counts.values.reduce(0, +) } }
+        func refuse(_ action: String, times: Int) -> Bool {
+            lock.withLock {
+                guard counts[action, default: 0] < times else { return false }
+                counts[action, default: 0] += 1
+                return true
+            }
+        }
+    }
+
+    let base: any RDSQueryCalling
+    let counter: Counter
+
+    func call(_ action: String, _ parameters: [(name: String, value: String)]) throws -> AWSXMLElement {
+        if action == "DeleteDBInstance", counter.refuse(action, times: 2) {
+            throw AWSServiceError.answer(api: "RDS", action: action, host: "rds.test", status: 400, code: "InvalidDBInstanceState",
+                                         message: "Instance is not in available state")
+        }
+        if action == "DeleteDBCluster", counter.refuse(action, times: 1) {
+            throw AWSServiceError.answer(api: "RDS", action: action, host: "rds.test", status: 400, code: "InvalidDBClusterStateFault",
+                                         message: "Cluster cannot be deleted, it still contains DB instances in non-deleting state.")
         }
         return try base.call(action, parameters)
     }

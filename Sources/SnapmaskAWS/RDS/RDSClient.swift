@@ -181,11 +181,12 @@ public struct RDSClient: Sendable {
 
     // MARK: Deleting
 
-    /// DeleteDBInstance; an instance already gone (or going) is not an error.
+    /// DeleteDBInstance; an instance already gone (or going) is not an error. No final-snapshot
+    /// parameter: a cluster member has no snapshot of its own (the cluster holds the data), and
+    /// DocumentDB's DeleteDBInstance takes none.
     public func deleteInstance(_ identifier: String) throws {
         do {
-            _ = try call("DeleteDBInstance", [("DBInstanceIdentifier", identifier), ("SkipFinalSnapshot", "true")],
-                         subject: identifier)
+            _ = try call("DeleteDBInstance", [("DBInstanceIdentifier", identifier)], subject: identifier)
         } catch let error as RDSError where error.kind == .instanceNotFound || error.code == "InvalidDBInstanceState" {
             if error.kind == .instanceNotFound { return }
             // Already deleting: fine; anything else (still creating) is retried by the caller.

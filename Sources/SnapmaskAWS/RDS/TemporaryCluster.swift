@@ -255,7 +255,7 @@ public struct TemporaryCluster: Sendable {
     public func delete(_ usage: TemporarySourceUsage) -> TemporarySourceUsage {
         var usage = usage
         do {
-            if let instance = usage.instance { try client.deleteInstance(instance) }
+            if let instance = usage.instance { try retryingWhileBusy { try client.deleteInstance(instance) } }
             try deleteClusterRetrying(usage.cluster, instance: usage.instance)
             usage.deleteRequestedAt = Date()
         } catch {
@@ -268,17 +268,27 @@ public struct TemporaryCluster: Sendable {
     /// A cluster whose instance is still being created refuses deletion (InvalidDBClusterStateFault)
     /// until the instance is deleting too: retried, and the instance's deletion asked again.
     func deleteClusterRetrying(_ cluster: String, instance: String?) throws {
+        var again = false
+        try retryingWhileBusy {
+            if again, let instance { try? client.deleteInstance(instance) }
+            again = true
+            try client.deleteCluster(cluster)
+        }
+    }
+
+    /// Runs `body` again while RDS answers that the resource is in a state that does not allow
+    /// it yet (an instance still being created cannot be deleted), for at most `deleteTimeout`.
+    func retryingWhileBusy(_ body: () throws -> Void) throws {
         let started = Date()
         var interval = polling.first
         while true {
             do {
-                try client.deleteCluster(cluster)
+                try body()
                 return
             } catch let error as RDSError where error.kind == .invalidState {
                 guard Date().timeIntervalSince(started) < polling.deleteTimeout else { throw error }
                 Thread.sleep(forTimeInterval: interval)
                 interval = min(interval * polling.factor, polling.longest)
-                if let instance { try? client.deleteInstance(instance) }
             }
         }
     }
