@@ -207,6 +207,19 @@ import Testing
         #expect(try rds.clusters(prefix: "snapmask-\(name)-").isEmpty)
     }
 
+    @Test func aFewUnansweredPollsAreWaitedOut() throws {
+        let rds = try RDSFixture(region: "af-south-1")
+        let production = try rds.production(RDSFixture.uniqueDatabase("prod"))
+        let name = RDSFixture.uniqueDatabase("app")
+        let provisioner = try Self.provisioner(rds, intercept: { FlakyQuery(base: $0, failures: FlakyQuery.Budget(2)) })
+        let database = try Self.database(name, source: "aws-snapshot: \(production.snapshot), instance_class: db.r6g.large")
+        let observer = RecordingObserver()
+        let provisioned = try provisioner.provision(database, observer: observer)
+        #expect(observer.phases.filter { $0.contains("no answer from RDS while waiting") }.count == 2)
+        #expect(provisioned.release().deleteError == nil)
+        #expect(try rds.clusters(prefix: "snapmask-\(name)-").isEmpty)
+    }
+
     @Test func documentDBIsRestoredThroughTheSameAPIWithTheDocDBEngine() throws {
         // moto's RDS API has no docdb engine: the calls go through as aurora-postgresql and the
         // answers come back as docdb, while the recorder keeps what snapmask really sent.
@@ -356,6 +369,27 @@ struct BusyQuery: RDSQueryCalling {
         if action == "DeleteDBCluster", counter.refuse(action, times: 1) {
             throw AWSServiceError.answer(api: "RDS", action: action, host: "rds.test", status: 400, code: "InvalidDBClusterStateFault",
                                          message: "Cluster cannot be deleted, it still contains DB instances in non-deleting state.")
+        }
+        return try base.call(action, parameters)
+    }
+}
+
+/// Answers the first polls of a temporary cluster with HTTP 503, as a service briefly unavailable.
+struct FlakyQuery: RDSQueryCalling {
+    final class Budget: @unchecked Sendable {
+        private let lock = NSLock()
+        private var left: Int
+        init(_ count: Int) { left = count }
+        func take() -> Bool { lock.withLock { left > 0 ? { left -= 1; return true }() : false } }
+    }
+
+    let base: any RDSQueryCalling
+    let failures: Budget
+
+    func call(_ action: String, _ parameters: [(name: String, value: String)]) throws -> AWSXMLElement {
+        if action == "DescribeDBClusters", parameters.contains(where: { $0.value.hasPrefix("snapmask-") }), failures.take() {
+            throw AWSServiceError.answer(api: "RDS", action: action, host: "rds.test", status: 503, code: "ServiceUnavailable",
+                                         message: "Service unavailable")
         }
         return try base.call(action, parameters)
     }

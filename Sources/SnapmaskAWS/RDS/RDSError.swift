@@ -56,6 +56,13 @@ public struct RDSError: Error, Sendable, CustomStringConvertible {
         }
     }
 
+    /// No answer, or a server-side error: asking again later may work.
+    public var isTransient: Bool {
+        guard let service else { return false }
+        guard let status = service.status else { return true }
+        return status >= 500 || AWSQueryClient.retryableCodes.contains(code ?? "")
+    }
+
     /// The IAM action a call needs (`rds:RestoreDBClusterFromSnapshot`).
     public var iamAction: String { "rds:\(action)" }
 

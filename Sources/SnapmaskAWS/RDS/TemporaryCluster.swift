@@ -203,9 +203,22 @@ public struct TemporaryCluster: Sendable {
         let started = Date()
         var interval = polling.first
         var lastSaid = ""
+        var unanswered = 0
         while true {
             try RunInterruption.shared.check()
-            guard let clusterState = try client.cluster(cluster) else {
+            // A wait of twenty minutes can meet a network blip longer than one call's retries:
+            // a few unanswered polls in a row are waited out rather than deleting the cluster.
+            let clusterAnswer: RDSCluster?
+            do {
+                clusterAnswer = try client.cluster(cluster)
+                unanswered = 0
+            } catch let error as RDSError where error.isTransient && unanswered < 5 {
+                unanswered += 1
+                progress("no answer from RDS while waiting for \(cluster) (\(error)); asking again")
+                try sleep(interval)
+                continue
+            }
+            guard let clusterState = clusterAnswer else {
                 throw RDSError(action: "DescribeDBClusters", region: client.region, subject: cluster, kind: .clusterNotFound,
                                code: nil, message: "the temporary cluster disappeared while it was being made")
             }
