@@ -90,7 +90,7 @@ let package = Package(
         // What the tests share: where the test servers are (scripts/services prints their URLs),
         // scratch databases, job files, the failure and snapshot fixtures, command runners.
         .target(name: "SnapmaskTestSupport",
-                dependencies: ["Snapmask", "SnapmaskPostgres", "SnapmaskMySQL", "SnapmaskDocumentDB", "SnapmaskStore"],
+                dependencies: ["Snapmask", "SnapmaskPostgres", "SnapmaskMySQL", "SnapmaskDocumentDB", "SnapmaskStore", "SnapmaskAWS"],
                 path: "Tests/SnapmaskTestSupport"),
 
         .testTarget(name: "SnapmaskTests", dependencies: ["Snapmask"]),

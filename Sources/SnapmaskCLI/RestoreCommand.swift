@@ -46,7 +46,7 @@ struct RestoreCommand: ParsableCommand {
     func run() throws {
         let logger = Logs.logger()
         // From a snapshot nothing is masked: the masking key is not needed (nor expected) here.
-        let (_, database, rules) = try target.load(masking: snapshot == nil)
+        var (_, database, rules) = try target.load(masking: snapshot == nil)
         var input: SnapshotInput?
         if let snapshot {
             let (_, catalog, key) = try SnapshotCommand.Store.open(config: target.config)
@@ -54,9 +54,23 @@ struct RestoreCommand: ParsableCommand {
                                               allowRulesChange: allowRulesChange, allowUnencrypted: allowUnencrypted,
                                               warn: { logger.warning("\($0)", metadata: ["database": "\(database.name)", "event": "snapshot_skipped"]) })
         }
+        let observer = ConsoleObserver(logger: logger)
+        // An aws-snapshot:/aws-clone: source: its temporary cluster lives for this restore only.
+        var provisioned: ProvisionedSource?
+        if input == nil, !dryRun, database.sourcePending,
+           let provisioner = try AWSSources.provisioner(for: [database], environment: ProcessInfo.processInfo.environment) {
+            provisioned = try provisioner.provision(database, observer: observer)
+            database = provisioned!.database
+        }
+        func release() -> TemporarySourceUsage? {
+            defer { provisioned = nil }
+            guard let usage = provisioned?.release() else { return nil }
+            observer.phase(database.name, usage.summary)
+            return usage
+        }
         let runner = RestoreRunner(database: database, engine: try Engines.engine(for: database, sampling: target.sampling), rules: rules,
                                    options: RestoreOptions(jobs: jobs, leakSampleSize: leakSample),
-                                   observer: ConsoleObserver(logger: logger), snapshot: input)
+                                   observer: observer, snapshot: input)
         if dryRun {
             let (plan, source) = try CheckFailure.reporting { try runner.plan() }
             source.close()
@@ -64,13 +78,19 @@ struct RestoreCommand: ParsableCommand {
             return
         }
         do {
-            let result = try CheckFailure.reporting { try runner.run() }
+            var result = try CheckFailure.reporting { try runner.run() }
+            result.temporarySource = release()
             try write(result)
-            print(result.summary)
+            print(result.summary + (result.temporarySource.map { "\n  " + $0.summary } ?? ""))
         } catch let failure as RestoreFailed {
-            try write(failure.report)
+            var report = failure.report
+            report.temporarySource = release()
+            try write(report)
             printError("error: \(failure)")
             throw CommandFailed(status: .failed)
+        } catch {
+            _ = release()
+            throw error
         }
     }
 

@@ -13,6 +13,11 @@ struct RunCommand: ParsableCommand {
             latest sanitized snapshot or straight from the source, as restore_from: in the job file says, or \
             --from-snapshot/--from-source) → overrides → verify → swap.
 
+            A source written as { aws-snapshot: ... } or { aws-clone: ... } is read from a temporary cluster that \
+            the run makes, waits for, and deletes afterwards (also when the restore fails or a signal stops it). \
+            Before making any, the run deletes the expired temporary clusters that killed runs left behind, as \
+            `snapmask cleanup` does.
+
             One run at a time: the run first takes the lock of every target it will restore; if another run holds \
             one, it stops at once and names the holder. Without --continue-on-error the first failed database \
             stops the run; with it, the others still run. Exit 0 only if every database succeeded, 1 if any \
@@ -88,7 +93,9 @@ struct RunCommand: ParsableCommand {
         let weekly = WeeklyRun(databases: databases, origin: snapshotName.map { "snapshot \($0)" } ?? "the sources",
                                continueOnError: continueOnError, options: RestoreOptions(jobs: jobs), rules: compiled,
                                observer: observer, makeEngine: { try Engines.engine(for: $0, sampling: sampling) },
-                               snapshot: snapshot)
+                               snapshot: snapshot,
+                               // From sanitized snapshots no source is read: no temporary cluster, no AWS call.
+                               provisioner: snapshotName == nil ? try AWSSources.provisioner(for: databases, environment: environment) : nil)
         let result: RunReport
         do {
             result = try weekly.run()

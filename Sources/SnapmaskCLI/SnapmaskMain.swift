@@ -45,6 +45,6 @@ struct RootCommand: AsyncParsableCommand {
             """,
         version: SnapmaskVersion.current,
         subcommands: [RunCommand.self, CheckCommand.self, ScanCommand.self, PreviewCommand.self, RestoreCommand.self, SnapshotCommand.self,
-                      OverridesCommand.self, ReportCommand.self,
+                      OverridesCommand.self, ReportCommand.self, CleanupCommand.self,
                       TransformersCommand.self, TryCommand.self])
 }

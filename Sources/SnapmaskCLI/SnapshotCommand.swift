@@ -60,11 +60,15 @@ struct SnapshotCommand: ParsableCommand {
             if let name { try SnapshotName.validate(name) }
             let (_, database, rules) = try target.load()
             let (_, catalog, key) = try Store.open(config: target.config)
-            let creator = SnapshotCreator(database: database, engine: try Engines.engine(for: database, sampling: target.sampling), rules: rules,
-                                          store: catalog.store, archiveKey: key, unencrypted: unencrypted,
-                                          options: RestoreOptions(jobs: jobs), observer: ConsoleObserver(logger: Logs.logger()))
-            let snapshot = try CheckFailure.reporting {
-                try creator.create(name: name ?? SnapshotCreator.defaultName(database: database.name))
+            let observer = ConsoleObserver(logger: Logs.logger())
+            // An aws-snapshot:/aws-clone: source is read from a temporary cluster made for this snapshot.
+            let snapshot = try AWSSources.reading(database, observer: observer) { database in
+                let creator = SnapshotCreator(database: database, engine: try Engines.engine(for: database, sampling: target.sampling),
+                                              rules: rules, store: catalog.store, archiveKey: key, unencrypted: unencrypted,
+                                              options: RestoreOptions(jobs: jobs), observer: observer)
+                return try CheckFailure.reporting {
+                    try creator.create(name: name ?? SnapshotCreator.defaultName(database: database.name))
+                }
             }
             print("snapshot \(snapshot.name): \(snapshot.manifest.tables) tables, \(snapshot.rows) rows, "
                   + "\(ByteCount.text(snapshot.size))\(snapshot.encrypted ? ", encrypted and signed" : ", NOT encrypted") "

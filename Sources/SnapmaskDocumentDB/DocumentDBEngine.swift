@@ -35,6 +35,8 @@ public struct DocumentDBEngine: DatabaseEngine {
     public func openTarget() throws -> any TargetSession {
         try refuseSourceAsTarget()
         let target = try DocumentDBTarget(url: job.target, tuning: tuning)
+        // A temporary cluster not made yet (a run locks its targets first) cannot be staging.
+        if job.sourcePending { return target }
         let source = try DocumentDBClient(url: job.source, applicationName: "snapmask check")
         if job.source.database == job.target.database, let identity = try DocumentDBIdentity.of(source),
            try target.serverIdentity() == identity {

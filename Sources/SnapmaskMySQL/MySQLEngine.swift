@@ -74,7 +74,8 @@ public struct MySQLEngine: DatabaseEngine {
     /// Another name for the same server and database (an alias, another address) is caught by
     /// asking both servers who they are.
     private func refuseSameServer(_ target: MySQLTarget) throws {
-        guard let database = job.source.database else { return }
+        // A temporary cluster not made yet (a run locks its targets first) cannot be staging.
+        guard let database = job.source.database, !job.sourcePending else { return }
         let source = try MySQLSource.connect(job.source, purpose: "snapmask check")
         if try target.serverIdentity() == MySQLServerIdentity.of(source, database: database) {
             throw MySQLError("the target \(job.target) is the source database under another name; "

@@ -26,6 +26,9 @@ public struct PostgresEngine: DatabaseEngine {
     public func openTarget() throws -> any TargetSession {
         try refuseSourceAsTarget()
         let target = try PostgresTarget(url: job.target)
+        // A temporary cluster not made yet (a run locks its targets first) is a new server: it
+        // cannot be staging, and there is nothing to connect to.
+        if job.sourcePending { return target }
         let source = try PostgresConnection(url: job.source, applicationName: "snapmask check", readOnly: true)
         let sourceIdentity = try PostgresIdentity.of(source, database: nil)
         let targetIdentity = try target.serverIdentity()

@@ -17,6 +17,6 @@ types = {}
 for family in text_string_to_metric_families(text):
     types[family.name] = family.type
     for sample in family.samples:
-        labels = ",".join(f'{k}="{v}"' for k, v in sorted(sample.labels.items()) if k in ("database", "job"))
+        labels = ",".join(f'{k}="{v}"' for k, v in sorted(sample.labels.items()) if k in ("database", "job", "instance_class"))
         samples[f"{sample.name}{{{labels}}}"] = sample.value
 print(json.dumps({"samples": samples, "types": types}, sort_keys=True))

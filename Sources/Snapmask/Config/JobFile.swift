@@ -25,6 +25,33 @@ public struct DatabaseJob: Sendable {
     public var rules: RuleSet
     public var overrides: OverrideList
     public var location: SourceLocation
+    /// For `source: { aws-snapshot: … }` or `{ aws-clone: … }`: the temporary cluster to make.
+    /// `source` is then its URL with the host `{endpoint}` until the cluster exists.
+    public var managedSource: ManagedSource?
+    /// Whether `source` still waits for its temporary cluster (a managed source before
+    /// `provisioned(source:)`): nothing may connect to it yet.
+    public private(set) var sourcePending: Bool
+
+    init(name: String, engine: Engine, source: ConnectionString, target: ConnectionString, rules: RuleSet,
+         overrides: OverrideList, location: SourceLocation, managedSource: ManagedSource? = nil) {
+        self.name = name
+        self.engine = engine
+        self.source = source
+        self.target = target
+        self.rules = rules
+        self.overrides = overrides
+        self.location = location
+        self.managedSource = managedSource
+        sourcePending = managedSource != nil
+    }
+
+    /// The same database read from its temporary cluster, now that it exists.
+    public func provisioned(source url: ConnectionString) -> DatabaseJob {
+        var job = self
+        job.source = url
+        job.sourcePending = false
+        return job
+    }
 }
 
 /// Where `run` restores from when its command line does not say.
@@ -182,8 +209,10 @@ public struct JobFile: Sendable {
     private static func sourceVariables(_ entries: [YAMLNode.Entry]) -> [String: String] {
         var variables: [String: String] = [:]
         for entry in entries {
-            guard let source = (try? entry.value.fields("", allowed: databaseKeys))?["source"],
-                  let raw = source.rawScalar else { continue }
+            guard let source = (try? entry.value.fields("", allowed: databaseKeys))?["source"] else { continue }
+            // A managed source's credentials are in its url:.
+            let urlNode = source.isMapping ? (try? source.fields("", allowed: ManagedSource.keys))?["url"] : source
+            guard let raw = urlNode?.rawScalar else { continue }
             for name in Interpolator.variables(in: raw) where variables[name] == nil { variables[name] = entry.key }
         }
         return variables
@@ -199,6 +228,7 @@ public struct JobFile: Sendable {
 
         var engine: Engine?
         var source: ConnectionString?
+        var managedSource: ManagedSource?
         var target: ConnectionString?
         var rules: RuleSet?
         var overrides = OverrideList()
@@ -218,6 +248,17 @@ public struct JobFile: Sendable {
                               ("target", { (url: ConnectionString) in target = url })] {
             errors.collect {
                 let node = try fields.required(key)
+                if key == "source", node.isMapping {
+                    let managed = try ManagedSource.load(node, database: entry.key, engine: engine,
+                                                         authentication: authentication[key], authLocation: fields["auth"]?.location)
+                    managedSource = managed
+                    assign(managed.url)
+                    return
+                }
+                if key == "source", let text = node.rawScalar, ManagedSource.looksManaged(text) {
+                    throw node.error("a source made from a snapshot or a clone is written as a mapping, e.g. "
+                                         + ManagedSource.example)
+                }
                 var url = try ConnectionString(try node.string("a database URL"), at: node.location)
                 if let chosen = authentication[key] { url = try url.with(chosen, at: fields["auth"]?.location ?? node.location) }
                 assign(url)
@@ -245,7 +286,7 @@ public struct JobFile: Sendable {
         }
         try errors.throwIfAny()
         let job = DatabaseJob(name: entry.key, engine: engine!, source: source!, target: target!, rules: rules!,
-                              overrides: overrides, location: entry.keyLocation)
+                              overrides: overrides, location: entry.keyLocation, managedSource: managedSource)
         try validate(job).throwIfAny()
         return job
     }

@@ -15,6 +15,8 @@ public struct PrometheusMetrics: Sendable {
         public var name: String
         public var database: String
         public var value: Double
+        /// Labels besides `database` (the temporary cluster's `instance_class`).
+        public var labels: [String: String] = [:]
     }
 
     static let help: [(name: String, type: String, text: String)] = [
@@ -25,6 +27,12 @@ public struct PrometheusMetrics: Sendable {
         ("snapmask_rows_written", "gauge", "Rows written to staging by the last run of the database."),
         ("snapmask_leak_check_hits", "gauge", "Original values found in staging by the last run's leak check."),
         ("snapmask_failures_total", "counter", "Failed runs of the database."),
+        ("snapmask_temporary_cluster_seconds", "gauge",
+         "Lifetime of the last run's temporary cluster (aws-snapshot/aws-clone source), create to delete: instance class x time is its cost."),
+        ("snapmask_temporary_cluster_wait_seconds", "gauge",
+         "Time from creating the last run's temporary cluster until it was available."),
+        ("snapmask_temporary_cluster_deleted", "gauge",
+         "1 if the last run deleted its temporary cluster, 0 if it was left behind (snapmask cleanup deletes it once expired)."),
         ("snapmask_unruled_columns", "gauge", "Tables, columns and paths of the source without a rule (check)."),
         ("snapmask_check_problems", "gauge", "Differences between the source's schema and the rules (check)."),
         ("snapmask_kept_personal_columns", "gauge", "Kept columns and paths whose sampled values look personal (check)."),
@@ -48,6 +56,18 @@ public struct PrometheusMetrics: Sendable {
             add("snapmask_leak_check_hits", Double(database.leaks))
             let failures = carried["snapmask_failures_total|\(database.name)"] ?? 0
             add("snapmask_failures_total", failures + (database.succeeded ? 0 : 1))
+            if let temporary = database.temporarySource {
+                let labels = ["instance_class": temporary.instanceClass]
+                samples.append(Sample(name: "snapmask_temporary_cluster_seconds", database: database.name,
+                                      value: temporary.seconds, labels: labels))
+                if let wait = temporary.secondsUntilAvailable {
+                    samples.append(Sample(name: "snapmask_temporary_cluster_wait_seconds", database: database.name,
+                                          value: wait, labels: labels))
+                }
+                let deleted: Double = temporary.deleteRequestedAt != nil && temporary.deleteError == nil ? 1 : 0
+                samples.append(Sample(name: "snapmask_temporary_cluster_deleted", database: database.name, value: deleted,
+                                      labels: labels))
+            }
         }
     }
 
@@ -74,7 +94,8 @@ public struct PrometheusMetrics: Sendable {
             lines.append("# HELP \(metric.name) \(metric.text)")
             lines.append("# TYPE \(metric.name) \(metric.type)")
             for sample in matching {
-                lines.append("\(metric.name){database=\"\(Self.escaped(sample.database))\"} \(Self.number(sample.value))")
+                let extra = sample.labels.sorted { $0.key < $1.key }.map { ",\($0.key)=\"\(Self.escaped($0.value))\"" }.joined()
+                lines.append("\(metric.name){database=\"\(Self.escaped(sample.database))\"\(extra)} \(Self.number(sample.value))")
             }
         }
         return lines.joined(separator: "\n") + "\n"

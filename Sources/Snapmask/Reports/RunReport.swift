@@ -11,9 +11,12 @@ public struct RunReport: Codable, Sendable {
         public var startedAt: Date
         public var finishedAt: Date
         public var restore: RestoreReport?
+        /// The temporary cluster read from (a managed `source:`): its lifetime and instance minutes.
+        public var temporarySource: TemporarySourceUsage?
 
         public init(name: String, engine: String, succeeded: Bool, error: String?, startedAt: Date, finishedAt: Date,
-                    restore: RestoreReport?) {
+                    restore: RestoreReport?, temporarySource: TemporarySourceUsage? = nil) {
+            self.temporarySource = temporarySource
             self.name = name
             self.engine = engine
             self.succeeded = succeeded
@@ -52,6 +55,7 @@ public struct RunReport: Codable, Sendable {
             } else {
                 lines.append("  FAILED  \(database.name) (\(database.engine)): \(database.error ?? "unknown error")")
             }
+            if let temporary = database.temporarySource { lines.append("          " + temporary.summary) }
         }
         return lines.joined(separator: "\n")
     }

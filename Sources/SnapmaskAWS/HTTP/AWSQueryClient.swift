@@ -133,3 +133,11 @@ public struct AWSServiceError: Error, Sendable, CustomStringConvertible {
         return text
     }
 }
+
+extension AWSServiceError {
+    /// An error answer of a service, as a stand-in of the service (a test, a tool) gives it.
+    public static func answer(api: String, action: String, host: String, status: Int, code: String,
+                              message: String) -> AWSServiceError {
+        AWSServiceError(api: api, action: action, host: host, status: status, code: code, message: message)
+    }
+}
