@@ -20,12 +20,16 @@ final class PostgresCopyReader: BatchReader {
         self.connection = connection
         table = plan.name
         let columns = PostgresIdentifier.columnList(plan.columns.map(\.name))
-        let condition = plan.whereClause.map { " WHERE (\n\($0)\n)" } ?? ""
+        var conditions = plan.whereClause.map { ["(\n\($0)\n)"] } ?? []
+        // A slice is a range of heap pages: a TID range scan (PostgreSQL 14) reads only those.
+        if let lower = plan.slice?.lower { conditions.append("ctid >= '(\(lower),0)'::tid") }
+        if let upper = plan.slice?.upper { conditions.append("ctid < '(\(upper),0)'::tid") }
+        let condition = conditions.isEmpty ? "" : " WHERE " + conditions.joined(separator: " AND ")
         let sql: String
         if let partitions, !partitions.isEmpty {
             let union = partitions.map { "SELECT \(columns) FROM ONLY \($0)\(condition)" }.joined(separator: " UNION ALL ")
             sql = "COPY (SELECT * FROM (\(union)) AS leaves\(limit.map { " LIMIT \($0)" } ?? "")) TO STDOUT"
-        } else if plan.whereClause != nil || limit != nil {
+        } else if !conditions.isEmpty || limit != nil {
             let rows = limit.map { " LIMIT \($0)" } ?? ""
             sql = "COPY (SELECT \(columns) FROM ONLY \(PostgresIdentifier.qualified(plan.name))\(condition)\(rows)) TO STDOUT"
         } else {
@@ -64,26 +68,33 @@ final class PostgresCopyReader: BatchReader {
 
 /// Loads one table of the shadow copy with `COPY ... FROM STDIN`, a whole batch per call.
 ///
-/// The table is emptied and loaded in one transaction with `COPY ... FREEZE`: rows written
+/// A whole table is emptied and loaded in one transaction with `COPY ... FREEZE`: rows written
 /// frozen are visible to every later transaction without hint bits, so the index builds, the
 /// leak check and the first reads on staging do not rewrite every page, and no anti-wraparound
-/// vacuum has to visit the table later. The shadow is new and only snapmask's own session sees
+/// vacuum has to visit the table later. The shadow is new and only snapmask's own sessions see
 /// it, and foreign keys and triggers come after the load, so the TRUNCATE empties nothing and
-/// blocks nobody.
+/// blocks nobody. A slice of a table is loaded beside the table's other slices, so it cannot
+/// take the TRUNCATE's exclusive lock: it is a plain COPY.
 final class PostgresCopyWriter: BatchWriter {
     private let connection: PostgresConnection
     private let table: String
+    private let frozen: Bool
 
     init(connection: PostgresConnection, plan: TablePlan) throws {
         self.connection = connection
         table = plan.name
+        frozen = plan.slice == nil
         let name = PostgresIdentifier.qualified(plan.name)
-        let sql = "COPY \(name) (\(PostgresIdentifier.columnList(plan.columns.map(\.name)))) FROM STDIN WITH (FREEZE)"
+        let sql = "COPY \(name) (\(PostgresIdentifier.columnList(plan.columns.map(\.name)))) FROM STDIN"
         do {
             try connection.execute("SET synchronous_commit = off")
-            try connection.execute("BEGIN")
-            try connection.execute("TRUNCATE ONLY \(name)")
-            try connection.execute(sql)
+            if frozen {
+                try connection.execute("BEGIN")
+                try connection.execute("TRUNCATE ONLY \(name)")
+                try connection.execute(sql + " WITH (FREEZE)")
+            } else {
+                try connection.execute(sql)
+            }
         } catch let error as PostgresError {
             throw error.adding(context: "loading \(plan.name) into the shadow copy")
         }
@@ -96,6 +107,7 @@ final class PostgresCopyWriter: BatchWriter {
     func finish() throws -> Int {
         try connection.endCopyData(context: "loading \(table) into the shadow copy (ending the copy)")
         let rows = try connection.finishCopy(context: "loading \(table) into the shadow copy")
+        guard frozen else { return rows }
         do {
             try connection.execute("COMMIT")
         } catch let error as PostgresError {

@@ -38,7 +38,7 @@ final class SessionEnder: @unchecked Sendable {
                      WHERE datname = $1 AND pid <> pg_backend_pid()
                     """, [database])
                 condition.lock()
-                if !stopped { condition.wait(until: Date().addingTimeInterval(0.1)) }
+                if !stopped { _ = condition.wait(until: Date().addingTimeInterval(0.1)) }
                 condition.unlock()
             }
         }

@@ -153,6 +153,22 @@ final class PostgresSource: SourceSession, @unchecked Sendable {
         return rows.map { SampledRow(key: Array($0.dropLast()), value: $0.last!!) }
     }
 
+    /// Ranges of heap pages, measured now (pages added later fall in the last, open-ended slice).
+    /// Only from PostgreSQL 14, whose TID range scans read a slice's pages alone; on older
+    /// servers every slice would scan the whole table.
+    func slices(of plan: TablePlan, into count: Int) throws -> [TableSlice] {
+        guard serverVersion >= 140_000, count > 1 else { return [] }
+        let pages = try withCoordinator { connection -> Int in
+            let rows = try connection.execute("SELECT pg_relation_size($1::regclass) / current_setting('block_size')::bigint",
+                                              [PostgresIdentifier.qualified(plan.name)]).rows
+            return rows.first?.first.flatMap { $0 }.flatMap { Int($0) } ?? 0
+        }
+        return pages >= count * Self.minimumPagesPerSlice ? TableSlice.even(units: pages, count: count) : []
+    }
+
+    /// 8 MiB of 8 KiB pages: below that a slice costs more in sessions than it saves.
+    static let minimumPagesPerSlice = 1024
+
     func sampleColumns(_ plan: TablePlan, columns: [String], limit: Int) throws -> [String: [String]] {
         try withCoordinator { try PostgresSampling.values(on: $0, plan: plan, columns: columns, limit: limit) }
     }

@@ -67,9 +67,14 @@ extension TestJob {
     /// through `engine` (by default the driver the job file names).
     public func restore(_ name: String? = nil, jobs: Int = 2, observer: any RestoreObserver = RecordingObserver(),
                         engine: ((DatabaseJob) -> any DatabaseEngine)? = nil) throws -> RestoreReport {
+        try restore(name, options: RestoreOptions(jobs: jobs), observer: observer, engine: engine)
+    }
+
+    public func restore(_ name: String? = nil, options: RestoreOptions, observer: any RestoreObserver = RecordingObserver(),
+                        engine: ((DatabaseJob) -> any DatabaseEngine)? = nil) throws -> RestoreReport {
         let (database, rules) = try self.database(name ?? onlyDatabase())
         return try RestoreRunner(database: database, engine: engine?(database) ?? Self.engine(for: database), rules: rules,
-                                 options: RestoreOptions(jobs: jobs), observer: observer).run()
+                                 options: options, observer: observer).run()
     }
 
     /// The driver of a database of the job file, as the command line picks it.

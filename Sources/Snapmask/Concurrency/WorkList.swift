@@ -9,16 +9,16 @@ struct HandOff<Value>: @unchecked Sendable {
     }
 }
 
-/// Hands out tables to copy threads, one at a time.
-final class WorkList: @unchecked Sendable {
+/// Hands out work (tables, slices of tables) to threads, one item at a time, in order.
+final class WorkList<Item>: @unchecked Sendable {
     private let lock = NSLock()
-    private var remaining: [TablePlan]
+    private var remaining: [Item]
 
-    init(_ tables: [TablePlan]) {
-        remaining = tables.reversed()
+    init(_ items: [Item]) {
+        remaining = items.reversed()
     }
 
-    func next() -> TablePlan? {
+    func next() -> Item? {
         lock.lock()
         defer { lock.unlock() }
         return remaining.popLast()

@@ -15,18 +15,36 @@ public struct TableCopier: Sendable {
         self.observer = observer
     }
 
-    /// Copies the tables; the first failure stops the others and is rethrown.
-    public func copy(_ tables: [TablePlan], source: any SourceSession,
+    /// Copies the tables; the first failure stops the others and is rethrown. With
+    /// `splitting` (the writers accept several loads into one table at once), a table of at
+    /// least `options.splitTablesFromRows` estimated rows is copied in slices, as the source
+    /// splits it, so that one huge table uses every job.
+    public func copy(_ tables: [TablePlan], source: any SourceSession, splitting: Bool = false,
                      makeWriter: @escaping @Sendable (TablePlan) throws -> any BatchWriter,
                      makeMasker: @escaping @Sendable (TablePlan) -> any BatchMasker) throws -> [RestoreReport.Table] {
-        let work = WorkList(tables)
+        var parts: [(plan: TablePlan, tally: TableTally)] = []
+        for table in tables {
+            let slices = splitting && options.jobs > 1 && !table.skipData
+                && table.table.estimatedRows >= options.splitTablesFromRows
+                ? try source.slices(of: table, into: options.jobs) : []
+            let tally = TableTally(table, parts: max(1, slices.count))
+            if slices.isEmpty {
+                parts.append((table, tally))
+            } else {
+                observer.phase(database, "reading \(table.name) (~\(table.table.estimatedRows) rows) in \(slices.count) slices at once")
+                parts += slices.map { (table.sliced($0), tally) }
+            }
+        }
+        let work = WorkList(parts)
         let results = ResultList<RestoreReport.Table>()
         let failure = ErrorBox()
-        try BlockingThreads.run(count: min(options.jobs, max(1, tables.count)), name: "copy") { _ in
-            while !failure.hasError, let table = work.next() {
+        try BlockingThreads.run(count: min(options.jobs, max(1, parts.count)), name: "copy") { _ in
+            while !failure.hasError, let part = work.next() {
                 do {
-                    results.append(try copy(table, source: source, makeWriter: makeWriter, makeMasker: makeMasker,
-                                            cancelled: failure))
+                    if let table = try copy(part.plan, tally: part.tally, source: source, makeWriter: makeWriter,
+                                            makeMasker: makeMasker, cancelled: failure) {
+                        results.append(table)
+                    }
                 } catch {
                     failure.record(error)
                     throw error
@@ -36,15 +54,17 @@ public struct TableCopier: Sendable {
         return results.items.sorted { $0.name < $1.name }
     }
 
-    private func copy(_ table: TablePlan, source: any SourceSession,
+    /// Copies one table or one slice of it; returns the table's line of the report when this
+    /// was its last part to finish.
+    private func copy(_ table: TablePlan, tally: TableTally, source: any SourceSession,
                       makeWriter: (TablePlan) throws -> any BatchWriter, makeMasker: (TablePlan) -> any BatchMasker,
-                      cancelled: ErrorBox) throws -> RestoreReport.Table {
-        let started = Date()
-        let masked = table.maskedColumns.map(\.displayName)
+                      cancelled: ErrorBox) throws -> RestoreReport.Table? {
         if table.skipData {
             return .init(name: table.name, rowsRead: 0, rowsWritten: 0, maskedColumns: [], dataSkipped: true, seconds: 0)
         }
-        observer.tableStarted(database, table: table.name, estimatedRows: table.table.estimatedRows)
+        if tally.start() {
+            observer.tableStarted(database, table: table.name, estimatedRows: table.table.estimatedRows)
+        }
         let reader = HandOff(try source.makeReader(for: table))
         let writer: any BatchWriter
         do {
@@ -98,12 +118,11 @@ public struct TableCopier: Sendable {
             }
         }
 
-        var rowsWritten = 0
+        let rowsWritten: Int
         do {
             while let batch = try ready.take() {
                 try writer.write(batch)
-                rowsWritten += batch.rowCount
-                observer.tableProgress(database, table: table.name, rows: rowsWritten)
+                observer.tableProgress(database, table: table.name, rows: tally.sent(batch.rowCount))
             }
             rowsWritten = try writer.finish()
         } catch {
@@ -113,10 +132,53 @@ public struct TableCopier: Sendable {
         }
         workers.wait()
         if let error = failure.first { throw error }
-        let seconds = Date().timeIntervalSince(started)
-        observer.tableFinished(database, table: table.name, rows: rowsWritten, seconds: seconds)
-        return .init(name: table.name, rowsRead: rowsRead.value, rowsWritten: rowsWritten, maskedColumns: masked,
-                     dataSkipped: false, seconds: seconds)
+        guard let finished = tally.finish(read: rowsRead.value, written: rowsWritten) else { return nil }
+        observer.tableFinished(database, table: table.name, rows: finished.rowsWritten, seconds: finished.seconds)
+        return finished
+    }
+}
+
+/// A table's totals while its slices are copied: the first slice to start announces the table,
+/// the last to finish reports it.
+final class TableTally: @unchecked Sendable {
+    private let lock = NSLock()
+    private let name: String
+    private let maskedColumns: [String]
+    private var started: Date?
+    private var partsLeft: Int
+    private var rowsRead = 0, rowsWritten = 0, rowsSent = 0
+
+    init(_ table: TablePlan, parts: Int) {
+        name = table.name
+        maskedColumns = table.maskedColumns.map(\.displayName)
+        partsLeft = parts
     }
 
+    /// True for the first part to start.
+    func start() -> Bool {
+        lock.withLock {
+            defer { if started == nil { started = Date() } }
+            return started == nil
+        }
+    }
+
+    /// Rows handed to the table's writers so far, all parts together.
+    func sent(_ rows: Int) -> Int {
+        lock.withLock {
+            rowsSent += rows
+            return rowsSent
+        }
+    }
+
+    /// The table's report once its last part finished, else nil.
+    func finish(read: Int, written: Int) -> RestoreReport.Table? {
+        lock.withLock {
+            rowsRead += read
+            rowsWritten += written
+            partsLeft -= 1
+            guard partsLeft == 0 else { return nil }
+            return .init(name: name, rowsRead: rowsRead, rowsWritten: rowsWritten, maskedColumns: maskedColumns,
+                         dataSkipped: false, seconds: Date().timeIntervalSince(started ?? Date()))
+        }
+    }
 }

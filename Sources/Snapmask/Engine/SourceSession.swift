@@ -2,8 +2,13 @@
 /// `makeReader` concurrently, so implementations synchronize their shared state.
 public protocol SourceSession: AnyObject, Sendable {
     var schema: SchemaShape { get }
-    /// A reader for one table, on a connection of its own inside the same snapshot.
+    /// A reader for one table (or one slice of it, `plan.slice`), on a connection of its own
+    /// inside the same snapshot.
     func makeReader(for plan: TablePlan) throws -> any BatchReader
+    /// Up to `count` slices that together hold every row of the table, for reading it from
+    /// several sessions at once; empty when the table is not worth splitting or the source
+    /// cannot read a slice without scanning the whole table.
+    func slices(of plan: TablePlan, into count: Int) throws -> [TableSlice]
     /// Up to `limit` rows with a non-empty value in `column`: the key columns' text and the value.
     func sampleRows(_ plan: TablePlan, keyColumns: [String], column: String, limit: Int) throws -> [SampledRow]
     /// Up to `limit` non-empty values of each of `columns` (or document paths), from rows picked
@@ -21,6 +26,7 @@ public protocol SourceSession: AnyObject, Sendable {
 
 extension SourceSession {
     public var notices: [String] { [] }
+    public func slices(of plan: TablePlan, into count: Int) throws -> [TableSlice] { [] }
     public func sampleColumns(_ plan: TablePlan, columns: [String], limit: Int) throws -> [String: [String]] {
         var values: [String: [String]] = [:]
         for column in columns {

@@ -13,6 +13,8 @@ public struct TablePlan: Sendable {
     /// rule (rules on subtrees and `keys:` rules included), whether or not the sample showed
     /// values there.
     public let maskedColumns: [CompiledColumn]
+    /// Set when this plan reads and loads one part of the table (see `TableSlice`).
+    public private(set) var slice: TableSlice?
 
     public init(table: TableShape, rule: CompiledTable?) {
         self.table = table
@@ -40,6 +42,13 @@ public struct TablePlan: Sendable {
     public var name: String { table.name }
     public var skipData: Bool { rule?.rule.skipData ?? false }
     public var whereClause: String? { rule?.rule.whereClause }
+
+    /// The same table, limited to one slice of its rows.
+    public func sliced(_ slice: TableSlice) -> TablePlan {
+        var part = self
+        part.slice = slice
+        return part
+    }
 }
 
 /// Every table of a restore, after the rules passed the check against the source's schema.

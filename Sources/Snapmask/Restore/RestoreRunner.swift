@@ -28,15 +28,19 @@ public struct RestoreOptions: Sendable {
     public var leakSampleSize: Int
     /// Batches buffered between reading and masking, and between masking and writing.
     public var queueDepth: Int
-    /// Threads masking one table's batches (tables without masked columns skip this step).
+    /// Threads masking one table's batches.
     public var maskThreads: Int
+    /// Tables estimated to hold at least this many rows are read and loaded in `jobs` slices at
+    /// once, where the source can split them (PostgreSQL 14 and later).
+    public var splitTablesFromRows: Int
 
     public init(jobs: Int = ProcessInfo.processInfo.activeProcessorCount, leakSampleSize: Int = 100, queueDepth: Int = 4,
-                maskThreads: Int = ProcessInfo.processInfo.activeProcessorCount) {
+                maskThreads: Int = ProcessInfo.processInfo.activeProcessorCount, splitTablesFromRows: Int = 500_000) {
         self.jobs = max(1, jobs)
         self.leakSampleSize = leakSampleSize
         self.queueDepth = queueDepth
         self.maskThreads = max(1, maskThreads)
+        self.splitTablesFromRows = max(1, splitTablesFromRows)
     }
 }
 
@@ -155,7 +159,7 @@ public struct RestoreRunner: Sendable {
             observer.phase(database.name, "copying \(plan.tables.count) tables with \(options.jobs) jobs")
             report.tables = try interruption.whileRunning(onInterrupt: { target.interrupt() }) {
                 try TableCopier(database: database.name, options: options, observer: observer)
-                    .copy(plan.tables, source: source, makeWriter: { try target.makeWriter(for: $0) },
+                    .copy(plan.tables, source: source, splitting: true, makeWriter: { try target.makeWriter(for: $0) },
                           makeMasker: input.makeMasker)
             }
             input.recordMaskedColumns(in: &report.tables)
