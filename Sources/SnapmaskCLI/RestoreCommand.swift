@@ -21,6 +21,11 @@ struct RestoreCommand: ParsableCommand {
     @Option(name: .shortAndLong, help: "Tables copied at the same time (default: the number of cores).")
     var jobs: Int = ProcessInfo.processInfo.activeProcessorCount
 
+    @Option(help: ArgumentHelp("Tables of at least this many (estimated) rows are read and loaded in --jobs slices at once "
+                               + "(PostgreSQL 14+, MySQL tables with a one-column integer key); 0 never splits.",
+                               valueName: "rows"))
+    var splitFromRows: Int = RestoreOptions.defaultSplitTablesFromRows
+
     @Flag(help: "Check the rules against the source and show the plan; write nothing.")
     var dryRun = false
 
@@ -41,6 +46,7 @@ struct RestoreCommand: ParsableCommand {
 
     func validate() throws {
         guard jobs >= 1 else { throw ValidationError("--jobs must be at least 1") }
+        guard splitFromRows >= 0 else { throw ValidationError("--split-from-rows must be 0 (never split) or more") }
     }
 
     func run() throws {
@@ -69,7 +75,7 @@ struct RestoreCommand: ParsableCommand {
             return usage
         }
         let runner = RestoreRunner(database: database, engine: try Engines.engine(for: database, sampling: target.sampling), rules: rules,
-                                   options: RestoreOptions(jobs: jobs, leakSampleSize: leakSample),
+                                   options: RestoreOptions(jobs: jobs, leakSampleSize: leakSample, splitTablesFromRows: splitFromRows),
                                    observer: observer, snapshot: input)
         if dryRun {
             let (plan, source) = try CheckFailure.reporting { try runner.plan() }

@@ -61,9 +61,15 @@ struct RunCommand: ParsableCommand {
     @Option(name: .shortAndLong, help: "Tables copied at the same time (default: the number of cores).")
     var jobs: Int = ProcessInfo.processInfo.activeProcessorCount
 
+    @Option(help: ArgumentHelp("Tables of at least this many (estimated) rows are read and loaded in --jobs slices at once "
+                               + "(PostgreSQL 14+, MySQL tables with a one-column integer key); 0 never splits.",
+                               valueName: "rows"))
+    var splitFromRows: Int = RestoreOptions.defaultSplitTablesFromRows
+
     func validate() throws {
         if fromSource && fromSnapshot != nil { throw ValidationError("--from-snapshot and --from-source exclude each other") }
         guard jobs >= 1 else { throw ValidationError("--jobs must be at least 1") }
+        guard splitFromRows >= 0 else { throw ValidationError("--split-from-rows must be 0 (never split) or more") }
     }
 
     func run() throws {
@@ -91,7 +97,7 @@ struct RunCommand: ParsableCommand {
         }
         let sampling = SchemaSampling(documents: sampleDocuments)
         let weekly = WeeklyRun(databases: databases, origin: snapshotName.map { "snapshot \($0)" } ?? "the sources",
-                               continueOnError: continueOnError, options: RestoreOptions(jobs: jobs), rules: compiled,
+                               continueOnError: continueOnError, options: RestoreOptions(jobs: jobs, splitTablesFromRows: splitFromRows), rules: compiled,
                                observer: observer, makeEngine: { try Engines.engine(for: $0, sampling: sampling) },
                                snapshot: snapshot,
                                // From sanitized snapshots no source is read: no temporary cluster, no AWS call.

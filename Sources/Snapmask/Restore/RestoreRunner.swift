@@ -31,16 +31,19 @@ public struct RestoreOptions: Sendable {
     /// Threads masking one table's batches.
     public var maskThreads: Int
     /// Tables estimated to hold at least this many rows are read and loaded in `jobs` slices at
-    /// once, where the source can split them (PostgreSQL 14 and later).
+    /// once, where the source can split them (PostgreSQL 14 and later; MySQL tables with a
+    /// one-column integer key). 0 never splits.
     public var splitTablesFromRows: Int
+    public static let defaultSplitTablesFromRows = 500_000
 
     public init(jobs: Int = ProcessInfo.processInfo.activeProcessorCount, leakSampleSize: Int = 100, queueDepth: Int = 4,
-                maskThreads: Int = ProcessInfo.processInfo.activeProcessorCount, splitTablesFromRows: Int = 500_000) {
+                maskThreads: Int = ProcessInfo.processInfo.activeProcessorCount,
+                splitTablesFromRows: Int = RestoreOptions.defaultSplitTablesFromRows) {
         self.jobs = max(1, jobs)
         self.leakSampleSize = leakSampleSize
         self.queueDepth = queueDepth
         self.maskThreads = max(1, maskThreads)
-        self.splitTablesFromRows = max(1, splitTablesFromRows)
+        self.splitTablesFromRows = splitTablesFromRows <= 0 ? Int.max : splitTablesFromRows
     }
 }
 
