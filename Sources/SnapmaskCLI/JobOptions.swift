@@ -20,16 +20,18 @@ struct DatabaseOptions: ParsableArguments {
     /// sanitized snapshot does not: its rows were masked where the snapshot was made.
     func load(masking: Bool = true) throws -> (job: JobFile, database: DatabaseJob, rules: CompiledRules) {
         let job = try JobFile.load(path: config, environment: ProcessInfo.processInfo.environment)
-        let selected: DatabaseJob
-        if let database {
-            selected = try job.database(named: database)
-        } else if job.databases.count == 1 {
-            selected = job.databases[0]
-        } else {
-            throw ValidationError("--database is needed: \(config) has \(job.databases.map(\.name).joined(separator: ", "))")
-        }
+        let selected = try self.selected(in: job)
         let rules = masking ? try CompiledRules.compile(selected.rules, key: job.maskingKey)
                             : CompiledRules.forMaskedSnapshot(selected.rules)
         return (job, selected, rules)
+    }
+
+    /// The database `--database` names, or the job file's only one.
+    func selected(in job: JobFile) throws -> DatabaseJob {
+        if let database { return try job.database(named: database) }
+        guard job.databases.count == 1 else {
+            throw ValidationError("--database is needed: \(config) has \(job.databases.map(\.name).joined(separator: ", "))")
+        }
+        return job.databases[0]
     }
 }

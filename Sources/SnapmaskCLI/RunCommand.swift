@@ -61,8 +61,9 @@ struct RunCommand: ParsableCommand {
     @Option(name: .shortAndLong, help: "Tables copied at the same time (default: the number of cores).")
     var jobs: Int = ProcessInfo.processInfo.activeProcessorCount
 
-    @Option(help: ArgumentHelp("Tables of at least this many (estimated) rows are read and loaded in --jobs slices at once "
-                               + "(PostgreSQL 14+, MySQL tables with a one-column integer key); 0 never splits.",
+    @Option(help: ArgumentHelp("Read and load tables of at least this many (estimated) rows in --jobs slices at once "
+                               + "(PostgreSQL 14+, MySQL tables with a one-column integer key), for a table that "
+                               + "dominates the data when the databases have cores to spare; 0 (the default) never splits.",
                                valueName: "rows"))
     var splitFromRows: Int = RestoreOptions.defaultSplitTablesFromRows
 

@@ -20,11 +20,7 @@ struct ScanCommand: ParsableCommand {
             Needs no masking key. Without --patch the database's rule file is not read: it may not exist yet.
             """)
 
-    @Option(name: .shortAndLong, help: "The job file (YAML).")
-    var config: String
-
-    @Option(name: .shortAndLong, help: "The database to scan (may be left out when the job file has only one).")
-    var database: String?
+    @OptionGroup var target: DatabaseOptions
 
     @Option(help: ArgumentHelp("Write the whole rule file here (refused if it exists, unless --force).", valueName: "file"))
     var write: String?
@@ -38,25 +34,15 @@ struct ScanCommand: ParsableCommand {
     @Option(help: "Values sampled per column or path.")
     var sample: Int = Scanner.defaultSample
 
-    @Option(help: ArgumentHelp("DocumentDB: documents sampled per collection (0 reads all).", valueName: "n"))
-    var sampleDocuments: Int = SchemaSampling.defaultDocuments
-
     func validate() throws {
         if write != nil && patch { throw ValidationError("--write and --patch exclude each other") }
         guard sample >= 1 else { throw ValidationError("--sample must be at least 1") }
     }
 
     func run() throws {
-        let job = try JobFile.load(path: config, environment: ProcessInfo.processInfo.environment, skippingRules: !patch)
-        let selected: DatabaseJob
-        if let database {
-            selected = try job.database(named: database)
-        } else if job.databases.count == 1 {
-            selected = job.databases[0]
-        } else {
-            throw ValidationError("--database is needed: \(config) has \(job.databases.map(\.name).joined(separator: ", "))")
-        }
-        let engine = try Engines.engine(for: selected, sampling: SchemaSampling(documents: sampleDocuments))
+        let job = try JobFile.load(path: target.config, environment: ProcessInfo.processInfo.environment, skippingRules: !patch)
+        let selected = try target.selected(in: job)
+        let engine = try Engines.engine(for: selected, sampling: target.sampling)
         let (schema, values) = try engine.scanSample(limit: sample)
         let tables = Scanner.scan(schema, kind: selected.rules.kind) { table, column in values[table.name]?[column.name] ?? [] }
         let text = RuleFileWriter.write(tables, kind: selected.rules.kind, database: selected.name,

@@ -34,7 +34,9 @@ public struct RestoreOptions: Sendable {
     /// once, where the source can split them (PostgreSQL 14 and later; MySQL tables with a
     /// one-column integer key). 0 never splits.
     public var splitTablesFromRows: Int
-    public static let defaultSplitTablesFromRows = 500_000
+    /// Off: every table already masks on all cores, and where the databases share the machine's
+    /// cores with snapmask, slices cost more sessions than they gain (Benchmarks/postgres).
+    public static let defaultSplitTablesFromRows = 0
 
     public init(jobs: Int = ProcessInfo.processInfo.activeProcessorCount, leakSampleSize: Int = 100, queueDepth: Int = 4,
                 maskThreads: Int = ProcessInfo.processInfo.activeProcessorCount,
