@@ -76,6 +76,6 @@ final class ConsoleObserver: RestoreObserver, @unchecked Sendable {
     }
 
     func warning(_ database: String, _ message: String) {
-        logger.warning("\(message)", metadata: ["database": "\(database)", "event": "snapshot_skipped"])
+        logger.warning("\(message)", metadata: ["database": "\(database)", "event": "warning"])
     }
 }
