@@ -45,8 +45,10 @@ public final class RunInterruption: @unchecked Sendable {
         for handler in current { handler() }
     }
 
-    /// Runs `handler` when a signal arrives while `body` runs.
-    public func whileRunning<T>(onInterrupt handler: @escaping @Sendable () -> Void, _ body: () throws -> T) rethrows -> T {
+    /// Runs `handler` when a signal arrives while `body` runs. When `body` fails after a signal
+    /// arrived, the failure is the interruption: the handler cancelled what `body` was doing (a
+    /// statement ended "canceling statement due to user request" is not a database problem).
+    public func whileRunning<T>(onInterrupt handler: @escaping @Sendable () -> Void, _ body: () throws -> T) throws -> T {
         lock.lock()
         let id = nextHandler
         nextHandler += 1
@@ -57,6 +59,11 @@ public final class RunInterruption: @unchecked Sendable {
             handlers[id] = nil
             lock.unlock()
         }
-        return try body()
+        do {
+            return try body()
+        } catch {
+            if let signal, !(error is RunInterrupted) { throw RunInterrupted(signal: signal) }
+            throw error
+        }
     }
 }
