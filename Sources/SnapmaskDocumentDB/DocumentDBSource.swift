@@ -158,8 +158,24 @@ final class DocumentDBReader: BatchReader {
         var options: BSONDoc = ["sort": .document(["_id": .int32(1)]), "hint": .document(["_id": .int32(1)]),
                                 "batchSize": .int32(tuning.cursorBatchSize)]
         if !client.urlSetsReadConcern { options["readConcern"] = .document(["level": .string("majority")]) }
-        cursor = try collection.find(try DocumentDBSource.filter(of: plan), options: options,
-                                     context: "reading \(plan.name) on \(client.displayName)")
+        var filter = try DocumentDBSource.filter(of: plan)
+        if let scan = plan.keyScan {
+            // A subset reads only the key paths; a root adds its filter and its order and limit.
+            options["projection"] = .document(BSONDoc(scan.columns.map { ($0, BSONValue.int32(1)) }))
+            if let root = try scan.filter.map({ try BSONValue.from($0).document ?? [:] }), !root.fields.isEmpty {
+                filter = filter.fields.isEmpty ? root : ["$and": .array([.document(filter), .document(root)])]
+            }
+            if let order = scan.orderBy {
+                let descending = order.hasPrefix("-")
+                options["sort"] = .document([String(descending ? order.dropFirst() : order[...]): .int32(descending ? -1 : 1)])
+                options["hint"] = nil
+            } else if let columns = scan.orderColumns, columns != ["_id"] {
+                options["sort"] = .document(BSONDoc(columns.map { ($0, BSONValue.int32(1)) }))
+                options["hint"] = nil
+            }
+            if let limit = scan.limit { options["limit"] = .int64(Int64(limit)) }
+        }
+        cursor = try collection.find(filter, options: options, context: "reading \(plan.name) on \(client.displayName)")
     }
 
     func next() throws -> RowBatch? {

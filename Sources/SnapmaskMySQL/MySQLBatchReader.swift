@@ -18,6 +18,14 @@ final class MySQLBatchReader: BatchReader {
     init(connection: MySQLConnection, source: MySQLSource, plan: TablePlan) throws {
         var sql = "SELECT \(MySQLValueTransport.selectList(plan)) FROM \(MySQLIdentifier.qualified(source.database, plan.name))"
         if let condition = try MySQLSource.whereSQL(of: plan) { sql += " WHERE \(condition)" }
+        if let scan = plan.keyScan {
+            if let order = scan.orderBy {
+                sql += "\n ORDER BY \(order)\n"
+            } else if let columns = scan.orderColumns {
+                sql += " ORDER BY " + columns.map(MySQLIdentifier.quoted).joined(separator: ", ")
+            }
+            if let limit = scan.limit { sql += " LIMIT \(limit)" }
+        }
         self.connection = connection
         self.source = source
         table = plan.name

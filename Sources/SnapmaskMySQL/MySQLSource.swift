@@ -103,6 +103,12 @@ final class MySQLSource: SourceSession, @unchecked Sendable {
             }
             conditions.append("(\n\(condition)\n)")
         }
+        if let condition = plan.keyScan?.condition {
+            if let problem = MySQLSQLText.conditionProblem(condition) {
+                throw MySQLError("the where: of the subset root \(plan.name) is not one condition (\(problem)); nothing was read")
+            }
+            conditions.append("(\n\(condition)\n)")
+        }
         if let slice = plan.slice, let key = plan.table.primaryKey.first {
             if let lower = slice.lower { conditions.append("\(MySQLIdentifier.quoted(key)) >= \(lower)") }
             if let upper = slice.upper { conditions.append("\(MySQLIdentifier.quoted(key)) < \(upper)") }
@@ -252,7 +258,7 @@ final class MySQLSource: SourceSession, @unchecked Sendable {
         condition.unlock()
     }
 
-    private func withConnection<T>(_ body: (MySQLConnection) throws -> T) throws -> T {
+    func withConnection<T>(_ body: (MySQLConnection) throws -> T) throws -> T {
         let connection = try take()
         let result: T
         do {

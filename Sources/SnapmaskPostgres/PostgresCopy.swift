@@ -24,9 +24,15 @@ final class PostgresCopyReader: BatchReader {
         // A slice is a range of heap pages: a TID range scan (PostgreSQL 14) reads only those.
         if let lower = plan.slice?.lower { conditions.append("ctid >= '(\(lower),0)'::tid") }
         if let upper = plan.slice?.upper { conditions.append("ctid < '(\(upper),0)'::tid") }
+        if let root = plan.keyScan?.condition { conditions.append("(\n\(root)\n)") }
         let condition = conditions.isEmpty ? "" : " WHERE " + conditions.joined(separator: " AND ")
         let sql: String
-        if let partitions, !partitions.isEmpty {
+        if let scan = plan.keyScan {
+            let order = scan.orderBy.map { "\n ORDER BY \($0)\n" }
+                ?? scan.orderColumns.map { " ORDER BY " + PostgresIdentifier.columnList($0) } ?? ""
+            sql = "COPY (SELECT \(columns) FROM ONLY \(PostgresIdentifier.qualified(plan.name))\(condition)\(order)"
+                + (scan.limit.map { " LIMIT \($0)" } ?? "") + ") TO STDOUT"
+        } else if let partitions, !partitions.isEmpty {
             let union = partitions.map { "SELECT \(columns) FROM ONLY \($0)\(condition)" }.joined(separator: " UNION ALL ")
             sql = "COPY (SELECT * FROM (\(union)) AS leaves\(limit.map { " LIMIT \($0)" } ?? "")) TO STDOUT"
         } else if !conditions.isEmpty || limit != nil {
@@ -38,8 +44,9 @@ final class PostgresCopyReader: BatchReader {
         do {
             try connection.execute(sql, [])
         } catch let error as PostgresError {
-            throw error.adding(context: "reading \(plan.name) from the source"
-                                   + (plan.whereClause != nil ? " (check its where: condition)" : ""))
+            throw error.adding(context: (plan.keyScan != nil ? "reading the subset keys of \(plan.name)" : "reading \(plan.name)")
+                                   + " from the source" + (plan.whereClause != nil || plan.keyScan?.condition != nil
+                                                             ? " (check its where: condition and the subset's)" : ""))
         }
     }
 

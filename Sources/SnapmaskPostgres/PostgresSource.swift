@@ -217,7 +217,7 @@ final class PostgresSource: SourceSession, @unchecked Sendable {
         }
     }
 
-    private func withCoordinator<T>(_ body: (PostgresConnection) throws -> T) throws -> T {
+    func withCoordinator<T>(_ body: (PostgresConnection) throws -> T) throws -> T {
         try readers.withCoordinator(body)
     }
 

@@ -86,11 +86,13 @@ public struct SnapshotCreator: Sendable {
             observer.phase(database.name, "sampling original values for the leak checks")
             let (probes, samples) = try sample(plan, source: source, digest: keys.map { LeakDigest(key: $0.leakDigest) })
 
+            let copySource = try SubsetSelection.select(for: plan, source: source, database: database.name, observer: observer)
+                .map { $0.filtering(source) } ?? source
             observer.phase(database.name, "writing \(plan.tables.count) tables to snapshot \(name) in \(store.location)")
             let numbers = Dictionary(plan.tables.enumerated().map { ($0.element.name, $0.offset + 1) }, uniquingKeysWith: { first, _ in first })
             let store = self.store, engine = self.engine, sealing = keys?.sealing
             let tables = try TableCopier(database: database.name, options: options, observer: observer).copy(
-                plan.tables, source: source,
+                plan.tables, source: copySource,
                 makeWriter: { table in
                     SnapshotPartWriter(store: store, key: sealing, snapshot: name, snapshotID: snapshotID, table: table.name,
                                        tableNumber: numbers[table.name] ?? 0, ledger: ledger, probe: probes[table.name])

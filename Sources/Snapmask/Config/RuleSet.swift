@@ -58,10 +58,13 @@ public struct RuleSet: Sendable {
     /// `strict_keep: true`: a `keep` column whose sampled values look like personal data stops
     /// `check` and the run (by default they are warnings).
     public var strictKeep: Bool
+    /// `subset:`: copy a slice of the rows, closed under foreign keys and declared references.
+    public var subset: SubsetRules?
 
     public init(path: String, unlisted: UnlistedPolicy = .fail, kind: Kind, tables: [TableRule],
-                foreignData: ForeignDataPolicy = .fail, strictKeep: Bool = false) {
+                foreignData: ForeignDataPolicy = .fail, strictKeep: Bool = false, subset: SubsetRules? = nil) {
         self.path = path
+        self.subset = subset
         self.strictKeep = strictKeep
         self.unlisted = unlisted
         self.kind = kind
@@ -98,7 +101,7 @@ public struct RuleSet: Sendable {
         let fields: YAMLNode.Fields
         do {
             fields = try root.fields("a rule file", allowed: ["unlisted", "tables", "collections", "foreign_data",
-                                                                 "strict_keep"])
+                                                                 "strict_keep", "subset"])
         } catch { throw error }
 
         var unlisted = UnlistedPolicy.fail
@@ -142,12 +145,16 @@ public struct RuleSet: Sendable {
                 errors.collect { tables.append(try parseTable(entry, kind: kind)) }
             }
         } catch { errors.append(error) }
+        var subset: SubsetRules?
+        if let node = fields["subset"] {
+            errors.collect { subset = try SubsetRulesParser.parse(node, kind: kind) }
+        }
         if kind == .collections, let node = fields["foreign_data"] {
             errors.append(node.error("foreign_data: is for PostgreSQL rule files (tables:); remove it"))
         }
         try errors.throwIfAny()
         return RuleSet(path: path, unlisted: unlisted, kind: kind, tables: tables, foreignData: foreignData,
-                       strictKeep: strictKeep)
+                       strictKeep: strictKeep, subset: subset)
     }
 
     private static func parseTable(_ entry: YAMLNode.Entry, kind: Kind) throws -> TableRule {

@@ -5,10 +5,10 @@ public struct TablePlan: Sendable {
     public let rule: CompiledTable?
     /// The columns read and written, in order (generated columns are computed by the target).
     /// For a collection: the field paths found in the sample.
-    public let columns: [ColumnShape]
+    public private(set) var columns: [ColumnShape]
     /// Position in `columns` → the rule that masks it (`keep` columns are absent). For a
     /// collection, a path's rule may be the one on an enclosing path.
-    public let masks: [Int: CompiledColumn]
+    public private(set) var masks: [Int: CompiledColumn]
     /// Every rule that changes data: masked columns, or for a collection every non-`keep` path
     /// rule (rules on subtrees and `keys:` rules included), whether or not the sample showed
     /// values there.
@@ -42,6 +42,26 @@ public struct TablePlan: Sendable {
     public var name: String { table.name }
     public var skipData: Bool { rule?.rule.skipData ?? false }
     public var whereClause: String? { rule?.rule.whereClause }
+
+    /// Set when this plan reads only a subset's key columns (see `KeyScan`); nothing is masked
+    /// or written from such a read.
+    public private(set) var keyScan: KeyScan?
+
+    /// The same table, read for a subset's keys: `columns` are the scan's columns (or paths).
+    public func scanningKeys(_ scan: KeyScan) -> TablePlan {
+        var keys = self
+        keys.keyScan = scan
+        keys.columns = scan.columns.map { name in
+            table.columns.first { $0.name == name } ?? ColumnShape(name: name, typeName: "", category: .text)
+        }
+        // The same masks by name, so an engine reads each column as the copy does (MySQL picks a
+        // column's transport by whether it is masked) and the keys' text is the copy's.
+        keys.masks = [:]
+        for (index, name) in scan.columns.enumerated() {
+            if let original = columns.firstIndex(where: { $0.name == name }), let mask = masks[original] { keys.masks[index] = mask }
+        }
+        return keys
+    }
 
     /// The same table, limited to one slice of its rows.
     public func sliced(_ slice: TableSlice) -> TablePlan {

@@ -33,6 +33,8 @@ public struct RestoreReport: Codable, Sendable {
     public var notices: [String] = []
     /// Per column and path: its rule, what a sample of its values looked like, and the outcome.
     public var coverage: CoverageReport?
+    /// What a `subset:` selected, table by table.
+    public var subset: SubsetReport?
     /// The temporary cluster read from (a managed `source:` restored with `snapmask restore`).
     public var temporarySource: TemporarySourceUsage?
 

@@ -14,6 +14,8 @@ struct RestoreInput {
     let coverage: (DatabaseJob, any RestoreObserver) throws -> CoverageReport?
     /// For a snapshot: the columns it masked when it was made (the copy masked none).
     private let maskedColumns: ((String) -> [String])?
+    /// True for the source database (a subset is selected there), false for a snapshot.
+    let readsSource: Bool
 
     init(source: any SourceSession, engine: any DatabaseEngine, rules: CompiledRules, leakSampleSize: Int) throws {
         let plan: RestorePlan
@@ -38,6 +40,7 @@ struct RestoreInput {
             return try CoverageAudit.report(for: database, plan: plan, source: source, warn: { observer.warning(database.name, $0) })
         }
         maskedColumns = nil
+        readsSource = true
     }
 
     init(snapshot: SnapshotInput, rules: CompiledRules) throws {
@@ -53,6 +56,7 @@ struct RestoreInput {
         checkLeaks = { target in try snapshot.checkLeaks(plan, target) }
         coverage = { _, _ in snapshot.coverage }
         maskedColumns = { table in snapshot.definition.maskedColumns(of: table).keys.sorted() }
+        readsSource = false
     }
 
     /// The report names the masked columns; from a snapshot, those it masked when it was made.

@@ -134,6 +134,20 @@ public struct RestoreRunner: Sendable {
             throw fail(error)
         }
 
+        // Under subset: the keys are read and followed before the target is touched.
+        var copySource = source
+        if input.readsSource {
+            step = "selecting the subset"
+            do {
+                if let selection = try SubsetSelection.select(for: plan, source: source, database: database.name, observer: observer) {
+                    report.subset = selection.report
+                    copySource = selection.filtering(source)
+                }
+            } catch { throw fail(error) }
+        } else if plan.rules.rules.subset != nil {
+            observer.phase(database.name, "subset: is applied when rows are read from the source; the snapshot holds the rows it was made with")
+        }
+
         step = "connecting to the target"
         let target: any TargetSession
         if let lockedTarget {
@@ -164,7 +178,7 @@ public struct RestoreRunner: Sendable {
             observer.phase(database.name, "copying \(plan.tables.count) tables with \(options.jobs) jobs")
             report.tables = try interruption.whileRunning(onInterrupt: { target.interrupt() }) {
                 try TableCopier(database: database.name, options: options, observer: observer)
-                    .copy(plan.tables, source: source, splitting: true, makeWriter: { try target.makeWriter(for: $0) },
+                    .copy(plan.tables, source: copySource, splitting: true, makeWriter: { try target.makeWriter(for: $0) },
                           makeMasker: input.makeMasker)
             }
             input.recordMaskedColumns(in: &report.tables)
