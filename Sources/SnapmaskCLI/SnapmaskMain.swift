@@ -44,7 +44,7 @@ struct RootCommand: AsyncParsableCommand {
             Exit codes: 0 success, 1 the job or check failed, 2 bad usage or configuration.
             """,
         version: SnapmaskVersion.current,
-        subcommands: [RunCommand.self, CheckCommand.self, ScanCommand.self, PreviewCommand.self, RestoreCommand.self, SnapshotCommand.self,
+        subcommands: [RunCommand.self, CheckCommand.self, ScanCommand.self, PreviewCommand.self, RestoreCommand.self, SubsetCommand.self, SnapshotCommand.self,
                       OverridesCommand.self, ReportCommand.self, CleanupCommand.self,
                       TransformersCommand.self, TryCommand.self])
 }

@@ -136,7 +136,7 @@ public final class SubsetPlanner: @unchecked Sendable {
                     edge.childrenPerParent[digest] = taken + 1
                 }
                 descending = true
-                reason = "children of \(edge.reference.parent) via \(edge.reference.description)"
+                reason = "children of \(edge.reference.parent) via \(edge.reference.childSide)"
                     + (edge.reference.maxChildren.map { " (at most \($0) per parent)" } ?? "")
                 break
             }
@@ -145,7 +145,7 @@ public final class SubsetPlanner: @unchecked Sendable {
             for (edge, columns) in incoming where edge.reference.onMissingParent == .pull {
                 if edge.needed.contains(KeyDigest.of(columns.map { values[$0] })) {
                     selected = true
-                    reason = "parents of \(edge.reference.child) via \(edge.reference.description)"
+                    reason = "parents of \(edge.reference.child) via \(edge.reference.childSide)"
                     break
                 }
             }

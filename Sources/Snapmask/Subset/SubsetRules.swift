@@ -56,6 +56,9 @@ public struct SubsetReference: Sendable {
     public var followChildren: Bool
     public var location: SourceLocation
 
+    /// `orders(customer_id)`: the referencing side, as plans and reports name it.
+    public var childSide: String { "\(child)(\(childColumns.joined(separator: ", ")))" }
+
     public var description: String {
         "\(child)(\(childColumns.joined(separator: ", "))) → \(parent)(\(parentColumns.joined(separator: ", ")))"
     }
