@@ -8,7 +8,17 @@ public final class WireServer: @unchecked Sendable {
     let process: Process
     public let url: ConnectionString
 
+    /// A random port can be taken (the range overlaps the kernel's ephemeral ports, which other
+    /// tests' connections use): the server then exits at once, and another port is tried.
     public static func start() throws -> WireServer {
+        var failure: Error?
+        for _ in 0..<5 {
+            do { return try startOnce() } catch { failure = error }
+        }
+        throw failure!
+    }
+
+    private static func startOnce() throws -> WireServer {
         let repository = Repository.root
         let services = ProcessInfo.processInfo.environment["SNAPMASK_SERVICES_DIR"].map { URL(fileURLWithPath: $0) }
             ?? repository.appendingPathComponent(".services")
