@@ -8,8 +8,8 @@ extension PostgresSource: SubsetReadingSource {
     func foreignKeys() throws -> [ForeignKeyShape] {
         let rows = try withCoordinator { connection in
             try connection.execute("""
-                SELECT c.oid::text, c.conname, cn.nspname || '.' || cc.relname, pn.nspname || '.' || pc.relname,
-                       ca.attname, pa.attname
+                SELECT c.oid::text, c.conname, cn.nspname || '.' || cc.relname, ca.attname,
+                       pn.nspname || '.' || pc.relname, pa.attname
                   FROM pg_constraint c
                   JOIN pg_class cc ON cc.oid = c.conrelid JOIN pg_namespace cn ON cn.oid = cc.relnamespace
                   JOIN pg_class pc ON pc.oid = c.confrelid JOIN pg_namespace pn ON pn.oid = pc.relnamespace
@@ -20,19 +20,7 @@ extension PostgresSource: SubsetReadingSource {
                  ORDER BY c.oid, k.position
                 """, []).rows
         }
-        var keys: [ForeignKeyShape] = []
-        var current: String?
-        for row in rows {
-            guard row.count == 6, let oid = row[0], let name = row[1], let child = row[2], let parent = row[3],
-                  let childColumn = row[4], let parentColumn = row[5] else { continue }
-            if oid != current {
-                current = oid
-                keys.append(ForeignKeyShape(name: name, child: child, childColumns: [], parent: parent, parentColumns: []))
-            }
-            keys[keys.count - 1].childColumns.append(childColumn)
-            keys[keys.count - 1].parentColumns.append(parentColumn)
-        }
-        return keys
+        return ForeignKeyShape.grouping(rows)
     }
 
     func fieldSelector(for plan: TablePlan, fields: [String]) throws -> any RowFieldSelector {

@@ -13,6 +13,24 @@ public struct ForeignKeyShape: Sendable, Hashable {
         self.parent = parent
         self.parentColumns = parentColumns
     }
+
+    /// Foreign keys from a catalog's rows, one row per column pair in key order:
+    /// constraint id, name, child table, child column, parent table, parent column.
+    public static func grouping(_ rows: [[String?]]) -> [ForeignKeyShape] {
+        var keys: [ForeignKeyShape] = []
+        var current: String?
+        for row in rows {
+            guard row.count == 6, let id = row[0], let name = row[1], let child = row[2], let childColumn = row[3],
+                  let parent = row[4], let parentColumn = row[5] else { continue }
+            if id != current {
+                current = id
+                keys.append(ForeignKeyShape(name: name, child: child, childColumns: [], parent: parent, parentColumns: []))
+            }
+            keys[keys.count - 1].childColumns.append(childColumn)
+            keys[keys.count - 1].parentColumns.append(parentColumn)
+        }
+        return keys
+    }
 }
 
 /// What a subset asks of a table's reader: only these columns (or document paths), and, for a
