@@ -25,6 +25,7 @@ import Testing
         CREATE TABLE shipment (shipment_id int PRIMARY KEY, order_id int NOT NULL, line_no int NOT NULL,
                                FOREIGN KEY (order_id, line_no) REFERENCES order_line (order_id, line_no));
         CREATE TABLE audit_log (id int PRIMARY KEY, customer_ref int NOT NULL, what varchar(20));
+        CREATE TABLE notes (id int PRIMARY KEY, doc json NOT NULL);
         SET FOREIGN_KEY_CHECKS = 0;
         INSERT INTO store VALUES (1, 3), (2, 6);
         INSERT INTO staff WITH RECURSIVE n(g) AS (SELECT 1 UNION ALL SELECT g + 1 FROM n WHERE g < 12)
@@ -40,7 +41,9 @@ import Testing
           SELECT g, g, 1 FROM n;
         INSERT INTO audit_log WITH RECURSIVE n(g) AS (SELECT 1 UNION ALL SELECT g + 1 FROM n WHERE g < 1000)
           SELECT g, g % 500 + 1, 'login' FROM n;
-        ANALYZE TABLE store, staff, customer, orders, order_line, shipment, audit_log;
+        INSERT INTO notes WITH RECURSIVE n(g) AS (SELECT 1 UNION ALL SELECT g + 1 FROM n WHERE g < 800)
+          SELECT g, JSON_OBJECT('customer', g % 500 + 1, 'text', 'hello') FROM n;
+        ANALYZE TABLE notes, store, staff, customer, orders, order_line, shipment, audit_log;
         """
 
     static let rules = """
@@ -52,6 +55,7 @@ import Testing
           order_line: { columns: { order_id: keep, line_no: keep, sku: keep } }
           shipment: { columns: { shipment_id: keep, order_id: keep, line_no: keep } }
           audit_log: { columns: { id: keep, customer_ref: keep, what: keep } }
+          notes: { columns: { id: keep, doc: keep } }
         subset:
           roots:
             - table: customer
@@ -61,6 +65,9 @@ import Testing
               to: staff(staff_id)
               on_missing_parent: null
             - from: audit_log(customer_ref)
+              to: customer(customer_id)
+              virtual: true
+            - from: notes(doc.customer)
               to: customer(customer_id)
               virtual: true
         """
@@ -102,6 +109,11 @@ import Testing
         #expect(try Self.ids(scratch, "stage", "SELECT COUNT(*) FROM audit_log")
                     == Self.ids(scratch, "src", "SELECT COUNT(*) FROM audit_log WHERE customer_ref IN (\(roots.map(String.init).joined(separator: ",")))"))
         #expect(try Self.ids(scratch, "stage", "SELECT COUNT(*) FROM store") == [2])
+        // An id inside a JSON column, declared as a reference.
+        let rootList = roots.map(String.init).joined(separator: ",")
+        #expect(try Self.ids(scratch, "stage", "SELECT COUNT(*) FROM notes")
+                    == Self.ids(scratch, "src", "SELECT COUNT(*) FROM notes WHERE JSON_EXTRACT(doc, '$.customer') IN (\(rootList))"))
+        #expect(try Self.ids(scratch, "stage", "SELECT COUNT(*) FROM notes").first! > 0)
         #expect(try Self.ids(scratch, "stage", "SELECT COUNT(*) FROM customer WHERE email LIKE '%mail.example.org'") == [0])
     }
 }

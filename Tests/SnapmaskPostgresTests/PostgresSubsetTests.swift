@@ -27,6 +27,7 @@ import Testing
                                  FOREIGN KEY (rental_id, line_no) REFERENCES rental_line);
         CREATE TABLE settings (key text PRIMARY KEY, value text);
         CREATE TABLE events (event_id int PRIMARY KEY, customer_ref int NOT NULL, kind text);
+        CREATE TABLE reviews (review_id int PRIMARY KEY, payload jsonb NOT NULL);
         INSERT INTO address SELECT g, g || ' Main St' FROM generate_series(1, 300) g;
         INSERT INTO store SELECT g, NULL, g FROM generate_series(1, 3) g;
         INSERT INTO staff SELECT g, 'staff' || g || '@corp.example.org', g % 3 + 1, NULLIF(g / 2, 0) FROM generate_series(1, 30) g;
@@ -40,6 +41,8 @@ import Testing
         INSERT INTO line_audit SELECT g, g, 1 FROM generate_series(1, 3000) g;
         INSERT INTO settings VALUES ('a', '1'), ('b', '2'), ('c', '3'), ('d', '4'), ('e', '5');
         INSERT INTO events SELECT g, g % 1000 + 1, 'login' FROM generate_series(1, 2000) g;
+        INSERT INTO reviews SELECT g, jsonb_build_object('by', jsonb_build_object('customer', g % 1000 + 1), 'stars', g % 5)
+          FROM generate_series(1, 1500) g;
         ANALYZE;
         """
 
@@ -56,6 +59,7 @@ import Testing
           line_audit: { columns: { audit_id: keep, rental_id: keep, line_no: keep } }
           settings: { columns: { key: keep, value: keep } }
           events: { columns: { event_id: keep, customer_ref: keep, kind: keep } }
+          reviews: { columns: { review_id: keep, payload: keep } }
         subset:
           roots:
             - table: customer
@@ -67,6 +71,9 @@ import Testing
             - from: rental(staff_id)
               to: staff(staff_id)
               on_missing_parent: null
+            - from: reviews(payload.by.customer)
+              to: customer(customer_id)
+              virtual: true
             - from: events(customer_ref)
               to: customer(customer_id)
               virtual: true
@@ -150,6 +157,10 @@ import Testing
         #expect(Set(events).isSubset(of: customers))
         let sourceEvents = try Self.ids(scratch, "src", "SELECT customer_ref FROM events")
         #expect(events.count == sourceEvents.filter { descending.contains($0) }.count)
+        // An id inside a JSON column, declared as a reference.
+        let reviewers = try Self.ids(scratch, "stage", "SELECT (payload->'by'->>'customer')::int FROM reviews")
+        let sourceReviewers = try Self.ids(scratch, "src", "SELECT (payload->'by'->>'customer')::int FROM reviews")
+        #expect(!reviewers.isEmpty && reviewers.count == sourceReviewers.filter { descending.contains($0) }.count)
 
         // A table no relation connects to a root is copied whole; films no rental needs are not.
         #expect(try scratch.rows("stage", "SELECT count(*) FROM settings") == [["5"]])

@@ -3,15 +3,22 @@
 public struct DelimitedFieldSelector: RowFieldSelector {
     /// For each field asked for, its position in the row.
     let positions: [Int]
+    /// For a field that is a key inside a JSON column: how to find it there.
+    let jsonKeys: [JSONKeyField?]
+    let table: String
     let dialect: DelimitedText.Dialect
 
     public init(plan: TablePlan, fields: [String], dialect: DelimitedText.Dialect) throws {
-        positions = try fields.map { field in
-            guard let position = plan.columns.firstIndex(where: { $0.name == field }) else {
-                throw SubsetPlanError("table \(plan.name) has no column '\(field)' to read for its subset")
+        let jsonKeys = fields.map { JSONKeyField(field: $0, in: plan.table) }
+        positions = try zip(fields, jsonKeys).map { field, json in
+            let column = json?.column ?? field
+            guard let position = plan.columns.firstIndex(where: { $0.name == column }) else {
+                throw SubsetPlanError("table \(plan.name) has no column '\(column)' to read for its subset")
             }
             return position
         }
+        self.jsonKeys = jsonKeys
+        table = plan.name
         self.dialect = dialect
     }
 
@@ -48,8 +55,9 @@ public struct DelimitedFieldSelector: RowFieldSelector {
                     throw SubsetPlanError("a row of the source has \(field) fields where the subset reads field \(wanted)")
                 }
                 for (index, column) in positions.enumerated() {
-                    values[index] = DelimitedText.decode(UnsafeBufferPointer(rebasing: input[starts[column]..<ends[column]]),
-                                                         dialect: dialect)
+                    let text = DelimitedText.decode(UnsafeBufferPointer(rebasing: input[starts[column]..<ends[column]]),
+                                                    dialect: dialect)
+                    values[index] = try jsonKeys[index].map { try $0.value(in: text, table: table) } ?? text
                 }
                 switch try decide(values) {
                 case .drop:

@@ -1,3 +1,5 @@
+import Foundation
+
 /// The tables a subset touches and the relations between them, checked against the source.
 struct SubsetGraph {
     final class Node {
@@ -24,8 +26,11 @@ struct SubsetGraph {
             skipped = plans.allSatisfy(\.skipData)
         }
 
-        /// Every column a scan of this table reads, identity first.
+        /// Every field a scan of this table reads, identity first: columns, or `column.key` for
+        /// an id inside a JSON column.
         var scanColumns: [String] = []
+        /// The columns the source reads for them (a JSON path's column once).
+        var readColumns: [String] = []
     }
 
     final class Edge {
@@ -96,9 +101,11 @@ struct SubsetGraph {
             return nil
         }
         func columns(_ names: [String], of node: Int, at location: SourceLocation) -> Bool {
-            let known = Set(graph.nodes[node].plans[0].table.columns.map(\.name))
+            let table = graph.nodes[node].plans[0].table
             guard plan.rules.rules.kind == .tables else { return true }
-            let missing = names.filter { !known.contains($0) }
+            let missing = names.filter { name in
+                JSONKeyField(field: name, in: table) == nil && !table.columns.contains { $0.name == name }
+            }
             if !missing.isEmpty {
                 problems.append("\(location): subset: table \(graph.nodes[node].name) has no column "
                                     + missing.map { "'\($0)'" }.joined(separator: ", "))
@@ -154,6 +161,10 @@ struct SubsetGraph {
                                     + "the primary key of \(parent.name) (\(parent.identity.joined(separator: ", ")))")
             }
             let child = graph.nodes[edge.child].plans[0].table
+            for column in edge.reference.childColumns where !child.columns.contains(where: { $0.name == column }) {
+                problems.append("\(edge.reference.location): subset: on_missing_parent: null sets a column to NULL, and "
+                                    + "\(column) is a key inside a JSON column; use pull")
+            }
             for column in edge.reference.childColumns where child.columns.first(where: { $0.name == column })?.nullable == false {
                 problems.append("\(edge.reference.location): subset: on_missing_parent: null, but \(child.name).\(column) is "
                                     + "NOT NULL; use pull, or make the column nullable")
@@ -165,6 +176,11 @@ struct SubsetGraph {
             for edge in node.incoming { columns += graph.edges[edge].reference.parentColumns }
             var seen = Set<String>()
             node.scanColumns = columns.filter { seen.insert($0).inserted }
+            let table = node.plans[0].table
+            var read = Set<String>()
+            node.readColumns = plan.rules.rules.kind == .collections ? node.scanColumns : node.scanColumns.map { field in
+                table.columns.contains { $0.name == field } ? field : JSONKeyField(field: field, in: table)?.column ?? field
+            }.filter { read.insert($0).inserted }
             if node.identity.isEmpty { node.identity = node.scanColumns }
             if plan.rules.rules.kind == .collections, node.identity.isEmpty { node.identity = ["_id"] }
             if node.identity.isEmpty, !node.roots.isEmpty {
@@ -188,6 +204,37 @@ struct SubsetGraph {
         edges.append(Edge(reference: reference, child: child, parent: parent))
         nodes[child].outgoing.append(edges.count - 1)
         nodes[parent].incoming.append(edges.count - 1)
+    }
+}
+
+/// `payload.user_id`: an id held under a key of a JSON column (for a reference the schema
+/// cannot declare). Only where no column has the whole name.
+struct JSONKeyField {
+    let column: String
+    let keys: [String]
+
+    init?(field: String, in table: TableShape) {
+        guard !table.columns.contains(where: { $0.name == field }), let dot = field.firstIndex(of: "."),
+              let column = table.columns.first(where: { $0.name == String(field[..<dot]) }), column.category == .json
+        else { return nil }
+        self.column = column.name
+        keys = field[field.index(after: dot)...].split(separator: ".").map(String.init)
+    }
+
+    /// The text of the id at the keys, nil when absent or null; a container there is refused,
+    /// since the references in it would need one parent each.
+    func value(in json: String?, table: String) throws -> String? {
+        guard let json else { return nil }
+        var value: Any? = try? JSONSerialization.jsonObject(with: Data(json.utf8), options: [.fragmentsAllowed])
+        for key in keys { value = (value as? [String: Any])?[key] }
+        switch value {
+        case nil, is NSNull: return nil
+        case let text as String: return text
+        case let number as NSNumber: return "\(number)"
+        default:
+            throw SubsetPlanError("\(table).\(column): the value at \(keys.joined(separator: ".")) is an object or array; a subset "
+                                      + "follows references held in single values only")
+        }
     }
 }
 

@@ -74,7 +74,7 @@ public final class SubsetPlanner: @unchecked Sendable {
         node.scans += 1
         progress("subset: reading the keys of \(node.name)" + (root.map { " (root, \(Self.describe($0.selection)))" } ?? "")
                      + " [\(node.selected.count) rows selected so far]")
-        var scan = KeyScan(columns: node.scanColumns)
+        var scan = KeyScan(columns: node.readColumns)
         var percent: Double?
         switch root?.selection {
         case let .condition(text)?: scan.condition = text
