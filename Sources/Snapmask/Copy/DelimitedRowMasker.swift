@@ -16,6 +16,8 @@ public struct DelimitedRowMasker: BatchMasker {
     /// Per field position: the mask to apply, or nil to copy the field as is.
     let fields: [Field?]
     let dialect: DelimitedText.Dialect
+    /// Memos of recent outputs for the masked fields (`FieldMemo`), one set per masking thread.
+    let memos: FieldMemoShelf
 
     public init(plan: TablePlan, dialect: DelimitedText.Dialect, arrays: (any ArrayLiteralCodec)? = nil) {
         table = plan.table.name
@@ -23,6 +25,7 @@ public struct DelimitedRowMasker: BatchMasker {
             plan.masks[index].map { Field(column: $0, arrays: $0.rule.perElement ? arrays : nil) }
         }
         self.dialect = dialect
+        memos = FieldMemoShelf(columns: fields.map { $0?.column.transformer.role == .masking })
     }
 
     public var masksNothing: Bool { fields.allSatisfy { $0 == nil } }
@@ -32,6 +35,8 @@ public struct DelimitedRowMasker: BatchMasker {
         var output: [UInt8] = []
         output.reserveCapacity(batch.data.count + batch.data.count / 4)
         var row = batch.firstRow
+        let memos = memos.take()
+        defer { self.memos.putBack(memos) }
         try batch.data.withUnsafeBufferPointer { input in
             var position = 0
             while position < input.count {
@@ -44,7 +49,8 @@ public struct DelimitedRowMasker: BatchMasker {
                     while end < input.count, input[end] != DelimitedText.tab, input[end] != DelimitedText.newline { end += 1 }
                     if field < fields.count, let mask = fields[field] {
                         output.append(contentsOf: UnsafeBufferPointer(rebasing: input[copiedUpTo..<fieldStart]))
-                        try append(UnsafeBufferPointer(rebasing: input[fieldStart..<end]), mask, row: row, to: &output)
+                        try append(UnsafeBufferPointer(rebasing: input[fieldStart..<end]), mask, memo: memos[field], row: row,
+                                   to: &output)
                         copiedUpTo = end
                     }
                     field += 1
@@ -62,7 +68,13 @@ public struct DelimitedRowMasker: BatchMasker {
         return RowBatch(data: output, rowCount: batch.rowCount, firstRow: batch.firstRow)
     }
 
-    private func append(_ raw: UnsafeBufferPointer<UInt8>, _ field: Field, row: Int, to output: inout [UInt8]) throws {
+    private func append(_ raw: UnsafeBufferPointer<UInt8>, _ field: Field, memo: FieldMemo?, row: Int,
+                        to output: inout [UInt8]) throws {
+        if let memo, let remembered = memo.output(for: raw) {
+            output.append(contentsOf: remembered)
+            return
+        }
+        let start = output.count
         let value = DelimitedText.decode(raw, dialect: dialect)
         let masked: String?
         do {
@@ -80,6 +92,10 @@ public struct DelimitedRowMasker: BatchMasker {
             DelimitedText.appendEscaped(masked, to: &output, dialect: dialect)
         } else {
             DelimitedText.appendNull(to: &output)
+        }
+        // Only here, after masking succeeded: a failure is never remembered.
+        if let memo, memo.isEnabled {
+            output.withUnsafeBufferPointer { memo.remember(raw, wrote: UnsafeBufferPointer(rebasing: $0[start...])) }
         }
     }
 }

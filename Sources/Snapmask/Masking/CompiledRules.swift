@@ -1,7 +1,16 @@
 /// A column's rule with its transformer built.
-public struct CompiledColumn: Sendable {
+///
+/// A class, not a struct: the JSON and document walks hand a column's rule down at every level of
+/// every value, and one reference costs a retain where the struct's copy retained each of its
+/// strings, options and descriptor.
+public final class CompiledColumn: Sendable {
     public let rule: ColumnRule
     public let transformer: CompiledTransformer
+
+    public init(rule: ColumnRule, transformer: CompiledTransformer) {
+        self.rule = rule
+        self.transformer = transformer
+    }
 
     public var name: String { rule.name }
     /// `keep` columns pass through as raw bytes, never decoded.

@@ -17,7 +17,9 @@
 /// - anything else without a rule is unruled: it fails the check, and stops the run if it
 ///   only shows up while streaming (unless unruled values are explicitly kept).
 public final class FieldPathRules: Sendable {
-    public struct Node: Sendable {
+    /// A class so that the walks, which look a node up for every value, take a reference rather
+    /// than copy its dictionary and rules.
+    public final class Node: Sendable {
         /// The rule named exactly by the path to this node.
         public let rule: CompiledColumn?
         /// The rule for the field names of the object at this node (`keys:` of a map rule).
@@ -33,6 +35,17 @@ public final class FieldPathRules: Sendable {
         public let elementsRule: CompiledColumn?
         /// Whether some rule (for values or field names) lies strictly below this node.
         public let hasRulesBelow: Bool
+
+        init(rule: CompiledColumn?, keysRule: CompiledColumn?, keys: [String: Int], anyKey: Int?, elements: Int?,
+             elementsRule: CompiledColumn?, hasRulesBelow: Bool) {
+            self.rule = rule
+            self.keysRule = keysRule
+            self.keys = keys
+            self.anyKey = anyKey
+            self.elements = elements
+            self.elementsRule = elementsRule
+            self.hasRulesBelow = hasRulesBelow
+        }
 
         /// Whether the walk must look inside the value here rather than apply one rule to all of it.
         public var needsWalk: Bool { hasRulesBelow || keysRule != nil }

@@ -125,8 +125,9 @@ public struct TransformerDescriptor: Sendable {
     public func accepts(_ category: ValueCategory) -> Bool { accepts.contains(category) }
 }
 
-/// A rule's transformer, compiled once per column and shared by every batch.
-public struct CompiledTransformer: Sendable {
+/// A rule's transformer, compiled once per column and shared by every batch. A class: it is
+/// reached for every masked value, and a reference is cheaper to pass than its many members.
+public final class CompiledTransformer: Sendable {
     public let spec: TransformSpec
     public let transformer: any Transformer
     public let descriptor: TransformerDescriptor
@@ -135,6 +136,16 @@ public struct CompiledTransformer: Sendable {
     /// The longest output in characters, when the transformer bounds it.
     public let maxOutputLength: Int?
     let masksEmptyValues: Bool
+
+    init(spec: TransformSpec, transformer: any Transformer, descriptor: TransformerDescriptor, isUnique: Bool,
+         maxOutputLength: Int?, masksEmptyValues: Bool) {
+        self.spec = spec
+        self.transformer = transformer
+        self.descriptor = descriptor
+        self.isUnique = isUnique
+        self.maxOutputLength = maxOutputLength
+        self.masksEmptyValues = masksEmptyValues
+    }
 
     public var name: String { spec.name }
     public var role: TransformerRole { descriptor.role }
