@@ -63,7 +63,7 @@ for entry in cases where chosen.isEmpty || chosen.contains(entry.name) {
             lengths &+= try transformer.mask(input)?.utf8.count ?? 0
         }
     }
-    precondition(lengths > 0 || ["null"].contains(entry.name))
+    precondition(lengths > 0 || entry.name == "null", "\(entry.name) wrote nothing")
     let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
     let rate = Double(count) / seconds
     var target = ""
