@@ -26,13 +26,21 @@ let package = Package(
             name: "CMongoC", path: "Sources/CMongoC", pkgConfig: "libmongoc-1.0",
             providers: [.apt(["libmongoc-dev", "libbson-dev"])]),
         .systemLibrary(
+            name: "CLibCrypto", path: "Sources/CLibCrypto", pkgConfig: "libcrypto",
+            providers: [.apt(["libssl-dev"])]),
+        .systemLibrary(
             name: "CZstd", path: "Sources/CZstd", pkgConfig: "libzstd",
             providers: [.apt(["libzstd-dev"])]),
+
+        // HMAC-SHA256 with prepared states, the pseudo-random function of every transformer: one
+        // concern, one C library (libcrypto, whose plain SHA-256 contexts copy without allocating).
+        .target(name: "SnapmaskKeyedHash", dependencies: ["CLibCrypto"]),
 
         // The engine-neutral core: configuration, rules, transformers, pipeline. No C library.
         .target(
             name: "Snapmask",
             dependencies: [
+                "SnapmaskKeyedHash",
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
@@ -93,7 +101,8 @@ let package = Package(
                 dependencies: ["Snapmask", "SnapmaskPostgres", "SnapmaskMySQL", "SnapmaskDocumentDB", "SnapmaskStore", "SnapmaskAWS"],
                 path: "Tests/SnapmaskTestSupport"),
 
-        .testTarget(name: "SnapmaskTests", dependencies: ["Snapmask"]),
+        .testTarget(name: "SnapmaskTests",
+                    dependencies: ["Snapmask", "SnapmaskKeyedHash", .product(name: "Crypto", package: "swift-crypto")]),
         .testTarget(name: "SnapmaskStoreTests", dependencies: ["SnapmaskStore", "SnapmaskPostgres", "SnapmaskTestSupport"]),
         .testTarget(name: "SnapmaskAWSTests", dependencies: ["SnapmaskAWS", "SnapmaskStore", "SnapmaskTestSupport"]),
         .testTarget(name: "SnapmaskCLITests", dependencies: ["SnapmaskCLI", "SnapmaskTestSupport"]),

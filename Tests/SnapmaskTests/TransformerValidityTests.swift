@@ -90,6 +90,19 @@ func isLuhnValid(_ text: String) -> Bool {
         #expect(throws: MaskingError.self) { try card.mask("1234") }
     }
 
+    /// The leading `+CC` a phone keeps: ASCII inputs are read as bytes, others as scalars
+    /// (where other scripts' digits count); both follow one rule.
+    @Test func countryCodesAreReadAlikeInEveryScript() {
+        let cases: [(String, Int)] = [
+            ("+44 20 7946 0958", 2), ("  +1 (415) 555-0132", 1), ("+353 1 234", 3), ("+1234 5", 0), ("+12", 0),
+            ("+123 ", 3), ("44 20", 0), ("+", 0), ("", 0), (" +", 0), ("+ 44 20", 0), ("(+44) 20", 0),
+            ("+44 ２０ ７９４６", 2), ("+４４ 20", 2), ("  +１ 415", 1), ("+12é", 2), ("+é12", 0), ("+１２３４ 5", 0),
+        ]
+        for (input, expected) in cases {
+            #expect(DigitTransformers.DigitMasker.countryCodeLength(input) == expected, "\(input)")
+        }
+    }
+
     @Test func phonesKeepTheirLayout() throws {
         let phone = try compile("phone")
         var random = SplitMix(state: 2)

@@ -1,4 +1,4 @@
-import Crypto
+import SnapmaskKeyedHash
 
 /// The one secret of masking: every transformer's output is HMAC-SHA256 keyed by it, so the same
 /// input gives the same fake in every table, engine and run, and a new key gives a new mapping.
@@ -35,84 +35,7 @@ public struct MaskingKey: Sendable, CustomStringConvertible {
     }
 }
 
-/// HMAC-SHA256 (RFC 2104) with the key and a domain prefix already absorbed: the inner and
-/// outer SHA-256 states after their padded-key blocks are prepared once, so each value costs two
-/// state copies and two short hashes, without the generic HMAC wrapper's extra copies.
-struct KeyedHash: @unchecked Sendable {
-    // SHA256 is a copy-on-write value: sharing the prepared states across tasks and copying them
-    // per call is safe even though the type is not declared Sendable.
-    private let inner: SHA256
-    private let outer: SHA256
-
-    init(key: [UInt8], domain: String) {
-        var block = key.count > 64 ? Array(SHA256.hash(data: key)) : key
-        block += [UInt8](repeating: 0, count: 64 - block.count)
-        var inner = SHA256()
-        inner.update(data: block.map { $0 ^ 0x36 })
-        inner.update(data: Array("snapmask/v1/\(domain)\u{0}".utf8))
-        var outer = SHA256()
-        outer.update(data: block.map { $0 ^ 0x5c })
-        self.inner = inner
-        self.outer = outer
-    }
-
-    func digest(_ input: String) -> HashBytes {
-        var state = inner
-        var input = input
-        input.withUTF8 { state.update(bufferPointer: UnsafeRawBufferPointer($0)) }
-        return finish(state)
-    }
-
-    func digest(_ input: some Collection<UInt8>) -> HashBytes {
-        var state = inner
-        state.update(data: Array(input))
-        return finish(state)
-    }
-
-    @inline(__always)
-    private func finish(_ innerState: SHA256) -> HashBytes {
-        let innerDigest = innerState.finalize()
-        var state = outer
-        innerDigest.withUnsafeBytes { state.update(bufferPointer: $0) }
-        return HashBytes(state.finalize())
-    }
-}
-
-/// The 256 bits of one HMAC, read as four 64-bit words or as a stream of bounded choices.
-struct HashBytes: Sendable {
-    private(set) var words: (UInt64, UInt64, UInt64, UInt64)
-
-    init(_ mac: SHA256.Digest) {
-        var words: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
-        mac.withUnsafeBytes { raw in
-            words = (UInt64(bigEndian: raw.loadUnaligned(fromByteOffset: 0, as: UInt64.self)),
-                     UInt64(bigEndian: raw.loadUnaligned(fromByteOffset: 8, as: UInt64.self)),
-                     UInt64(bigEndian: raw.loadUnaligned(fromByteOffset: 16, as: UInt64.self)),
-                     UInt64(bigEndian: raw.loadUnaligned(fromByteOffset: 24, as: UInt64.self)))
-        }
-        self.words = words
-    }
-
-    func word(_ index: Int) -> UInt64 {
-        switch index & 3 {
-        case 0: return words.0
-        case 1: return words.1
-        case 2: return words.2
-        default: return words.3
-        }
-    }
-
-    /// The 32 bytes in digest order (for UUIDs).
-    var bytes: [UInt8] {
-        var result: [UInt8] = []
-        result.reserveCapacity(32)
-        for index in 0..<4 {
-            let value = word(index)
-            for shift in stride(from: 56, through: 0, by: -8) { result.append(UInt8(truncatingIfNeeded: value >> UInt64(shift))) }
-        }
-        return result
-    }
-
+extension HashBytes {
     /// A deterministic stream of choices drawn from these bits, then from SipHash of them when
     /// more are needed (long free text).
     func stream() -> ChoiceStream { ChoiceStream(seed: self) }
@@ -125,18 +48,21 @@ struct ChoiceStream {
     private var buffer: UInt64
     private var bitsLeft: Int
     private var counter: UInt64 = 0
-    private var initialWords: [UInt64]
+    private let seed: HashBytes
+    /// The next of the seed's words to use; past 3, SipHash takes over.
+    private var nextWord = 1
 
     init(seed: HashBytes) {
+        self.seed = seed
         key = SipHash.Key(k0: seed.word(2), k1: seed.word(3))
-        initialWords = [seed.word(3), seed.word(2), seed.word(1)]
         buffer = seed.word(0)
         bitsLeft = 64
     }
 
     private mutating func refill() {
-        if let next = initialWords.popLast() {
-            buffer = next
+        if nextWord <= 3 {
+            buffer = seed.word(nextWord)
+            nextWord += 1
         } else {
             buffer = SipHash.hash(key: key, counter, 0x5354_5245_414d)  // "STREAM"
             counter &+= 1

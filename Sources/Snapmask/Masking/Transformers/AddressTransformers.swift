@@ -1,3 +1,5 @@
+import SnapmaskKeyedHash
+
 /// Postal data from the embedded dictionaries: `street`, `city`, `zip`, `address`.
 enum AddressTransformers {
     struct Street: Transformer {

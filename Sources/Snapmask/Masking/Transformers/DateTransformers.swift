@@ -1,3 +1,5 @@
+import SnapmaskKeyedHash
+
 /// `date_shift` and `year_only` on text dates and timestamps. The date at the start of the value
 /// is found in one of the common layouts; everything after it (time, fraction, zone) is kept,
 /// so the output has exactly the input's format.

@@ -103,6 +103,21 @@ enum DigitTransformers {
 
         /// `+44 20 7946 0958` keeps `+44`: up to three digits after a leading + and before a separator.
         static func countryCodeLength(_ value: String) -> Int {
+            // ASCII (nearly every value) read as bytes; the same rule as below.
+            var text = value
+            let ascii = text.withUTF8 { bytes -> Int? in
+                guard !bytes.contains(where: { $0 >= 0x80 }) else { return nil }
+                var index = 0
+                while index < bytes.count, bytes[index] == UInt8(ascii: " ") { index += 1 }
+                guard index < bytes.count, bytes[index] == UInt8(ascii: "+") else { return 0 }
+                let start = index + 1
+                index = start
+                while index < bytes.count, bytes[index] &- 48 < 10 { index += 1 }
+                let code = index - start
+                guard (1...3).contains(code), bytes.count - start > code else { return 0 }
+                return code
+            }
+            if let ascii { return ascii }
             var scalars = value.unicodeScalars.drop { $0 == " " }
             guard scalars.first == "+" else { return 0 }
             scalars = scalars.dropFirst()

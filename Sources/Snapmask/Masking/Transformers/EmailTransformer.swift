@@ -1,3 +1,5 @@
+import SnapmaskKeyedHash
+
 /// `email`: a realistic address on a reserved domain, `first.last.k2x9p4m7qd@example.com`.
 /// The ten base32 characters carry 50 bits of the HMAC and the names about 19 more, so distinct
 /// inputs give distinct addresses (collision odds below 1e-9 for a million rows).
@@ -51,7 +53,9 @@ struct EmailTransformer: Transformer {
     /// Lowercased, ASCII fast path first (nearly every address).
     @inline(__always)
     static func folded(_ value: String) -> String {
-        value.utf8.contains(where: { $0 >= 65 && $0 <= 90 || $0 >= 0x80 }) ? value.lowercased() : value
+        var text = value
+        let needsFolding = text.withUTF8 { bytes in bytes.contains { $0 &- 65 < 26 || $0 >= 0x80 } }
+        return needsFolding ? value.lowercased() : value
     }
 
     static var longestLocalPart: Int {

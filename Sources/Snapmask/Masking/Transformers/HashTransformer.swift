@@ -1,3 +1,5 @@
+import SnapmaskKeyedHash
+
 /// `hash`: the keyed HMAC of the value as hex or base32 text, for identifiers that must join.
 struct HashTransformer: Transformer {
     enum Encoding: String { case hex, base32 }

@@ -1,3 +1,5 @@
+import SnapmaskKeyedHash
+
 /// `iban`: same country, same length and spacing, new account part, valid check digits.
 struct IBANTransformer: Transformer {
     let permutation: FormatPreservingPermutation

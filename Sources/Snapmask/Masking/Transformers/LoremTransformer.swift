@@ -1,3 +1,5 @@
+import SnapmaskKeyedHash
+
 /// `lorem`: free text replaced by lorem ipsum of exactly the same shape. Letters become letters
 /// (capitals stay capitals), digits become digits, spaces, punctuation and line breaks stay, so
 /// the length and layout of notes and messages survive while no word does.

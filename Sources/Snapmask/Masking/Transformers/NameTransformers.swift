@@ -1,3 +1,5 @@
+import SnapmaskKeyedHash
+
 /// Names from the embedded dictionaries: `first_name`, `last_name`, `full_name`, `username`, `company`.
 /// `full_name` masks each word with the `first_name`/`last_name` mappings, so a table with both a
 /// full name and its parts stays consistent.

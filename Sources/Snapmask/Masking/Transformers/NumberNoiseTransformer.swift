@@ -1,3 +1,4 @@
+import SnapmaskKeyedHash
 import Foundation
 
 /// `number_noise`: the value times (1 ± up to `percent`%), rounded to the input's decimals.

@@ -1,3 +1,5 @@
+import SnapmaskKeyedHash
+
 /// `uuid`: a version-4-shaped UUID from 122 bits of the HMAC, in the input's style (case,
 /// hyphens, braces).
 struct UUIDTransformer: Transformer {
