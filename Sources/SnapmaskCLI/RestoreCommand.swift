@@ -22,7 +22,8 @@ struct RestoreCommand: ParsableCommand {
     var jobs: Int = ProcessInfo.processInfo.activeProcessorCount
 
     @Option(help: ArgumentHelp("Read and load tables of at least this many (estimated) rows in --jobs slices at once "
-                               + "(PostgreSQL 14+, MySQL tables with a one-column integer key), for a table that "
+                               + "(PostgreSQL 14+, MySQL tables with a one-column integer key, DocumentDB "
+                               + "collections with ObjectId _ids), for a table that "
                                + "dominates the data when the databases have cores to spare; 0 (the default) never splits.",
                                valueName: "rows"))
     var splitFromRows: Int = RestoreOptions.defaultSplitTablesFromRows

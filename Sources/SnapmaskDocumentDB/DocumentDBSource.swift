@@ -75,6 +75,52 @@ final class DocumentDBSource: SourceSession, @unchecked Sendable {
         return try BSONValue.from(filter).document ?? [:]
     }
 
+    /// Ranges of ObjectId `_id`s, split evenly over their first eight bytes (creation second and
+    /// what follows) between the smallest and the largest `_id` now. Every document falls in
+    /// exactly one slice whatever its `_id`: the first slice also takes every `_id` that is not
+    /// an ObjectId, and the first and last are open-ended, so documents inserted since fall in
+    /// one of them. Collections whose `_id`s are not ObjectIds are not split.
+    func slices(of plan: TablePlan, into count: Int) throws -> [TableSlice] {
+        guard count > 1 else { return [] }
+        let ends = try withCoordinator { client -> (low: UInt64, high: UInt64)? in
+            func end(_ direction: Int32) throws -> UInt64? {
+                let cursor = try client.collection(database, plan.name).find(
+                    ["_id": .document(["$type": .string("objectId")])],
+                    options: ["sort": .document(["_id": .int32(direction)]), "hint": .document(["_id": .int32(1)]),
+                              "limit": .int32(1), "projection": .document(["_id": .int32(1)])],
+                    context: "finding the \(direction > 0 ? "smallest" : "largest") _id of \(plan.name) to split its read")
+                guard let document = try cursor.next(),
+                      case let .objectId(bytes)? = try BSONDoc(bytes: Array(document))["_id"], bytes.count == 12 else { return nil }
+                return bytes.prefix(8).reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
+            }
+            guard let low = try end(1), let high = try end(-1) else { return nil }
+            return (low, high)
+        }
+        guard let ends, ends.high > ends.low, ends.high - ends.low >= UInt64(count) else { return [] }
+        let step = (ends.high - ends.low) / UInt64(count)
+        func bound(_ index: Int) -> Int { Int(bitPattern: UInt(ends.low + step * UInt64(index))) }
+        return (0..<count).map { index in
+            TableSlice(index: index, count: count, lower: index == 0 ? nil : bound(index),
+                       upper: index == count - 1 ? nil : bound(index + 1))
+        }
+    }
+
+    /// The documents of one slice (see `slices`). `$type` on both sides keeps the ranges to
+    /// ObjectIds whether or not the server compares across types.
+    static func condition(of slice: TableSlice) -> BSONDoc {
+        func objectId(_ bound: Int) -> BSONValue {
+            let prefix = UInt64(bitPattern: Int64(bound))
+            return .objectId((0..<8).map { UInt8(truncatingIfNeeded: prefix >> UInt64(56 - 8 * $0)) } + [0, 0, 0, 0])
+        }
+        var range: BSONDoc = ["$type": .string("objectId")]
+        if let lower = slice.lower { range["$gte"] = objectId(lower) }
+        if let upper = slice.upper { range["$lt"] = objectId(upper) }
+        let inRange: BSONDoc = ["_id": .document(range)]
+        guard slice.lower == nil else { return inRange }
+        return ["$or": .array([.document(inRange),
+                               .document(["_id": .document(["$not": .document(["$type": .string("objectId")])])])])]
+    }
+
     /// Values at `column` (a path) in documents of the collection: one row per value, keyed by the
     /// document's `_id` and the value's position, so arrays are compared element by element.
     func sampleRows(_ plan: TablePlan, keyColumns: [String], column: String, limit: Int) throws -> [SampledRow] {
@@ -174,6 +220,10 @@ final class DocumentDBReader: BatchReader {
                 options["hint"] = nil
             }
             if let limit = scan.limit { options["limit"] = .int64(Int64(limit)) }
+        }
+        if let slice = plan.slice {
+            let part = DocumentDBSource.condition(of: slice)
+            filter = filter.fields.isEmpty ? part : ["$and": .array([.document(filter), .document(part)])]
         }
         cursor = try collection.find(filter, options: options, context: "reading \(plan.name) on \(client.displayName)")
     }

@@ -32,7 +32,7 @@ public struct RestoreOptions: Sendable {
     public var maskThreads: Int
     /// Tables estimated to hold at least this many rows are read and loaded in `jobs` slices at
     /// once, where the source can split them (PostgreSQL 14 and later; MySQL tables with a
-    /// one-column integer key). 0 never splits.
+    /// one-column integer key; DocumentDB collections with ObjectId `_id`s). 0 never splits.
     public var splitTablesFromRows: Int
     /// Off: every table already masks on all cores, and where the databases share the machine's
     /// cores with snapmask, slices cost more sessions than they gain (Benchmarks/postgres).
