@@ -18,7 +18,7 @@ ARG RUNTIME_IMAGE=debian:bookworm-slim
 # ------------------------------------------------------------------------------------- build
 FROM ${SWIFT_IMAGE} AS build
 
-# The -dev packages the system library targets (CLibPQ, CMySQL, CMongoC, CZstd) compile and
+# The -dev packages the system library targets (CLibPQ, CMySQL, CMongoC, CZstd, CLibCrypto) compile and
 # link against, found through pkg-config. Unpinned on purpose: bookworm's point releases are
 # security fixes, and exact versions disappear from the archive.
 # hadolint ignore=DL3008
@@ -29,6 +29,7 @@ RUN apt-get update \
         libmongoc-dev \
         libbson-dev \
         libzstd-dev \
+        libssl-dev \
         pkg-config \
     && rm -rf /var/lib/apt/lists/*
 
@@ -53,6 +54,7 @@ FROM ${RUNTIME_IMAGE}
 
 # Runtime libraries only: libpq5 (PostgreSQL), libmariadb3 (what Debian's
 # default-libmysqlclient-dev links), libmongoc/libbson (DocumentDB), libzstd1 (snapshot parts),
+# libssl3 (libcrypto's SHA-256 for the masking HMAC),
 # libstdc++6 (the Swift runtime's C++ parts), libcurl4 (Foundation's URLSession: S3 and the
 # Pushgateway), ca-certificates (S3 over HTTPS), and
 # postgresql-client-15 for the pg_dump that snapmask runs to read PostgreSQL schemas (it finds
@@ -66,6 +68,7 @@ RUN apt-get update \
         libmariadb3 \
         libmongoc-1.0-0 \
         libpq5 \
+        libssl3 \
         libstdc++6 \
         libzstd1 \
         postgresql-client-15 \

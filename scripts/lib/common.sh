@@ -8,7 +8,7 @@ SNAPMASK_REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd -P)"
 # Debian packages the servers, the C library targets and the build need.
 SNAPMASK_DEBIAN_PACKAGES=(
   postgresql mariadb-server mariadb-client
-  libpq-dev default-libmysqlclient-dev libmongoc-dev libbson-dev libzstd-dev
+  libpq-dev default-libmysqlclient-dev libmongoc-dev libbson-dev libzstd-dev libssl-dev
   pkg-config prometheus-pushgateway openssl
 )
 
