@@ -19,7 +19,8 @@ import SnapmaskDocumentDB
 /// - `masker, 5 paths`: the same rules with 5 paths masked, 2 of them inside arrays
 ///   (sender.email, sender.phone, device.token, recipients[].email, attachments[].uploaded_by.email);
 /// - `transformers alone`: the same transformer calls on the same values, without any BSON.
-/// Exits non-zero when the masker falls below 200,000 documents/s.
+/// Exits non-zero when, with one element per array (5 masked values per document), the masker
+/// falls below 300,000 documents/s.
 
 let count = CommandLine.arguments.count > 1 ? Int(CommandLine.arguments[1]) ?? 1_000_000 : 1_000_000
 /// Recipients and attachments per message (the masked paths inside arrays). With one each a
@@ -268,7 +269,7 @@ let masked = rows[5].1, machinery = rows[4].1, alone = rows[6].1
 print(String(format: "\nmasking machinery (5 paths → constant) vs plain copy (re-encode): %+.0f%%; vs plain copy (libbson): %+.0f%%",
              (machinery / baseline - 1) * 100, (machinery / rows[1].1 - 1) * 100))
 print(String(format: "transformer calls alone: %.0f%% of the masker's time", alone / masked * 100))
-if Double(count) / masked < 200_000 {
-    print("below the target of 200,000 documents/s")
+if elements == 1 && Double(count) / masked < 300_000 {
+    print("below the target of 300,000 documents/s")
     exit(1)
 }

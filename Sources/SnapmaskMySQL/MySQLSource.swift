@@ -32,6 +32,8 @@ final class MySQLSource: SourceSession, @unchecked Sendable {
 
     // The pool of snapshot connections, guarded by `condition`.
     private let condition = NSCondition()
+    /// The rows the leak check samples, per table (see `sampleRowsOfPickedKeys`); under `condition`.
+    private var pickedKeys: [String: [[String?]]] = [:]
     private var idle: [MySQLConnection] = []
     private var broken: String?
     private var closed = false
@@ -290,6 +292,10 @@ final class MySQLSource: SourceSession, @unchecked Sendable {
     /// rows, keeps the sort small; when it keeps too few (a stale estimate, a where: that keeps few
     /// rows), all matching rows are shuffled instead.
     func sampleRows(_ plan: TablePlan, keyColumns: [String], column: String, limit: Int) throws -> [SampledRow] {
+        if let picked = try sampleRowsOfPickedKeys(plan, keyColumns: keyColumns, column: column, limit: limit),
+           picked.count >= limit {
+            return picked
+        }
         let value = MySQLIdentifier.quoted(column)
         let keys = keyColumns.map { key in
             MySQLTarget.keyExpression(key, plan: plan)
@@ -310,6 +316,46 @@ final class MySQLSource: SourceSession, @unchecked Sendable {
             return try connection.query(select + " ORDER BY RAND() LIMIT \(limit)")
         }
         return rows.map { SampledRow(key: Array($0.dropLast()), value: $0.last!!) }
+    }
+
+    /// A large table's masked columns are sampled from one set of rows, picked at random once per
+    /// table (four times `limit` keys, one scan) and then read by primary key, instead of each
+    /// column scanning the whole table again. Nil where that does not apply (a small table, a key
+    /// sent as hex); fewer than `limit` rows (a column empty in most rows) sends the caller to
+    /// the full scan.
+    private func sampleRowsOfPickedKeys(_ plan: TablePlan, keyColumns: [String], column: String,
+                                        limit: Int) throws -> [SampledRow]? {
+        let keys = keyColumns.map { MySQLTarget.keyExpression($0, plan: plan) }
+        let estimate = plan.table.estimatedRows
+        guard limit > 0, !keys.isEmpty, keys == keyColumns.map(MySQLIdentifier.quoted), estimate > limit * 4 else { return nil }
+        let table = MySQLIdentifier.qualified(database, plan.name)
+        let filter = try Self.whereSQL(of: plan)
+        let slot = ([plan.name, filter ?? ""] + keyColumns).joined(separator: "\u{0}")
+        return try withConnection { connection -> [SampledRow]? in
+            try Self.verifyColumns(plan, on: connection, database: database)
+            condition.lock()
+            let known = pickedKeys[slot]
+            condition.unlock()
+            let picked: [[String?]]
+            if let known {
+                picked = known
+            } else {
+                let fraction = String(format: "%.9f", min(1, Double(limit * 8) / Double(estimate)))
+                picked = try connection.query("SELECT \(keys.joined(separator: ", ")) FROM \(table) WHERE "
+                                              + "\(filter.map { "(\($0)) AND " } ?? "")RAND() < \(fraction) "
+                                              + "ORDER BY RAND() LIMIT \(limit * 4)")
+                condition.lock()
+                pickedKeys[slot] = picked
+                condition.unlock()
+            }
+            guard !picked.isEmpty else { return nil }
+            let wanted = picked.map { key in "(" + key.map { $0.map(connection.literal) ?? "NULL" }.joined(separator: ", ") + ")" }
+            let value = MySQLIdentifier.quoted(column)
+            let rows = try connection.query("SELECT \((keys + [value]).joined(separator: ", ")) FROM \(table) "
+                                            + "WHERE (\(keys.joined(separator: ", "))) IN (\(wanted.joined(separator: ", "))) "
+                                            + "AND OCTET_LENGTH(\(value)) > 0 ORDER BY RAND() LIMIT \(limit)")
+            return rows.map { SampledRow(key: Array($0.dropLast()), value: $0.last!!) }
+        }
     }
 
     func sampleColumns(_ plan: TablePlan, columns: [String], limit: Int) throws -> [String: [String]] {

@@ -144,19 +144,22 @@ final class PostgresTarget: TargetSession, @unchecked Sendable {
         let schema = try PostgresSchemaPayload.from(definition)
         let script = PostgresDumpScript(schema.postData)
         let threads = max(1, ProcessInfo.processInfo.activeProcessorCount)
-        let makeConnection: @Sendable () throws -> PostgresSessionBox = { [self] in
-            let connection = try shadowConnection("schema")
-            try connection.execute(script.preamble)
-            try connection.execute("SET maintenance_work_mem = '256MB'")
-            return PostgresSessionBox(connection)
-        }
+        // One set of sessions for every step below: on a small database, opening a session per
+        // step and thread (TLS, IAM) would cost more than the steps.
+        let sessions: [PostgresSessionBox]
         do {
+            sessions = try BlockingThreads.make(threads, name: "post-data-connect") { [self] in
+                let connection = try shadowConnection("schema")
+                try connection.execute(script.preamble)
+                try connection.execute("SET maintenance_work_mem = '256MB'")
+                return PostgresSessionBox(connection)
+            }
             for phase in [script.indexes, script.foreignKeys] {
-                try BlockingThreads.forEach(phase.map(\.sql), threads: threads, name: "post-data", makeContext: makeConnection) {
-                    sql, box in try box.connection.execute(sql)
+                try BlockingThreads.forEach(phase.map(\.sql), contexts: sessions, name: "post-data") { sql, box in
+                    try box.connection.execute(sql)
                 }
             }
-            let connection = try makeConnection().connection
+            let connection = sessions[0].connection
             for entry in script.others { try connection.execute(entry.sql) }
             for (name, value) in schema.sequences.sorted(by: { $0.key < $1.key }) {
                 try connection.execute("SELECT setval($1::regclass, $2::bigint, true)", [name, value])
@@ -168,9 +171,9 @@ final class PostgresTarget: TargetSession, @unchecked Sendable {
         materializedViews = schema.materializedViews.filter { $0.count == 2 }
         mutex.unlock()
         let tables = plan.schema.tables.map { PostgresIdentifier.qualified($0.name) }
-        try BlockingThreads.forEach(tables, threads: threads, name: "analyze", makeContext: {
-            PostgresSessionBox(try self.shadowConnection("analyze"))
-        }) { table, box in try box.connection.execute("ANALYZE \(table)") }
+        try BlockingThreads.forEach(tables, contexts: sessions, name: "analyze") { table, box in
+            try box.connection.execute("ANALYZE \(table)")
+        }
     }
 
     private func verifierConnection() throws -> PostgresConnection {

@@ -113,7 +113,7 @@ import Testing
         // Same _ids and kept values in the same order; every address masked.
         let shape = try Regex(#""email" : "[^"]*""#)
         let unmasked = (source.map { $0.replacing(shape, with: "") }, staged.map { $0.replacing(shape, with: "") })
-        let firstDifference = zip(unmasked.0, unmasked.1).firstIndex { $0 != $1 }
+        let firstDifference = zip(unmasked.0, unmasked.1).enumerated().first { $0.element.0 != $0.element.1 }?.offset
         #expect(unmasked.0 == unmasked.1, "first difference at document \(firstDifference.map(String.init) ?? "past the end")")
         #expect(!staged.contains { $0.contains("corp.example.org") })
     }

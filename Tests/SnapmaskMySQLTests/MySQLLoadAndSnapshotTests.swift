@@ -144,11 +144,12 @@ import Testing
         let url = try scratch.url("src", create: true, sql: "CREATE TABLE people (id int PRIMARY KEY, email varchar(100));\n"
             + "INSERT INTO people VALUES " + (1...10_000).map { "(\($0), 'person\($0)@corp.example.org')" }.joined(separator: ", ")
             + ";\nANALYZE TABLE people;")
-        let source = try MySQLSource(url: url, readers: 1)
-        defer { source.close() }
-        // Large enough an estimate that the estimate-sized pick is tried before the full shuffle.
-        #expect(try #require(source.schema.table(named: "people")).estimatedRows > 400)
+        // Each run has a source of its own.
         func sample(where condition: String? = nil) throws -> [Int] {
+            let source = try MySQLSource(url: url, readers: 1)
+            defer { source.close() }
+            // Large enough an estimate that the estimate-sized pick is tried before the full shuffle.
+            #expect(try #require(source.schema.table(named: "people")).estimatedRows > 400)
             let job = try MySQLRestoreTests.job(scratch, rules: """
                 tables:
                   people:
@@ -170,6 +171,38 @@ import Testing
         #expect(even.count == 100 && even.allSatisfy { $0 % 2 == 0 } && even.contains { $0 > 1000 })
         let few = try sample(where: "id <= 150")
         #expect(few.count == 100 && few.allSatisfy { $0 <= 150 }, "\(few.count) rows")
+    }
+
+    /// Within one run, a large table's columns are sampled from one set of rows picked once (read
+    /// by key, not by scanning the table per column); a column empty in most of those rows is
+    /// still sampled in full, from the whole table.
+    @Test func leakCheckSamplesOfOneTableShareOnePickOfRows() throws {
+        let scratch = try MySQLScratch("mysamplekeys")
+        defer { scratch.drop() }
+        let url = try scratch.url("src", create: true, sql: "CREATE TABLE people (id int PRIMARY KEY, email varchar(100), "
+            + "nickname varchar(40));\nINSERT INTO people VALUES "
+            + (1...10_000).map { "(\($0), 'person\($0)@corp.example.org', \($0 % 20 == 0 ? "'nick\($0)'" : "NULL"))" }
+                .joined(separator: ", ")
+            + ";\nANALYZE TABLE people;")
+        let source = try MySQLSource(url: url, readers: 1)
+        defer { source.close() }
+        let job = try MySQLRestoreTests.job(scratch, rules: """
+            tables:
+              people: { columns: { id: keep, email: { transform: email, unique: true }, nickname: username } }
+            """, source: url)
+        defer { job.remove() }
+        let plan = try #require(RestorePlan.make(rules: try job.database("app").rules, schema: source.schema)
+                                    .table(named: "people"))
+        var keys = Set<String>()
+        for _ in 0..<6 {
+            let rows = try source.sampleRows(plan, keyColumns: ["id"], column: "email", limit: 100)
+            #expect(rows.count == 100 && rows.allSatisfy { $0.value == "person\($0.key[0] ?? "?")@corp.example.org" })
+            keys.formUnion(rows.compactMap { $0.key[0] })
+        }
+        #expect(keys.count <= 400, "six samples of 100 come from one pick of 400 rows, not six scans: \(keys.count)")
+        #expect(keys.contains { Int($0)! > 1000 }, "rows beyond the first 1,000 are reached")
+        let sparse = try source.sampleRows(plan, keyColumns: ["id"], column: "nickname", limit: 100)
+        #expect(sparse.count == 100 && sparse.allSatisfy { $0.value == "nick\($0.key[0] ?? "?")" })
     }
 
     /// The snapshot keeps the rows, not the definition: columns renamed after the rules were

@@ -47,6 +47,38 @@ extension BlockingThreads {
     }
 }
 
+extension BlockingThreads {
+    /// Runs `body` for every item on one thread per context (a connection that thread alone
+    /// uses), so several rounds of work share the connections of the first instead of opening
+    /// their own. Stops handing out items after the first error.
+    public static func forEach<Item: Sendable, Context: Sendable>(
+        _ items: [Item], contexts: [Context], name: String, _ body: @escaping @Sendable (Item, Context) throws -> Void
+    ) throws {
+        guard !items.isEmpty, !contexts.isEmpty else { return }
+        let next = Counter()
+        let failure = ErrorBox()
+        try run(count: min(contexts.count, items.count), name: name) { thread in
+            while !failure.hasError {
+                let index = next.increment() - 1
+                guard index < items.count else { return }
+                do { try body(items[index], contexts[thread]) } catch {
+                    failure.record(error)
+                    throw error
+                }
+            }
+        }
+    }
+
+    /// `count` contexts made at once on threads of their own (connections: their set-up round
+    /// trips overlap); the first error is rethrown.
+    public static func make<Context: Sendable>(_ count: Int, name: String,
+                                               _ makeContext: @escaping @Sendable () throws -> Context) throws -> [Context] {
+        let made = ResultList<(Int, Context)>()
+        try run(count: count, name: name) { index in made.append((index, try makeContext())) }
+        return made.items.sorted { $0.0 < $1.0 }.map(\.1)
+    }
+}
+
 /// The first error of several threads; later ones (usually consequences) are dropped.
 final class ErrorBox: @unchecked Sendable {
     private let lock = NSLock()
