@@ -9,6 +9,10 @@ public protocol BatchWriter: AnyObject {
 public protocol TargetSession: AnyObject, Sendable {
     /// Takes the one-run-at-a-time lock of this target, or fails naming the holder.
     func lock() throws
+    /// Makes the empty container of the shadow copy where that takes time of its own (a
+    /// database), while the source's schema is still being read; after `lock`, before
+    /// `prepareShadow`, which makes it itself when this was not called.
+    func createShadowContainer() throws
     /// Creates the shadow copy with the source's schema (read from the source, or stored in a
     /// snapshot), without indexes, constraints and triggers.
     func prepareShadow(definition: SchemaDefinition, plan: RestorePlan) throws
@@ -39,6 +43,8 @@ public protocol TargetSession: AnyObject, Sendable {
 }
 
 extension TargetSession {
+    public func createShadowContainer() throws {}
+
     public func inspectStaging(swapStarted: Bool) -> StagingState {
         StagingState(data: swapStarted ? .unknown : .previous, shadow: .unknown,
                      detail: swapStarted ? "this engine cannot tell which data staging holds" : nil)

@@ -171,7 +171,15 @@ public struct RestoreRunner: Sendable {
             try interruption.check()
             step = "creating the shadow copy"
             observer.phase(database.name, "creating the shadow copy on \(database.target)")
-            let definition = try input.definition()
+            // Reading the source's schema and creating the shadow database each take a good part
+            // of a small database's restore; they do not depend on each other.
+            // (The definition is read by this one thread while the caller waits.)
+            let readDefinition = HandOff(input.definition)
+            let definitions = ResultList<SchemaDefinition>()
+            try BlockingThreads.run(count: 2, name: "shadow") { index in
+                if index == 0 { definitions.append(try readDefinition.value()) } else { try target.createShadowContainer() }
+            }
+            let definition = definitions.items[0]
             try target.prepareShadow(definition: definition, plan: plan)
 
             step = "copying tables"
