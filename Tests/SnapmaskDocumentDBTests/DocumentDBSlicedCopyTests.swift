@@ -57,40 +57,41 @@ import Testing
         return numbers
     }
 
-    @Test func theSlicesPartitionTheCollectionWhateverItsIds() throws {
-        let scratch = try DocumentDBScratch("docslices")
+    /// The source of a scratch database holding `documents` in `events`, and the plan to read it.
+    static func withSource(_ label: String, _ documents: [String],
+                           _ body: (any SourceSession, TablePlan) throws -> Void) throws {
+        let scratch = try DocumentDBScratch(label)
         defer { scratch.drop() }
-        try scratch.insert("src", "events", Self.events())
+        try scratch.insert("src", "events", documents)
         let job = try DocumentDBJobs.job(scratch, rules: Self.rules)
         defer { job.remove() }
         let (engine, _, _) = try DocumentDBJobs.engine(job)
         let source = try engine.openSource(readers: 3)
         defer { source.close() }
-        let plan = try Self.plan(job)
+        try body(source, try plan(job))
+    }
 
-        let slices = try source.slices(of: plan, into: 3)
-        #expect(slices.count == 3)
-        #expect(slices.first?.lower == nil && slices.last?.upper == nil)
-        let parts = try slices.map { try Self.numbers(try source.makeReader(for: plan.sliced($0))) }
-        let all = parts.flatMap { $0 }
-        #expect(all.count == 1_260 && Set(all).count == 1_260, "every document once: \(parts.map(\.count))")
-        #expect(Set(all) == Set(try Self.numbers(try source.makeReader(for: plan))))
-        #expect(parts.allSatisfy { !$0.isEmpty }, "\(parts.map(\.count))")
-        // Every _id that is not an ObjectId is read by the first slice.
-        #expect(Set(parts[0]).isSuperset(of: (0..<20).flatMap { [10_000 + $0, 20_000 + $0, 30_000 + $0] }))
-        #expect(try source.slices(of: plan, into: 1).isEmpty)
+    @Test func theSlicesPartitionTheCollectionWhateverItsIds() throws {
+        try Self.withSource("docslices", Self.events()) { source, plan in
+            let slices = try source.slices(of: plan, into: 3)
+            #expect(slices.count == 3)
+            #expect(slices.first?.lower == nil && slices.last?.upper == nil)
+            let parts = try slices.map { try Self.numbers(try source.makeReader(for: plan.sliced($0))) }
+            let all = parts.flatMap { $0 }
+            #expect(all.count == 1_260 && Set(all).count == 1_260, "every document once: \(parts.map(\.count))")
+            #expect(Set(all) == Set(try Self.numbers(try source.makeReader(for: plan))))
+            #expect(parts.allSatisfy { !$0.isEmpty }, "\(parts.map(\.count))")
+            // Every _id that is not an ObjectId is read by the first slice.
+            #expect(Set(parts[0]).isSuperset(of: (0..<20).flatMap { [10_000 + $0, 20_000 + $0, 30_000 + $0] }))
+            #expect(try source.slices(of: plan, into: 1).isEmpty)
+        }
     }
 
     @Test func aCollectionWithoutObjectIdsIsNotSplit() throws {
-        let scratch = try DocumentDBScratch("docnoslices")
-        defer { scratch.drop() }
-        try scratch.insert("src", "events", (0..<50).map { #"{"_id": "k\#($0)", "email": "a\#($0)@b.example", "n": \#($0)}"# })
-        let job = try DocumentDBJobs.job(scratch, rules: Self.rules)
-        defer { job.remove() }
-        let (engine, _, _) = try DocumentDBJobs.engine(job)
-        let source = try engine.openSource(readers: 3)
-        defer { source.close() }
-        #expect(try source.slices(of: try Self.plan(job), into: 3).isEmpty)
+        let documents = (0..<50).map { #"{"_id": "k\#($0)", "email": "a\#($0)@b.example", "n": \#($0)}"# }
+        try Self.withSource("docnoslices", documents) { source, plan in
+            #expect(try source.slices(of: plan, into: 3).isEmpty)
+        }
     }
 
     @Test func aLargeCollectionIsRestoredInIdRangesWithEveryDocumentOnce() throws {

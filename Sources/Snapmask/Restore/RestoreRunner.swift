@@ -172,8 +172,8 @@ public struct RestoreRunner: Sendable {
             step = "creating the shadow copy"
             observer.phase(database.name, "creating the shadow copy on \(database.target)")
             // Reading the source's schema and creating the shadow database each take a good part
-            // of a small database's restore; they do not depend on each other.
-            // (The definition is read by this one thread while the caller waits.)
+            // of a small database's restore; they do not depend on each other. (The closure is
+            // handed to one other thread and called there alone, while this one waits.)
             let readDefinition = HandOff(input.definition)
             let definitions = ResultList<SchemaDefinition>()
             try BlockingThreads.run(count: 2, name: "shadow") { index in
