@@ -89,7 +89,7 @@ import Testing
 
     @Test func aCollectionWithoutObjectIdsIsNotSplit() throws {
         let documents = (0..<50).map { #"{"_id": "k\#($0)", "email": "a\#($0)@b.example", "n": \#($0)}"# }
-        try Self.withSource("docnoslices", documents) { source, plan in
+        try Self.withSource("docnoslices", documents) { source, plan throws in
             #expect(try source.slices(of: plan, into: 3).isEmpty)
         }
     }
