@@ -6,9 +6,20 @@ struct CreditCardTransformer: Transformer {
     let keepLast: Int
 
     func mask(_ value: String) throws(MaskingError) -> String? {
+        // ASCII (nearly every value) is read and written as bytes; other scripts' digits as
+        // scalars. Both give the same digits to the same steps.
+        var text = value
+        let isASCII = text.withUTF8 { bytes in !bytes.contains { $0 >= 0x80 } }
         var digits: [UInt8] = []
-        for scalar in value.unicodeScalars {
-            if let digit = DigitTransformers.DigitMasker.digitValue(scalar) { digits.append(digit) }
+        digits.reserveCapacity(24)
+        if isASCII {
+            text.withUTF8 { bytes in
+                for byte in bytes where byte &- 48 < 10 { digits.append(byte &- 48) }
+            }
+        } else {
+            for scalar in value.unicodeScalars {
+                if let digit = DigitTransformers.DigitMasker.digitValue(scalar) { digits.append(digit) }
+            }
         }
         let count = digits.count
         // Free digits: after the network digit, before the kept ones. With no kept digits the
@@ -21,11 +32,27 @@ struct CreditCardTransformer: Transformer {
         // With no kept digits the check digit (last) is fixed up; otherwise the last free digit is.
         let fixIndex = keepLast > 0 ? freeEnd - 1 : count - 1
         let permuteEnd = keepLast > 0 ? freeEnd - 1 : freeEnd
-        var middle = Array(digits[1..<permuteEnd])
-        permutation.permuteDigits(&middle, tweak: UInt64(count))
-        digits.replaceSubrange(1..<permuteEnd, with: middle)
+        digits.withUnsafeMutableBufferPointer { buffer in
+            permutation.permuteDigits(UnsafeMutableBufferPointer(rebasing: buffer[1..<permuteEnd]), tweak: UInt64(count))
+        }
         digits[fixIndex] = Self.luhnFix(digits, at: fixIndex)
 
+        if isASCII {
+            return text.withUTF8 { bytes in
+                String(unsafeUninitializedCapacity: bytes.count) { output in
+                    var next = 0
+                    for (index, byte) in bytes.enumerated() {
+                        if byte &- 48 < 10 {
+                            output[index] = 48 &+ digits[next]
+                            next += 1
+                        } else {
+                            output[index] = byte
+                        }
+                    }
+                    return bytes.count
+                }
+            }
+        }
         var output = String.UnicodeScalarView()
         var next = 0
         for scalar in value.unicodeScalars {
@@ -39,27 +66,25 @@ struct CreditCardTransformer: Transformer {
         return String(output)
     }
 
-    /// The digit at `index` that makes the Luhn sum a multiple of 10.
+    /// The digit at `index` that makes the Luhn sum a multiple of 10. Exactly one does: the
+    /// digit's contribution (itself, or its double less 9 above 9) runs through every remainder
+    /// once as the digit runs from 0 to 9.
     static func luhnFix(_ digits: [UInt8], at index: Int) -> UInt8 {
-        for candidate in UInt8(0)...9 {
-            var trial = digits
-            trial[index] = candidate
-            if isLuhnValid(trial) { return candidate }
+        var others = 0
+        for (position, digit) in digits.enumerated() where position != index {
+            others += contribution(Int(digit), doubled: (digits.count - 1 - position) % 2 == 1)
+        }
+        let doubled = (digits.count - 1 - index) % 2 == 1
+        for candidate in 0...9 where (others + contribution(candidate, doubled: doubled)) % 10 == 0 {
+            return UInt8(candidate)
         }
         return 0
     }
 
-    static func isLuhnValid(_ digits: [UInt8]) -> Bool {
-        var sum = 0
-        for (offset, digit) in digits.reversed().enumerated() {
-            var value = Int(digit)
-            if offset % 2 == 1 {
-                value *= 2
-                if value > 9 { value -= 9 }
-            }
-            sum += value
-        }
-        return sum % 10 == 0
+    @inline(__always)
+    private static func contribution(_ digit: Int, doubled: Bool) -> Int {
+        guard doubled else { return digit }
+        return digit * 2 > 9 ? digit * 2 - 9 : digit * 2
     }
 
     static let descriptor = TransformerDescriptor(
