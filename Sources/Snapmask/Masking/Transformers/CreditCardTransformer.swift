@@ -39,18 +39,7 @@ struct CreditCardTransformer: Transformer {
 
         if isASCII {
             return text.withUTF8 { bytes in
-                String(unsafeUninitializedCapacity: bytes.count) { output in
-                    var next = 0
-                    for (index, byte) in bytes.enumerated() {
-                        if byte &- 48 < 10 {
-                            output[index] = 48 &+ digits[next]
-                            next += 1
-                        } else {
-                            output[index] = byte
-                        }
-                    }
-                    return bytes.count
-                }
+                digits.withUnsafeBufferPointer { DigitTransformers.DigitMasker.replacingDigits(ofASCII: bytes, with: $0) }
             }
         }
         var output = String.UnicodeScalarView()

@@ -12,13 +12,13 @@ enum DigitTransformers {
         let accept: (@Sendable (UInt64) -> Bool)?
 
         func mask(_ value: String) -> String {
-            let countryCode = keepCountryCode ? Self.countryCodeLength(value) : 0
             if value.utf8.allSatisfy({ $0 < 0x80 }) {
                 // ASCII (nearly every value): digits gathered on the stack, the result written
                 // straight into the new string.
                 var text = value
                 return text.withUTF8 { source -> String in
-                    withUnsafeTemporaryAllocation(of: UInt8.self, capacity: source.count) { digits -> String in
+                    let countryCode = keepCountryCode ? Self.countryCodeLength(ascii: source) : 0
+                    return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: source.count) { digits -> String in
                         var count = 0
                         for byte in source where byte &- 48 < 10 {
                             digits[count] = byte &- 48
@@ -26,21 +26,11 @@ enum DigitTransformers {
                         }
                         let found = UnsafeMutableBufferPointer(rebasing: digits[..<count])
                         guard replace(found, countryCode: countryCode) else { return value }
-                        return String(unsafeUninitializedCapacity: source.count) { output in
-                            var next = 0
-                            for (index, byte) in source.enumerated() {
-                                if byte &- 48 < 10 {
-                                    output[index] = 48 &+ found[next]
-                                    next += 1
-                                } else {
-                                    output[index] = byte
-                                }
-                            }
-                            return source.count
-                        }
+                        return Self.replacingDigits(ofASCII: source, with: UnsafeBufferPointer(found))
                     }
                 }
             }
+            let countryCode = keepCountryCode ? Self.countryCodeLength(value) : 0
             // Digits of other scripts are replaced by digits of the same script, so inputs that
             // differ only in script stay distinct.
             let scalars = Array(value.unicodeScalars)
@@ -103,27 +93,46 @@ enum DigitTransformers {
 
         /// `+44 20 7946 0958` keeps `+44`: up to three digits after a leading + and before a separator.
         static func countryCodeLength(_ value: String) -> Int {
-            // ASCII (nearly every value) read as bytes; the same rule as below.
             var text = value
-            let ascii = text.withUTF8 { bytes -> Int? in
-                guard !bytes.contains(where: { $0 >= 0x80 }) else { return nil }
-                var index = 0
-                while index < bytes.count, bytes[index] == UInt8(ascii: " ") { index += 1 }
-                guard index < bytes.count, bytes[index] == UInt8(ascii: "+") else { return 0 }
-                let start = index + 1
-                index = start
-                while index < bytes.count, bytes[index] &- 48 < 10 { index += 1 }
-                let code = index - start
-                guard (1...3).contains(code), bytes.count - start > code else { return 0 }
-                return code
+            if let ascii = text.withUTF8({ bytes in bytes.contains { $0 >= 0x80 } ? nil : countryCodeLength(ascii: bytes) }) {
+                return ascii
             }
-            if let ascii { return ascii }
             var scalars = value.unicodeScalars.drop { $0 == " " }
             guard scalars.first == "+" else { return 0 }
             scalars = scalars.dropFirst()
             let code = scalars.prefix { digitValue($0) != nil }
             guard (1...3).contains(code.count), scalars.count > code.count else { return 0 }
             return code.count
+        }
+
+        /// `countryCodeLength` of an ASCII value, read as bytes (the same rule).
+        static func countryCodeLength(ascii bytes: UnsafeBufferPointer<UInt8>) -> Int {
+            var index = 0
+            while index < bytes.count, bytes[index] == UInt8(ascii: " ") { index += 1 }
+            guard index < bytes.count, bytes[index] == UInt8(ascii: "+") else { return 0 }
+            let start = index + 1
+            index = start
+            while index < bytes.count, bytes[index] &- 48 < 10 { index += 1 }
+            let code = index - start
+            guard (1...3).contains(code), bytes.count - start > code else { return 0 }
+            return code
+        }
+
+        /// An ASCII value with its digits, in order, replaced by `digits` (values 0...9) and every
+        /// other byte kept.
+        static func replacingDigits(ofASCII source: UnsafeBufferPointer<UInt8>, with digits: UnsafeBufferPointer<UInt8>) -> String {
+            String(unsafeUninitializedCapacity: source.count) { output in
+                var next = 0
+                for (index, byte) in source.enumerated() {
+                    if byte &- 48 < 10 {
+                        output[index] = 48 &+ digits[next]
+                        next += 1
+                    } else {
+                        output[index] = byte
+                    }
+                }
+                return source.count
+            }
         }
     }
 
