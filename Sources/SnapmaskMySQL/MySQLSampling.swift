@@ -31,16 +31,19 @@ extension MySQLEngine {
 
 enum MySQLSampling {
     /// One random sample of rows for all of `columns` (one pass over a large table, not one per
-    /// column): up to `limit` non-empty values of each, as text. Spatial values are left out:
-    /// they are binary, and keep or null is all they can take.
+    /// column): up to `limit` non-empty values of each, as text. `rows`: a condition that selects
+    /// rows picked at random already (by key); without it they are picked here. Spatial values
+    /// are left out: they are binary, and keep or null is all they can take.
     static func values(on connection: MySQLConnection, database: String, plan: TablePlan, columns: [String],
-                       limit: Int) throws -> [String: [String]] {
+                       limit: Int, rows picked: String? = nil) throws -> [String: [String]] {
         let spatial = Set(plan.table.columns.filter { $0.category == .spatial }.map(\.name))
         let read = columns.filter { !spatial.contains($0) }
         guard limit > 0, !read.isEmpty else { return [:] }
         var select = "SELECT \(read.map(MySQLIdentifier.quoted).joined(separator: ", ")) FROM "
             + MySQLIdentifier.qualified(database, plan.name)
         let filter = try MySQLSource.whereSQL(of: plan)
+        // The rows come back in key order, not in the random order of their pick.
+        if let picked { return sample(try connection.query(select + " WHERE \(picked)").shuffled(), of: read, limit: limit) }
         if let filter { select += " WHERE \(filter)" }
         let estimate = plan.table.estimatedRows
         var rows: [[String?]] = []
@@ -49,6 +52,10 @@ enum MySQLSampling {
             rows = try connection.query(select + (filter == nil ? " WHERE" : " AND") + " RAND() < \(fraction) LIMIT \(limit * 2)")
         }
         if rows.count < limit { rows = try connection.query(select + " ORDER BY RAND() LIMIT \(limit * 2)") }
+        return sample(rows, of: read, limit: limit)
+    }
+
+    private static func sample(_ rows: [[String?]], of read: [String], limit: Int) -> [String: [String]] {
         var values: [String: [String]] = [:]
         for (index, column) in read.enumerated() {
             values[column] = Array(rows.compactMap { $0[index] }.filter { !$0.isEmpty }.prefix(limit))

@@ -32,8 +32,8 @@ final class MySQLSource: SourceSession, @unchecked Sendable {
 
     // The pool of snapshot connections, guarded by `condition`.
     private let condition = NSCondition()
-    /// The rows the leak check samples, per table (see `sampleRowsOfPickedKeys`); under `condition`.
-    private var pickedKeys: [String: [[String?]]] = [:]
+    /// The rows every sample of a table is read from (see `pickedKeys`); under `condition`.
+    private var keyPicks: [String: KeyPick] = [:]
     private var idle: [MySQLConnection] = []
     private var broken: String?
     private var closed = false
@@ -122,21 +122,33 @@ final class MySQLSource: SourceSession, @unchecked Sendable {
     /// snapshot: InnoDB reads each range from its clustered index alone. Keys spread unevenly
     /// (gaps, deleted ranges) give uneven slices, never a missed or repeated row.
     func slices(of plan: TablePlan, into count: Int) throws -> [TableSlice] {
-        guard count > 1, plan.table.primaryKey.count == 1,
-              let key = plan.table.columns.first(where: { $0.name == plan.table.primaryKey[0] }),
-              key.typeName.range(of: #"^(tiny|small|medium|big)?int\b"#, options: [.regularExpression, .caseInsensitive]) != nil
-        else { return [] }
-        let column = MySQLIdentifier.quoted(key.name)
-        let bounds = try withConnection { connection in
-            try connection.query("SELECT MIN(\(column)), MAX(\(column)) FROM \(MySQLIdentifier.qualified(database, plan.name))")
-        }
-        guard let row = bounds.first, row.count == 2, let low = row[0].flatMap({ Int($0) }), let high = row[1].flatMap({ Int($0) }),
-              case let (span, overflow) = high.subtractingReportingOverflow(low), !overflow, span < Int.max
+        guard count > 1, let key = Self.integerKey(of: plan),
+              let (low, span) = try withConnection({ try keyRange(key, of: plan, on: $0) })
         else { return [] }
         return TableSlice.even(units: span + 1, count: count).map { slice in
             TableSlice(index: slice.index, count: slice.count, lower: slice.lower.map { $0 + low },
                        upper: slice.upper.map { $0 + low })
         }
+    }
+
+    /// The table's primary key when it is one integer column.
+    static func integerKey(of plan: TablePlan) -> String? {
+        guard plan.table.primaryKey.count == 1,
+              let key = plan.table.columns.first(where: { $0.name == plan.table.primaryKey[0] }),
+              key.typeName.range(of: #"^(tiny|small|medium|big)?int\b"#, options: [.regularExpression, .caseInsensitive]) != nil
+        else { return nil }
+        return key.name
+    }
+
+    /// The smallest value of an integer key in the snapshot and the distance to its largest (two
+    /// index lookups); nil for an empty table or a range that does not fit an Int.
+    private func keyRange(_ key: String, of plan: TablePlan, on connection: MySQLConnection) throws -> (low: Int, span: Int)? {
+        let column = MySQLIdentifier.quoted(key)
+        let bounds = try connection.query("SELECT MIN(\(column)), MAX(\(column)) FROM \(MySQLIdentifier.qualified(database, plan.name))")
+        guard let row = bounds.first, row.count == 2, let low = row[0].flatMap({ Int($0) }), let high = row[1].flatMap({ Int($0) }),
+              case let (span, overflow) = high.subtractingReportingOverflow(low), !overflow, span < Int.max
+        else { return nil }
+        return (low, span)
     }
 
     /// Takes the table's metadata lock on `connection`, which holds it until it rolls back to its
@@ -292,9 +304,12 @@ final class MySQLSource: SourceSession, @unchecked Sendable {
     /// rows, keeps the sort small; when it keeps too few (a stale estimate, a where: that keeps few
     /// rows), all matching rows are shuffled instead.
     func sampleRows(_ plan: TablePlan, keyColumns: [String], column: String, limit: Int) throws -> [SampledRow] {
-        if let picked = try sampleRowsOfPickedKeys(plan, keyColumns: keyColumns, column: column, limit: limit),
+        // Values without their keys (the paths inside a JSON column) come from rows picked by the
+        // table's primary key all the same.
+        if let picked = try sampleRowsOfPickedKeys(plan, keyColumns: keyColumns.isEmpty ? plan.table.primaryKey : keyColumns,
+                                                   column: column, limit: limit),
            picked.count >= limit {
-            return picked
+            return keyColumns.isEmpty ? picked.map { SampledRow(key: [], value: $0.value) } : picked
         }
         let value = MySQLIdentifier.quoted(column)
         let keys = keyColumns.map { key in
@@ -318,49 +333,105 @@ final class MySQLSource: SourceSession, @unchecked Sendable {
         return rows.map { SampledRow(key: Array($0.dropLast()), value: $0.last!!) }
     }
 
-    /// A large table's masked columns are sampled from one set of rows, picked at random once per
-    /// table (four times `limit` keys, one scan) and then read by primary key, instead of each
-    /// column scanning the whole table again. Nil where that does not apply (a small table, a key
-    /// sent as hex); fewer than `limit` rows (a column empty in most rows) sends the caller to
-    /// the full scan.
+    /// A large table's samples (the paths of its JSON columns, the coverage report, each masked
+    /// column's leak check) are read by primary key from one set of rows, picked at random once
+    /// per table (`pickedKeys`), instead of each scanning the whole table again. Nil where that
+    /// does not apply (a small table, a key sent as hex); fewer than `limit` rows (a column empty
+    /// in most of those rows) sends the caller to the full scan.
     private func sampleRowsOfPickedKeys(_ plan: TablePlan, keyColumns: [String], column: String,
                                         limit: Int) throws -> [SampledRow]? {
-        let keys = keyColumns.map { MySQLTarget.keyExpression($0, plan: plan) }
-        let estimate = plan.table.estimatedRows
-        guard limit > 0, !keys.isEmpty, keys == keyColumns.map(MySQLIdentifier.quoted), estimate > limit * 4 else { return nil }
-        let table = MySQLIdentifier.qualified(database, plan.name)
-        let filter = try Self.whereSQL(of: plan)
-        let slot = ([plan.name, filter ?? ""] + keyColumns).joined(separator: "\u{0}")
+        guard limit > 0, Self.pickable(plan, keyColumns: keyColumns), plan.table.estimatedRows > limit * 4 else { return nil }
+        let keys = keyColumns.map(MySQLIdentifier.quoted)
         return try withConnection { connection -> [SampledRow]? in
             try Self.verifyColumns(plan, on: connection, database: database)
-            condition.lock()
-            let known = pickedKeys[slot]
-            condition.unlock()
-            let picked: [[String?]]
-            if let known {
-                picked = known
-            } else {
-                let fraction = String(format: "%.9f", min(1, Double(limit * 8) / Double(estimate)))
-                picked = try connection.query("SELECT \(keys.joined(separator: ", ")) FROM \(table) WHERE "
-                                              + "\(filter.map { "(\($0)) AND " } ?? "")RAND() < \(fraction) "
-                                              + "ORDER BY RAND() LIMIT \(limit * 4)")
-                condition.lock()
-                pickedKeys[slot] = picked
-                condition.unlock()
-            }
+            let picked = try pickedKeys(plan, keyColumns: keyColumns, count: limit * 4, on: connection)
             guard !picked.isEmpty else { return nil }
-            let wanted = picked.map { key in "(" + key.map { $0.map(connection.literal) ?? "NULL" }.joined(separator: ", ") + ")" }
             let value = MySQLIdentifier.quoted(column)
-            let rows = try connection.query("SELECT \((keys + [value]).joined(separator: ", ")) FROM \(table) "
-                                            + "WHERE (\(keys.joined(separator: ", "))) IN (\(wanted.joined(separator: ", "))) "
+            let rows = try connection.query("SELECT \((keys + [value]).joined(separator: ", ")) FROM "
+                                            + "\(MySQLIdentifier.qualified(database, plan.name)) "
+                                            + "WHERE \(Self.keyList(keys, picked, on: connection)) "
                                             + "AND OCTET_LENGTH(\(value)) > 0 ORDER BY RAND() LIMIT \(limit)")
             return rows.map { SampledRow(key: Array($0.dropLast()), value: $0.last!!) }
         }
     }
 
+    /// Rows can be picked by these key columns: there are some, and they travel as plain text.
+    static func pickable(_ plan: TablePlan, keyColumns: [String]) -> Bool {
+        !keyColumns.isEmpty && keyColumns.allSatisfy { MySQLTarget.keyExpression($0, plan: plan) == MySQLIdentifier.quoted($0) }
+    }
+
+    /// `(k1, k2) IN ((...), (...))` for picked keys.
+    static func keyList(_ keys: [String], _ picked: [[String?]], on connection: MySQLConnection) -> String {
+        let wanted = picked.map { key in "(" + key.map { $0.map(connection.literal) ?? "NULL" }.joined(separator: ", ") + ")" }
+        return "(\(keys.joined(separator: ", "))) IN (\(wanted.joined(separator: ", ")))"
+    }
+
+    /// The keys of `count` rows picked at random (where: honoured), in random order; every sample
+    /// of the table in this run shares them, and a larger request picks again. An integer key is
+    /// drawn (`drawnKeys`); any other is picked by one scan of the table.
+    private func pickedKeys(_ plan: TablePlan, keyColumns: [String], count: Int,
+                            on connection: MySQLConnection) throws -> [[String?]] {
+        let filter = try Self.whereSQL(of: plan)
+        let slot = ([plan.name, filter ?? ""] + keyColumns).joined(separator: "\u{0}")
+        condition.lock()
+        let known = keyPicks[slot]
+        condition.unlock()
+        if let known, known.asked >= count { return Array(known.keys.prefix(count)) }
+        let picked: [[String?]]
+        if keyColumns.count == 1, keyColumns[0] == Self.integerKey(of: plan),
+           let drawn = try drawnKeys(plan, key: keyColumns[0], filter: filter, count: count, on: connection) {
+            picked = drawn
+        } else {
+            let fraction = String(format: "%.9f", min(1, Double(count * 2) / Double(max(1, plan.table.estimatedRows))))
+            picked = try connection.query("SELECT \(keyColumns.map(MySQLIdentifier.quoted).joined(separator: ", ")) FROM "
+                                          + "\(MySQLIdentifier.qualified(database, plan.name)) WHERE "
+                                          + "\(filter.map { "(\($0)) AND " } ?? "")RAND() < \(fraction) "
+                                          + "ORDER BY RAND() LIMIT \(count)")
+        }
+        condition.lock()
+        keyPicks[slot] = KeyPick(keys: picked, asked: count)
+        condition.unlock()
+        return picked
+    }
+
+    /// The most ids `drawnKeys` looks up in one statement: MySQL plans a longer IN list as a full
+    /// scan (range_optimizer_max_mem_size).
+    static let maximumDraws = 20_000
+
+    /// Ids drawn at random between the key's smallest and largest value; those that exist (and
+    /// pass where:) are the pick. Each row has the same chance, as each id does, and only drawn
+    /// rows are read: a table of any size costs two index lookups and the draws, where a scan
+    /// reads all of it. Nil when too few drawn ids exist (sparse keys, a where: that keeps few
+    /// rows, a stale row estimate): the scan picks then.
+    func drawnKeys(_ plan: TablePlan, key: String, filter: String?, count: Int,
+                           on connection: MySQLConnection) throws -> [[String?]]? {
+        guard let (low, span) = try keyRange(key, of: plan, on: connection) else { return nil }
+        // Twice as many ids as should find `count` rows at the table's density.
+        let ids = Double(span) + 1
+        let draws = (2 * Double(count) * ids / Double(max(1, plan.table.estimatedRows))).rounded(.up)
+        guard draws <= Double(Self.maximumDraws), draws < ids else { return nil }
+        var drawn = Set<Int>(minimumCapacity: Int(draws))
+        var generator = SystemRandomNumberGenerator()
+        while drawn.count < Int(draws) { drawn.insert(low + Int.random(in: 0...span, using: &generator)) }
+        let column = MySQLIdentifier.quoted(key)
+        let found = try connection.query("SELECT \(column) FROM \(MySQLIdentifier.qualified(database, plan.name)) WHERE "
+                                         + "\(column) IN (\(drawn.sorted().map(String.init).joined(separator: ", ")))"
+                                         + (filter.map { " AND (\($0))" } ?? ""))
+        guard found.count >= count else { return nil }
+        return Array(found.shuffled(using: &generator).prefix(count))
+    }
+
     func sampleColumns(_ plan: TablePlan, columns: [String], limit: Int) throws -> [String: [String]] {
         try withConnection { connection in
             try Self.verifyColumns(plan, on: connection, database: database)
+            let keyColumns = plan.table.primaryKey
+            if limit > 0, Self.pickable(plan, keyColumns: keyColumns), plan.table.estimatedRows > limit * 8 {
+                let picked = try pickedKeys(plan, keyColumns: keyColumns, count: limit * 4, on: connection)
+                if picked.count >= limit * 2 {
+                    return try MySQLSampling.values(on: connection, database: database, plan: plan, columns: columns, limit: limit,
+                                                    rows: Self.keyList(keyColumns.map(MySQLIdentifier.quoted), picked, on: connection))
+                }
+            }
             return try MySQLSampling.values(on: connection, database: database, plan: plan, columns: columns, limit: limit)
         }
     }
@@ -374,4 +445,10 @@ final class MySQLSource: SourceSession, @unchecked Sendable {
         condition.unlock()
         for connection in connections { _ = try? connection.query("ROLLBACK") }
     }
+}
+
+/// Keys of rows picked at random, and how many were asked for (fewer are found in a small table).
+private struct KeyPick {
+    var keys: [[String?]]
+    var asked: Int
 }

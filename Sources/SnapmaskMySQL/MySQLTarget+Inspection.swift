@@ -26,6 +26,10 @@ extension MySQLTarget {
     /// Removes the shadow database, and the old copy once staging is whole again (all old, or all
     /// new with its triggers). After a half-finished swap everything is left as it is, for a DBA.
     func discardShadow() {
+        // An index build still running (the copy of another table failed) would hold up the DROP
+        // DATABASE until it ended. Nothing else runs then: the swap has not begun.
+        if indexBuilds.isRunning { interrupt() }
+        indexBuilds.settle()
         verifier.drop()
         mutex.lock()
         defer { mutex.unlock() }

@@ -68,17 +68,38 @@ extension MySQLTarget {
         return names.filter { !known.contains($0) }.map { ($0, users[$0] ?? []) }
     }
 
-    /// Secondary indexes (in parallel, one table per connection, largest first), then foreign keys
-    /// (checked against the rows where they could have broken); then routines, views and triggers,
-    /// so overrides run with them as they would in staging; then fresh statistics.
+    /// A loaded table's secondary indexes are built at once, in the background (`MySQLIndexBuilds`).
+    func tableLoaded(_ table: String) throws {
+        guard let definition = objects?.table(named: table), !definition.deferredIndexes.isEmpty else { return }
+        let sql = Self.addIndexes(definition)
+        try indexBuilds.start(table, slots: parallelism) { [self] in
+            do {
+                try shadowConnection("index \(table)").query(sql)
+            } catch let error as MySQLError {
+                throw error.adding(context: "adding the indexes of \(table) in the shadow copy")
+            }
+        }
+    }
+
+    /// LOCK=SHARED: nothing writes a loaded shadow table, so the server need not log concurrent
+    /// changes for the build to apply afterwards (which LOCK=NONE, the default, does).
+    static func addIndexes(_ table: MySQLTableDefinition) -> String {
+        "ALTER TABLE \(MySQLIdentifier.quoted(table.name)) " + table.deferredIndexes.map { "ADD \($0)" }.joined(separator: ", ")
+            + ", LOCK=SHARED"
+    }
+
+    /// Secondary indexes (those not built yet as their table finished loading: in parallel, one
+    /// table per connection, largest first), then foreign keys (checked against the rows where
+    /// they could have broken); then routines, views and triggers, so overrides run with them as
+    /// they would in staging; then fresh statistics.
     func finishSchema(definition: SchemaDefinition, plan: RestorePlan) throws {
         guard let objects else { throw MySQLError("the shadow copy was not prepared") }
+        let built = try indexBuilds.finish()
         let order = Dictionary(plan.tables.enumerated().map { ($1.name, $0) }, uniquingKeysWith: { first, _ in first })
-        let indexed = objects.tables.filter { !$0.deferredIndexes.isEmpty }
+        let indexed = objects.tables.filter { !$0.deferredIndexes.isEmpty && !built.contains($0.name) }
             .sorted { order[$0.name, default: .max] < order[$1.name, default: .max] }
         try runInParallel(indexed.map { table in
-            let sql = "ALTER TABLE \(MySQLIdentifier.quoted(table.name)) "
-                + table.deferredIndexes.map { "ADD \($0)" }.joined(separator: ", ")
+            let sql = Self.addIndexes(table)
             return ("adding the indexes of \(table.name)", { connection in try connection.query(sql) })
         })
         let connection = try verifierConnection()

@@ -41,6 +41,7 @@ final class MySQLTarget: TargetSession, @unchecked Sendable {
     var parallelism = 2
     /// Connections that run long statements (loads, index builds, checks): interrupt() stops them.
     let busy = ConnectionIDs()
+    let indexBuilds = MySQLIndexBuilds()
     /// What the swap did, as far as this process knows; and what the server showed after a failure.
     var swapOutcome: SwapOutcome = .notStarted
     var observation: MySQLSwapObservation?

@@ -205,6 +205,62 @@ import Testing
         #expect(sparse.count == 100 && sparse.allSatisfy { $0.value == "nick\($0.key[0] ?? "?")" })
     }
 
+    /// An integer key is sampled without reading the table: ids are drawn between its smallest
+    /// and largest value and the existing ones kept, so every row has the same chance (two blocks
+    /// of ids with a gap between them get a half each). Where too few drawn ids would exist (a
+    /// where: that keeps few rows, a pick too large for the table) the scan picks instead. The
+    /// JSON paths and the coverage report sample from the same drawn rows.
+    @Test func samplesOfAnIntegerKeyAreDrawnEvenlyFromTheWholeKeyRange() throws {
+        let scratch = try MySQLScratch("mydrawn")
+        defer { scratch.drop() }
+        let url = try scratch.url("src", create: true, sql: """
+            SET SESSION max_recursive_iterations = 100000;
+            CREATE TABLE people (id bigint PRIMARY KEY, email varchar(100), profile json);
+            INSERT INTO people WITH RECURSIVE n(g) AS (SELECT 1 UNION ALL SELECT g + 1 FROM n WHERE g < 10000)
+              SELECT IF(g <= 5000, g, g + 15000), CONCAT('person', IF(g <= 5000, g, g + 15000), '@corp.example.org'),
+                     JSON_OBJECT('id', IF(g <= 5000, g, g + 15000), 'contact', JSON_OBJECT('email', 'x@corp.example.org'))
+                FROM n;
+            ANALYZE TABLE people;
+            """)
+        let source = try MySQLSource(url: url, readers: 1)
+        defer { source.close() }
+        let job = try MySQLRestoreTests.job(scratch, rules: """
+            tables:
+              people:
+                columns: { id: keep, email: { transform: email, unique: true }, profile: { transform: json, paths: { id: keep, contact.email: email } } }
+            """, source: url)
+        defer { job.remove() }
+        let plan = try #require(RestorePlan.make(rules: try job.database("app").rules, schema: source.schema)
+                                    .table(named: "people"))
+        let exists = { (id: Int) in (1...5000).contains(id) || (20001...25000).contains(id) }
+        for _ in 0..<3 {
+            let drawn = try #require(try source.withConnection {
+                try source.drawnKeys(plan, key: "id", filter: nil, count: 400, on: $0)
+            }).compactMap { $0[0].flatMap { Int($0) } }
+            #expect(drawn.count == 400 && Set(drawn).count == 400 && drawn.allSatisfy(exists))
+            let low = drawn.filter { $0 <= 5000 }.count
+            #expect((140...260).contains(low), "each block holds half the rows and gets about half the pick: \(low) of 400")
+        }
+        #expect(try source.withConnection {
+            try source.drawnKeys(plan, key: "id", filter: "(id <= 150)", count: 400, on: $0)
+        } == nil, "a where: that keeps 150 rows: too few drawn ids exist, the scan picks")
+        #expect(try source.withConnection { try source.drawnKeys(plan, key: "id", filter: nil, count: 9000, on: $0) } == nil,
+                "more ids than one statement looks up: the scan picks")
+
+        let profiles = try source.sampleRows(plan, keyColumns: [], column: "profile", limit: 200)
+        #expect(profiles.count == 200 && profiles.allSatisfy { $0.key.isEmpty })
+        let profileIDs = profiles.compactMap { row in
+            (try? JSONSerialization.jsonObject(with: Data(row.value.utf8)) as? [String: Any])?["id"] as? Int
+        }
+        #expect(profileIDs.count == 200 && profileIDs.allSatisfy(exists) && profileIDs.contains { $0 > 20000 })
+        let columns = try source.sampleColumns(plan, columns: ["email"], limit: 50)
+        let emails = try #require(columns["email"])
+        let emailIDs = emails.compactMap { Int($0.dropFirst("person".count).prefix { $0.isNumber }) }
+        #expect(emailIDs.count == 50 && emailIDs.allSatisfy(exists) && emailIDs.contains { $0 > 20000 })
+        let leak = try source.sampleRows(plan, keyColumns: ["id"], column: "email", limit: 100)
+        #expect(leak.count == 100 && leak.allSatisfy { $0.value == "person\($0.key[0] ?? "?")@corp.example.org" })
+    }
+
     /// The snapshot keeps the rows, not the definition: columns renamed after the rules were
     /// checked (email and notes swapped, an instant change) would put emails under notes' keep.
     /// Every read and sample first locks the table and compares its columns with the checked ones.

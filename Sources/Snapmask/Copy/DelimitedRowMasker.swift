@@ -45,8 +45,7 @@ public struct DelimitedRowMasker: BatchMasker {
                 var fieldStart = position
                 var copiedUpTo = position
                 while true {
-                    var end = fieldStart
-                    while end < input.count, input[end] != DelimitedText.tab, input[end] != DelimitedText.newline { end += 1 }
+                    let end = DelimitedText.fieldEnd(input, from: fieldStart)
                     if field < fields.count, let mask = fields[field] {
                         output.append(contentsOf: UnsafeBufferPointer(rebasing: input[copiedUpTo..<fieldStart]))
                         try append(UnsafeBufferPointer(rebasing: input[fieldStart..<end]), mask, memo: memos[field], row: row,

@@ -18,10 +18,12 @@ public struct TableCopier: Sendable {
     /// Copies the tables; the first failure stops the others and is rethrown. With
     /// `splitting` (the writers accept several loads into one table at once), a table of at
     /// least `options.splitTablesFromRows` estimated rows is copied in slices, as the source
-    /// splits it, so that one huge table uses every job.
+    /// splits it, so that one huge table uses every job. `tableLoaded` is called with a table's
+    /// name once all of its rows are written, while other tables may still be copied.
     public func copy(_ tables: [TablePlan], source: any SourceSession, splitting: Bool = false,
                      makeWriter: @escaping @Sendable (TablePlan) throws -> any BatchWriter,
-                     makeMasker: @escaping @Sendable (TablePlan) -> any BatchMasker) throws -> [RestoreReport.Table] {
+                     makeMasker: @escaping @Sendable (TablePlan) -> any BatchMasker,
+                     tableLoaded: @escaping @Sendable (String) throws -> Void = { _ in }) throws -> [RestoreReport.Table] {
         var parts: [(plan: TablePlan, tally: TableTally)] = []
         for table in tables {
             let slices = splitting && options.jobs > 1 && !table.skipData
@@ -44,6 +46,7 @@ public struct TableCopier: Sendable {
                     if let table = try copy(part.plan, tally: part.tally, source: source, makeWriter: makeWriter,
                                             makeMasker: makeMasker, cancelled: failure) {
                         results.append(table)
+                        if !table.dataSkipped { try tableLoaded(table.name) }
                     }
                 } catch {
                     failure.record(error)

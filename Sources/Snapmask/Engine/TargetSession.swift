@@ -17,6 +17,10 @@ public protocol TargetSession: AnyObject, Sendable {
     /// snapshot), without indexes, constraints and triggers.
     func prepareShadow(definition: SchemaDefinition, plan: RestorePlan) throws
     func makeWriter(for plan: TablePlan) throws -> any BatchWriter
+    /// All rows of this table are in the shadow copy (other tables may still be loading): the
+    /// engine may start work of that table's own here (its indexes), in the background, so it
+    /// overlaps the rest of the copy; `finishSchema` waits for it. Must return promptly.
+    func tableLoaded(_ table: String) throws
     /// Indexes, constraints, foreign keys (validated), triggers, sequence values, statistics.
     func finishSchema(definition: SchemaDefinition, plan: RestorePlan) throws
     func countRows(_ plan: TablePlan) throws -> Int
@@ -44,6 +48,8 @@ public protocol TargetSession: AnyObject, Sendable {
 
 extension TargetSession {
     public func createShadowContainer() throws {}
+
+    public func tableLoaded(_ table: String) throws {}
 
     public func inspectStaging(swapStarted: Bool) -> StagingState {
         StagingState(data: swapStarted ? .unknown : .previous, shadow: .unknown,

@@ -187,7 +187,7 @@ public struct RestoreRunner: Sendable {
             report.tables = try interruption.whileRunning(onInterrupt: { target.interrupt() }) {
                 try TableCopier(database: database.name, options: options, observer: observer)
                     .copy(plan.tables, source: copySource, splitting: true, makeWriter: { try target.makeWriter(for: $0) },
-                          makeMasker: input.makeMasker)
+                          makeMasker: input.makeMasker, tableLoaded: { try target.tableLoaded($0) })
             }
             input.recordMaskedColumns(in: &report.tables)
 
