@@ -298,11 +298,13 @@ final class MySQLSource: SourceSession, @unchecked Sendable {
         }
     }
 
-    /// Originals for the leak check, drawn at random from every row the copy read (where: honoured):
-    /// a table's first rows are often its oldest or its test accounts and say little about the
-    /// rest. `RAND() < p`, sized from the table's row estimate to keep about four times `limit`
-    /// rows, keeps the sort small; when it keeps too few (a stale estimate, a where: that keeps few
-    /// rows), all matching rows are shuffled instead.
+    /// Originals for the leak check (or, without key columns, values for the paths of a JSON
+    /// column), drawn at random from every row the copy read (where: honoured): a table's first
+    /// rows are often its oldest or its test accounts and say little about the rest. Read from
+    /// the table's one pick of rows (`sampleRowsOfPickedKeys`) where that applies; else `RAND() <
+    /// p`, sized from the table's row estimate to keep about four times `limit` rows, keeps the
+    /// sort small, and when it keeps too few (a stale estimate, a where: that keeps few rows), all
+    /// matching rows are shuffled instead.
     func sampleRows(_ plan: TablePlan, keyColumns: [String], column: String, limit: Int) throws -> [SampledRow] {
         // Values without their keys (the paths inside a JSON column) come from rows picked by the
         // table's primary key all the same.

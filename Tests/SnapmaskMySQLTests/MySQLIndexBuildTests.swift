@@ -40,8 +40,22 @@ import Testing
         INSERT INTO people VALUES (1, 'ann@corp.example.org', 'Oslo'), (2, 'bob@corp.example.org', 'Lima');
         """
 
-    static func target(_ scratch: MySQLScratch) throws -> (target: MySQLTarget, definition: SchemaDefinition, plan: RestorePlan,
-                                                           job: TestJob) {
+    /// A locked target with its shadow copy prepared (tables with their primary keys only).
+    struct Setup {
+        let target: MySQLTarget
+        let definition: SchemaDefinition
+        let plan: RestorePlan
+        let job: TestJob
+
+        func end() {
+            target.discardShadow()
+            target.unlock()
+            target.close()
+            job.remove()
+        }
+    }
+
+    static func target(_ scratch: MySQLScratch) throws -> Setup {
         let url = try scratch.url("src", create: true, sql: sourceSQL)
         _ = try scratch.url("stage", create: true)
         let job = try scratch.job(rules: "tables:\n  people: { columns: { id: keep, email: email, city: keep } }", source: url)
@@ -54,7 +68,7 @@ import Testing
         let target = try MySQLTarget(url: database.target)
         try target.lock()
         try target.prepareShadow(definition: definition, plan: plan)
-        return (target, definition, plan, job)
+        return Setup(target: target, definition: definition, plan: plan, job: job)
     }
 
     static func indexes(_ scratch: MySQLScratch) throws -> [String] {
@@ -66,12 +80,7 @@ import Testing
         let scratch = try MySQLScratch("myidxearly")
         defer { scratch.drop() }
         let setup = try Self.target(scratch)
-        defer {
-            setup.target.discardShadow()
-            setup.target.unlock()
-            setup.target.close()
-            setup.job.remove()
-        }
+        defer { setup.end() }
         #expect(try Self.indexes(scratch) == ["PRIMARY"])
         try setup.target.tableLoaded("people")
         #expect(try setup.target.indexBuilds.finish() == ["people"])
@@ -87,11 +96,7 @@ import Testing
         let scratch = try MySQLScratch("myidxstop")
         defer { scratch.drop() }
         let setup = try Self.target(scratch)
-        defer {
-            setup.target.unlock()
-            setup.target.close()
-            setup.job.remove()
-        }
+        defer { setup.end() }
         let shadow = scratch.name("stage_snapmask_shadow")
         let reader = try MySQLConnection(url: scratch.server, database: .none)
         try reader.query("START TRANSACTION")
