@@ -28,8 +28,8 @@ extension MySQLTarget {
     func discardShadow() {
         // An index build still running (the copy of another table failed) would hold up the DROP
         // DATABASE until it ended. Nothing else runs then: the swap has not begun.
-        if loadedTables.isRunning { interrupt() }
-        loadedTables.settle()
+        if indexBuilds.isRunning { interrupt() }
+        indexBuilds.settle()
         verifier.drop()
         mutex.lock()
         defer { mutex.unlock() }

@@ -68,21 +68,16 @@ extension MySQLTarget {
         return names.filter { !known.contains($0) }.map { ($0, users[$0] ?? []) }
     }
 
-    /// A loaded table's secondary indexes are built at once, in the background, and its rows
-    /// counted there too (`MySQLLoadedTables`): the count no longer waits for the last build.
+    /// A loaded table's secondary indexes are built at once, in the background (`MySQLIndexBuilds`).
     func tableLoaded(_ table: String) throws {
-        guard let definition = objects?.table(named: table) else { return }
-        let addIndexes = definition.deferredIndexes.isEmpty ? nil : Self.addIndexes(definition)
-        try loadedTables.start(table, slots: parallelism) { [self] in
-            let connection = try shadowConnection("loaded \(table)")
-            if let addIndexes {
-                do {
-                    try connection.query(addIndexes)
-                } catch let error as MySQLError {
-                    throw error.adding(context: "adding the indexes of \(table) in the shadow copy")
-                }
+        guard let definition = objects?.table(named: table), !definition.deferredIndexes.isEmpty else { return }
+        let sql = Self.addIndexes(definition)
+        try indexBuilds.start(table, slots: parallelism) { [self] in
+            do {
+                try shadowConnection("index \(table)").query(sql)
+            } catch let error as MySQLError {
+                throw error.adding(context: "adding the indexes of \(table) in the shadow copy")
             }
-            return try Self.countRows(table, connection)
         }
     }
 
@@ -99,7 +94,7 @@ extension MySQLTarget {
     /// they would in staging; then fresh statistics.
     func finishSchema(definition: SchemaDefinition, plan: RestorePlan) throws {
         guard let objects else { throw MySQLError("the shadow copy was not prepared") }
-        let built = try loadedTables.finish()
+        let built = try indexBuilds.finish()
         let order = Dictionary(plan.tables.enumerated().map { ($1.name, $0) }, uniquingKeysWith: { first, _ in first })
         let indexed = objects.tables.filter { !$0.deferredIndexes.isEmpty && !built.contains($0.name) }
             .sorted { order[$0.name, default: .max] < order[$1.name, default: .max] }

@@ -41,7 +41,7 @@ final class MySQLTarget: TargetSession, @unchecked Sendable {
     var parallelism = 2
     /// Connections that run long statements (loads, index builds, checks): interrupt() stops them.
     let busy = ConnectionIDs()
-    let loadedTables = MySQLLoadedTables()
+    let indexBuilds = MySQLIndexBuilds()
     /// What the swap did, as far as this process knows; and what the server showed after a failure.
     var swapOutcome: SwapOutcome = .notStarted
     var observation: MySQLSwapObservation?
@@ -111,12 +111,7 @@ final class MySQLTarget: TargetSession, @unchecked Sendable {
     }
 
     func countRows(_ plan: TablePlan) throws -> Int {
-        if let counted = loadedTables.rowCount(of: plan.name) { return counted }
-        return try Self.countRows(plan.name, try verifierConnection())
-    }
-
-    static func countRows(_ table: String, _ connection: MySQLConnection) throws -> Int {
-        Int(try connection.scalar("SELECT COUNT(*) FROM \(MySQLIdentifier.quoted(table))") ?? "0") ?? 0
+        Int(try verifierConnection().scalar("SELECT COUNT(*) FROM \(MySQLIdentifier.quoted(plan.name))") ?? "0") ?? 0
     }
 
     func applyOverrides(_ overrides: OverrideList) throws -> [OverrideOutcome] {
