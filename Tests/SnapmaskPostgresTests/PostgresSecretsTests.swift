@@ -36,6 +36,9 @@ import Testing
                 let environ = String(decoding: (FileManager.default.contents(atPath: "/proc/\(entry)/environ") ?? Data())
                                         .map { $0 == 0 ? 10 : $0 }, as: UTF8.self)
                 let file = environ.split(separator: "\n").first { $0.hasPrefix("PGSERVICEFILE=") }.map { String($0.dropFirst(14)) }
+                // Other tests run pg_dump at the same time: only the one reading this test's database counts.
+                let settings = file.flatMap { FileManager.default.contents(atPath: $0) }.map { String(decoding: $0, as: UTF8.self) }
+                guard settings?.contains("dbname=\(scratch.prefix)_src\n") == true else { continue }
                 seen = (cmdline, environ, file)
             }
             if seen == nil { Thread.sleep(forTimeInterval: 0.05) }
