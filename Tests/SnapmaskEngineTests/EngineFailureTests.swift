@@ -112,6 +112,31 @@ import Testing
         try fixture.expectStagingUntouched()
     }
 
+    /// Rows that go missing between the load and the swap (a TTL index, a cleanup job that
+    /// reached the shadow, a server that dropped them) stop the run: the count check compares
+    /// every table with what was read from the source.
+    @Test(arguments: FailureEngine.allCases)
+    func aRowLostFromTheShadowStopsTheRunBeforeTheSwap(_ engine: FailureEngine) throws {
+        let fixture = try prepared(engine, "lost")
+        defer { fixture.drop() }
+        let job = try fixture.job()
+        defer { job.remove() }
+        let deleted = OutcomeBox<Void>()
+        let deleteOneRow = try fixture.shadowRowDeletion()
+        let hook = PhaseHook(when: "creating indexes") { deleted.set(Result { try deleteOneRow() }) }
+        #expect {
+            try job.restore(observer: hook)
+        } throws: { error in
+            guard let failure = error as? RestoreFailed else { return false }
+            let (table, rows) = fixture.countedTable
+            return failure.step == "verifying row counts" && !failure.stagingChanged
+                && failure.underlying == "row counts differ between source and shadow copy: "
+                    + "\(table) read \(rows), shadow has \(rows - 1)"
+        }
+        try deleted.wait().get()
+        try fixture.expectStagingUntouched()
+    }
+
     // MARK: Engines with tables
 
     @Test(arguments: FailureEngine.relational)

@@ -88,6 +88,11 @@ protocol EngineFixture: AnyObject {
     /// Overrides whose last step fails, and whether an error reports it as expected.
     var failingOverrides: String { get }
     func isFailingOverrideError(_ error: any Error) -> Bool
+
+    /// What deletes one row of the people table (collection) from the shadow copy, committed;
+    /// and the table's name and source row count as the count check reports them.
+    func shadowRowDeletion() throws -> @Sendable () throws -> Void
+    var countedTable: (name: String, rows: Int) { get }
 }
 
 /// The engines with tables: a column added to the source, a `where:` condition.
@@ -235,6 +240,14 @@ final class PostgresFixture: SQLFailureFixture {
     }
 
     let table = "public.big"
+
+    func shadowRowDeletion() throws -> @Sendable () throws -> Void {
+        let shadow = try PostgresTarget(url: try scratch.url("stage")).shadowName
+        let url = try TestServers.replacingDatabase(of: scratch.server, with: shadow)
+        return { try PostgresConnection(url: url).execute("DELETE FROM big WHERE id = (SELECT min(id) FROM big)") }
+    }
+
+    let countedTable = (name: "public.big", rows: 3000)
 }
 
 // MARK: - MySQL
@@ -307,6 +320,14 @@ final class MySQLFixture: SQLFailureFixture {
     }
 
     let table = "big"
+
+    func shadowRowDeletion() throws -> @Sendable () throws -> Void {
+        let shadow = try MySQLTarget(url: try scratch.url("stage")).shadowName
+        let url = try TestServers.replacingDatabase(of: scratch.server, with: shadow)
+        return { try MySQLConnection(url: url).query("DELETE FROM big ORDER BY id LIMIT 1") }
+    }
+
+    let countedTable = (name: "big", rows: 3000)
 }
 
 // MARK: - DocumentDB
@@ -414,4 +435,16 @@ final class DocumentDBFixture: EngineFixture {
         guard let failure = error as? RestoreFailed else { return false }
         return failure.step == "applying overrides" && failure.underlying.contains("overrides.yaml:3:3")
     }
+
+    func shadowRowDeletion() throws -> @Sendable () throws -> Void {
+        let server = scratch.server, stage = scratch.database("stage")
+        return {
+            let reply = try DocumentDBClient(url: server, applicationName: "snapmask tests").command("""
+                {"delete": "\(DocumentDBTarget.shadowPrefix)people", "deletes": [{"q": {"_id": 1}, "limit": 1}]}
+                """, database: stage)
+            #expect(reply.filter { $0 != " " }.contains(#""n":1,"#), "\(reply)")
+        }
+    }
+
+    let countedTable = (name: "people", rows: sourceSize)
 }
