@@ -156,6 +156,21 @@ import Testing
         }
     }
 
+    /// Field names are found by their bytes when they are ASCII; a name Swift calls equal in
+    /// another spelling (a decomposed accent, the Kelvin sign for K) still finds its rule.
+    @Test func fieldNamesFindTheirRulesInEverySpelling() throws {
+        let email = try compile("email")
+        let fake = try masked(email, "a@b.io")
+        for (rule, key) in [("contact.email", "email"), ("contact.\u{e9}mail", "e\u{301}mail"),
+                            ("contact.\u{212a}ey", "Key"), ("contact.Key", "Key")] {
+            let transformer = try Self.json([(rule, "email")])
+            #expect(try transformer.mask(#"{"contact": {"\#(key)": "a@b.io"}}"#) == #"{"contact": {"\#(key)": "\#(fake)"}}"#,
+                    "rule \(rule)")
+            // Only the named field: a neighbour is still unruled.
+            #expect(throws: MaskingError.self) { try transformer.mask(#"{"contact": {"\#(key)": "a@b.io", "Kex": 1}}"#) }
+        }
+    }
+
     @Test func unlistedKeepCopiesWhatNoRuleNames() throws {
         let email = try compile("email")
         let transformer = try Self.json([("contact.email", "email")], unlisted: "keep")

@@ -74,6 +74,19 @@ public struct DelimitedRowMasker: BatchMasker {
             return
         }
         let start = output.count
+        var masked = false
+        if field.arrays == nil && field.column.transformer.masksASCIIInPlace {
+            masked = try maskASCII(raw, field, row: row, to: &output)
+        }
+        if !masked { try maskDecoded(raw, field, row: row, to: &output) }
+        // Only here, after masking succeeded: a failure is never remembered.
+        if let memo, memo.isEnabled {
+            output.withUnsafeBufferPointer { memo.remember(raw, wrote: UnsafeBufferPointer(rebasing: $0[start...])) }
+        }
+    }
+
+    /// The field decoded into a string, masked, and escaped again.
+    private func maskDecoded(_ raw: UnsafeBufferPointer<UInt8>, _ field: Field, row: Int, to output: inout [UInt8]) throws {
         let value = DelimitedText.decode(raw, dialect: dialect)
         let masked: String?
         do {
@@ -92,9 +105,23 @@ public struct DelimitedRowMasker: BatchMasker {
         } else {
             DelimitedText.appendNull(to: &output)
         }
-        // Only here, after masking succeeded: a failure is never remembered.
-        if let memo, memo.isEnabled {
-            output.withUnsafeBufferPointer { memo.remember(raw, wrote: UnsafeBufferPointer(rebasing: $0[start...])) }
+    }
+
+    /// A field with no escape (its bytes are the value) and ASCII, through a transformer that
+    /// masks such values in place: no strings made. The output is escaped like any other, so
+    /// whatever the transformer writes reaches the text safely. False: the string path masks it.
+    private func maskASCII(_ raw: UnsafeBufferPointer<UInt8>, _ field: Field, row: Int,
+                           to output: inout [UInt8]) throws -> Bool {
+        guard !raw.contains(where: { $0 >= 0x80 || $0 == DelimitedText.backslash }) else { return false }
+        return try withUnsafeTemporaryAllocation(of: UInt8.self, capacity: max(1, raw.count)) { buffer in
+            let masked = UnsafeMutableBufferPointer(rebasing: buffer[..<raw.count])
+            do throws(MaskingError) {
+                guard try field.column.transformer.maskASCII(raw, into: masked) else { return false }
+            } catch {
+                throw RowMaskingError(table: table, column: field.column.name, row: row, reason: error)
+            }
+            DelimitedText.appendEscaped(UnsafeBufferPointer(masked), to: &output, dialect: dialect)
+            return true
         }
     }
 }

@@ -23,23 +23,26 @@ struct JSONMasker: Sendable {
     static let maxDepth = 1_000
 
     func mask(_ text: String) throws(MaskingError) -> String {
-        var input = Array(text.utf8)
-        return try input.withUnsafeMutableBufferPointer { buffer throws(MaskingError) in
-            var walk = Walk(scanner: JSONScanner(UnsafeBufferPointer(buffer)), tree: tree, keepUnruled: keepUnruled)
+        var source = text
+        let outcome = source.withUTF8 { bytes -> Result<String?, MaskingError> in
+            var walk = Walk(scanner: JSONScanner(bytes), tree: tree, keepUnruled: keepUnruled)
             do {
                 walk.scanner.skipSpace()
                 try walk.value(node: FieldPathRules.root, inherited: nil, depth: 0)
                 walk.scanner.skipSpace()
                 guard walk.scanner.atEnd else { throw JSONScanner.Failure(reason: "unexpected text after the JSON value") }
             } catch let failure as JSONScanner.Failure {
-                throw MaskingError("json", "\(shape(of: text)) is not valid JSON (\(failure.reason) at byte \(walk.scanner.position))")
+                return .failure(MaskingError("json", "\(shape(of: text)) is not valid JSON (\(failure.reason) at byte "
+                                                 + "\(walk.scanner.position))"))
             } catch let error as MaskingError {
-                throw error
+                return .failure(error)
             } catch {
-                throw MaskingError("json", "\(error)")
+                return .failure(MaskingError("json", "\(error)"))
             }
-            return walk.finish()
+            return .success(walk.finish())
         }
+        // Nil: nothing was replaced, the text is its own output.
+        return try outcome.get() ?? text
     }
 
     private struct Walk {
@@ -56,18 +59,22 @@ struct JSONMasker: Sendable {
             self.scanner = scanner
             self.tree = tree
             self.keepUnruled = keepUnruled
+            path.reserveCapacity(8)
         }
 
         var bytes: UnsafeBufferPointer<UInt8> { scanner.bytes }
 
-        mutating func finish() -> String {
-            if copied == 0 && output.isEmpty { return String(decoding: bytes, as: UTF8.self) }
+        /// The masked text; nil when nothing in it was replaced.
+        mutating func finish() -> String? {
+            if copied == 0 && output.isEmpty { return nil }
             output.append(contentsOf: bytes[copied...])
             return String(decoding: output, as: UTF8.self)
         }
 
         /// Replaces the input from `start` to the current position with `replacement`.
         mutating func replace(from start: Int, with replacement: (inout [UInt8]) -> Void) {
+            // The output is about as long as the input: one allocation, not one per doubling.
+            if output.capacity == 0 { output.reserveCapacity(bytes.count + bytes.count / 4 + 16) }
             output.append(contentsOf: bytes[copied..<start])
             replacement(&output)
             copied = scanner.position
@@ -101,10 +108,9 @@ struct JSONMasker: Sendable {
                 repeat {
                     let keyStart = scanner.position
                     let key = try scanner.key()
-                    let name = scanner.text(of: key)
                     if let keysRule = here.keysRule, !keysRule.transformer.isKeep {
                         let keyEnd = scanner.position
-                        guard let masked = try keysRule.transformer.mask(name) else {
+                        guard let masked = try keysRule.transformer.mask(scanner.text(of: key)) else {
                             throw failure("the keys: rule wrote NULL for a field name")
                         }
                         output.append(contentsOf: bytes[copied..<keyStart])
@@ -113,7 +119,7 @@ struct JSONMasker: Sendable {
                         copied = keyEnd
                     }
                     path.append(key)
-                    try value(node: here.child(name), inherited: rule, depth: depth + 1)
+                    try value(node: child(of: here, key), inherited: rule, depth: depth + 1)
                     path.removeLast()
                 } while try scanner.next(closing: UInt8(ascii: "}"))
             case .array:
@@ -135,6 +141,15 @@ struct JSONMasker: Sendable {
                 }
                 try leaf(applied)
             }
+        }
+
+        /// The rule tree's node for field `key` of the object at `node`: from the key's bytes
+        /// where they decide it (no string made), else from its text.
+        func child(of node: FieldPathRules.Node, _ key: JSONScanner.Key) -> Int? {
+            if case let .inPlace(range) = key, let found = node.child(utf8: UnsafeBufferPointer(rebasing: bytes[range])) {
+                return found
+            }
+            return node.child(scanner.text(of: key))
         }
 
         /// Masks every leaf of the value with one masking rule; keys and shape stay.
@@ -169,6 +184,7 @@ struct JSONMasker: Sendable {
             let start = scanner.position
             switch try scanner.kind() {
             case .string:
+                if try maskASCII(rule, from: start) { return }
                 let masked = try masking(rule) { try transformer.mask(try scanner.string()) }
                 replace(from: start) { output in
                     if let masked { JSONText.appendQuoted(masked, to: &output) } else { output.append(contentsOf: "null".utf8) }
@@ -201,6 +217,26 @@ struct JSONMasker: Sendable {
             case .object, .array:
                 throw failure("expected a single value")
             }
+        }
+
+        /// A string that is ASCII with no escape, through a transformer that masks such values
+        /// in place (`ASCIIMasking`): no strings made. False, with the scanner back at `start`,
+        /// when the string path must mask it.
+        mutating func maskASCII(_ rule: CompiledColumn, from start: Int) throws -> Bool {
+            guard rule.transformer.masksASCIIInPlace, let span = scanner.plainASCIIString() else { return false }
+            let value = UnsafeBufferPointer(rebasing: bytes[span])
+            let written = try withUnsafeTemporaryAllocation(of: UInt8.self, capacity: max(1, value.count)) { buffer in
+                let masked = UnsafeMutableBufferPointer(rebasing: buffer[..<value.count])
+                do {
+                    guard try rule.transformer.maskASCII(value, into: masked) else { return false }
+                } catch {
+                    throw failure("\(error)")
+                }
+                replace(from: start) { JSONText.appendQuoted(UnsafeBufferPointer(masked), to: &$0) }
+                return true
+            }
+            if !written { scanner.position = start }
+            return written
         }
 
         /// Runs a transformer, naming the path when it refuses the value.

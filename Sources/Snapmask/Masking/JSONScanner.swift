@@ -187,6 +187,23 @@ struct JSONScanner {
         }
     }
 
+    /// The bytes of the string here when it is ASCII with no escape (the position then moves
+    /// past it); nil, with the position unchanged, for any other string.
+    mutating func plainASCIIString() -> Range<Int>? {
+        guard position < bytes.count, bytes[position] == UInt8(ascii: "\"") else { return nil }
+        var end = position + 1
+        while end < bytes.count {
+            let byte = bytes[end]
+            if byte == UInt8(ascii: "\"") {
+                defer { position = end + 1 }
+                return (position + 1)..<end
+            }
+            if byte == UInt8(ascii: "\\") || byte >= 0x80 { return nil }
+            end += 1
+        }
+        return nil
+    }
+
     /// Reads a string and resolves its escapes.
     mutating func string() throws -> String {
         guard position < bytes.count, bytes[position] == UInt8(ascii: "\"") else { throw Failure(reason: "expected a string") }

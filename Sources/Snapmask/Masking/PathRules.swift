@@ -35,6 +35,11 @@ public final class FieldPathRules: Sendable {
         public let elementsRule: CompiledColumn?
         /// Whether some rule (for values or field names) lies strictly below this node.
         public let hasRulesBelow: Bool
+        /// `keys` as UTF-8 when every name is ASCII (nil otherwise): ASCII text is equal as a
+        /// string exactly when its bytes are, so an ASCII name from JSON text is looked up here
+        /// without making a string of it. A non-ASCII name can equal another spelling (a
+        /// decomposed accent, the Kelvin sign and K), which only the string comparison sees.
+        private let asciiKeys: [(name: [UInt8], node: Int)]?
 
         init(rule: CompiledColumn?, keysRule: CompiledColumn?, keys: [String: Int], anyKey: Int?, elements: Int?,
              elementsRule: CompiledColumn?, hasRulesBelow: Bool) {
@@ -45,6 +50,8 @@ public final class FieldPathRules: Sendable {
             self.elements = elements
             self.elementsRule = elementsRule
             self.hasRulesBelow = hasRulesBelow
+            asciiKeys = keys.keys.allSatisfy { $0.utf8.allSatisfy { $0 < 0x80 } }
+                ? keys.map { (Array($0.key.utf8), $0.value) } : nil
         }
 
         /// Whether the walk must look inside the value here rather than apply one rule to all of it.
@@ -53,6 +60,17 @@ public final class FieldPathRules: Sendable {
         /// The child for a field name: the one named exactly, else `*`.
         @inline(__always)
         public func child(_ name: String) -> Int? { keys[name] ?? anyKey }
+
+        /// `child` of a name given as UTF-8 bytes, when bytes can decide it (this node's names
+        /// and `name` all ASCII); nil when only `child(_: String)` can.
+        @inline(__always)
+        public func child(utf8 name: UnsafeBufferPointer<UInt8>) -> Int?? {
+            guard let asciiKeys, name.allSatisfy({ $0 < 0x80 }) else { return nil }
+            for entry in asciiKeys where entry.name.count == name.count {
+                if entry.name.withUnsafeBufferPointer({ $0.elementsEqual(name) }) { return .some(entry.node) }
+            }
+            return .some(anyKey)
+        }
     }
 
     /// Where a value stands with respect to the rules.

@@ -136,6 +136,8 @@ public final class CompiledTransformer: Sendable {
     /// The longest output in characters, when the transformer bounds it.
     public let maxOutputLength: Int?
     let masksEmptyValues: Bool
+    /// The transformer again when it masks ASCII values in place (`ASCIIMasking`).
+    private let asciiMasking: (any ASCIIMasking)?
 
     init(spec: TransformSpec, transformer: any Transformer, descriptor: TransformerDescriptor, isUnique: Bool,
          maxOutputLength: Int?, masksEmptyValues: Bool) {
@@ -145,6 +147,20 @@ public final class CompiledTransformer: Sendable {
         self.isUnique = isUnique
         self.maxOutputLength = maxOutputLength
         self.masksEmptyValues = masksEmptyValues
+        asciiMasking = transformer as? any ASCIIMasking
+    }
+
+    /// Whether `maskASCII` can mask values (else it always returns false).
+    public var masksASCIIInPlace: Bool { asciiMasking != nil }
+
+    /// `mask(_:)` of a non-NULL ASCII value given as bytes, written into `output` (as many bytes
+    /// as the value); false when only `mask(_:)` can mask it.
+    @inline(__always)
+    public func maskASCII(_ value: UnsafeBufferPointer<UInt8>, into output: UnsafeMutableBufferPointer<UInt8>)
+        throws(MaskingError) -> Bool {
+        guard let asciiMasking else { return false }
+        if value.isEmpty && !masksEmptyValues { return true }
+        return try asciiMasking.maskASCII(value, into: output)
     }
 
     public var name: String { spec.name }

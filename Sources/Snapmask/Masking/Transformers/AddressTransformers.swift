@@ -6,11 +6,12 @@ enum AddressTransformers {
         let hasher: KeyedHash
         func mask(_ value: String) -> String? {
             var choices = hasher.digest(value).stream()
-            return Self.make(&choices)
-        }
-
-        static func make(_ choices: inout ChoiceStream) -> String {
-            "\(1 + choices.next(below: 9_899)) \(choices.pick(Dictionaries.streetNames)) \(choices.pick(Dictionaries.streetSuffixes))"
+            let street = StreetPick(&choices)
+            return String(unsafeUninitializedCapacity: street.length) { buffer in
+                var text = TextWriter(buffer)
+                street.write(to: &text)
+                return text.count
+            }
         }
     }
 
@@ -47,13 +48,54 @@ enum AddressTransformers {
         let hasher: KeyedHash
         func mask(_ value: String) -> String? {
             var choices = hasher.digest(value).stream()
-            let street = Street.make(&choices)
-            let city = choices.pick(Dictionaries.cities)
-            let state = choices.pick(Dictionaries.usStateCodes)
-            var zip = String(choices.next(below: 100_000))
-            while zip.count < 5 { zip = "0" + zip }
-            return "\(street), \(city), \(state) \(zip)"
+            let street = StreetPick(&choices)
+            let city = choices.pick(Self.cityBytes)
+            let state = choices.pick(Self.stateBytes)
+            let zip = choices.next(below: 100_000)
+            // `<street>, <city>, <state> <zip>` in one buffer: this runs once per row of every
+            // address column.
+            return String(unsafeUninitializedCapacity: street.length + city.count + state.count + 10) { buffer in
+                var text = TextWriter(buffer)
+                street.write(to: &text)
+                text.put(", ")
+                text.put(city)
+                text.put(", ")
+                text.put(state)
+                text.put(" ")
+                text.put(decimal: zip, digits: 5)
+                return text.count
+            }
         }
+
+        static let cityBytes = Dictionaries.cities.map { Array($0.utf8) }
+        static let stateBytes = Dictionaries.usStateCodes.map { Array($0.utf8) }
+    }
+
+    /// A street line's choices (`<number> <name> <suffix>`), drawn in that order.
+    struct StreetPick {
+        let number: Int
+        let name: [UInt8]
+        let suffix: [UInt8]
+
+        init(_ choices: inout ChoiceStream) {
+            number = 1 + choices.next(below: 9_899)
+            name = choices.pick(Self.nameBytes)
+            suffix = choices.pick(Self.suffixBytes)
+        }
+
+        /// At most four digits for the number, two spaces.
+        var length: Int { 6 + name.count + suffix.count }
+
+        func write(to text: inout TextWriter) {
+            text.put(decimal: number, digits: 1)
+            text.put(" ")
+            text.put(name)
+            text.put(" ")
+            text.put(suffix)
+        }
+
+        static let nameBytes = Dictionaries.streetNames.map { Array($0.utf8) }
+        static let suffixBytes = Dictionaries.streetSuffixes.map { Array($0.utf8) }
     }
 
     static let street = TransformerDescriptor(

@@ -1,7 +1,7 @@
 /// `credit_card`: a Luhn-valid number of the same length and format. The first digit (the card
 /// network) and `keep_last` digits stay; the others go through a keyed permutation and one digit
 /// is chosen so the Luhn check holds.
-struct CreditCardTransformer: Transformer {
+struct CreditCardTransformer: ASCIIMasking {
     let permutation: FormatPreservingPermutation
     let keepLast: Int
 
@@ -9,38 +9,27 @@ struct CreditCardTransformer: Transformer {
         // ASCII (nearly every value) is read and written as bytes; other scripts' digits as
         // scalars. Both give the same digits to the same steps.
         var text = value
-        let isASCII = text.withUTF8 { bytes in !bytes.contains { $0 >= 0x80 } }
+        let ascii = text.withUTF8 { bytes -> Result<String, MaskingError>? in
+            guard !bytes.contains(where: { $0 >= 0x80 }) else { return nil }
+            var failure: MaskingError?
+            let masked = String(unsafeUninitializedCapacity: bytes.count) { output in
+                do throws(MaskingError) {
+                    _ = try maskASCII(bytes, into: output)
+                    return bytes.count
+                } catch {
+                    failure = error
+                    return 0
+                }
+            }
+            return failure.map { .failure($0) } ?? .success(masked)
+        }
+        if let ascii { return try ascii.get() }
         var digits: [UInt8] = []
-        digits.reserveCapacity(24)
-        if isASCII {
-            text.withUTF8 { bytes in
-                for byte in bytes where byte &- 48 < 10 { digits.append(byte &- 48) }
-            }
-        } else {
-            for scalar in value.unicodeScalars {
-                if let digit = DigitTransformers.DigitMasker.digitValue(scalar) { digits.append(digit) }
-            }
+        for scalar in value.unicodeScalars {
+            if let digit = DigitTransformers.DigitMasker.digitValue(scalar) { digits.append(digit) }
         }
-        let count = digits.count
-        // Free digits: after the network digit, before the kept ones. With no kept digits the
-        // last digit is the check digit, computed below.
-        let freeEnd = keepLast > 0 ? count - keepLast : count - 1
-        guard count >= 8, freeEnd - 1 >= 2 else {
-            throw MaskingError("credit_card", "\(shape(of: value)) with \(count) digits is too short for a card number "
-                                   + "(with keep_last \(keepLast)); use digits or hash for this column")
-        }
-        // With no kept digits the check digit (last) is fixed up; otherwise the last free digit is.
-        let fixIndex = keepLast > 0 ? freeEnd - 1 : count - 1
-        let permuteEnd = keepLast > 0 ? freeEnd - 1 : freeEnd
-        digits.withUnsafeMutableBufferPointer { buffer in
-            permutation.permuteDigits(UnsafeMutableBufferPointer(rebasing: buffer[1..<permuteEnd]), tweak: UInt64(count))
-        }
-        digits[fixIndex] = Self.luhnFix(digits, at: fixIndex)
-
-        if isASCII {
-            return text.withUTF8 { bytes in
-                digits.withUnsafeBufferPointer { DigitTransformers.DigitMasker.replacingDigits(ofASCII: bytes, with: $0) }
-            }
+        try digits.withUnsafeMutableBufferPointer { buffer throws(MaskingError) in
+            try replace(buffer, characters: value.unicodeScalars.count)
         }
         var output = String.UnicodeScalarView()
         var next = 0
@@ -55,10 +44,43 @@ struct CreditCardTransformer: Transformer {
         return String(output)
     }
 
+    func maskASCII(_ value: UnsafeBufferPointer<UInt8>, into output: UnsafeMutableBufferPointer<UInt8>) throws(MaskingError)
+        -> Bool {
+        try withUnsafeTemporaryAllocation(of: UInt8.self, capacity: value.count) { buffer throws(MaskingError) in
+            var count = 0
+            for byte in value where byte &- 48 < 10 {
+                buffer[count] = byte &- 48
+                count += 1
+            }
+            let digits = UnsafeMutableBufferPointer(rebasing: buffer[..<count])
+            try replace(digits, characters: value.count)
+            DigitTransformers.DigitMasker.replaceDigits(ofASCII: value, with: UnsafeBufferPointer(digits), into: output)
+        }
+        return true
+    }
+
+    /// Permutes the free digits (after the network digit, before the kept ones) and fixes one
+    /// so the Luhn check holds. `characters`, the value's length, describes the value in the
+    /// message, which never shows it.
+    private func replace(_ digits: UnsafeMutableBufferPointer<UInt8>, characters: Int) throws(MaskingError) {
+        let count = digits.count
+        // With no kept digits the last digit is the check digit, computed below.
+        let freeEnd = keepLast > 0 ? count - keepLast : count - 1
+        guard count >= 8, freeEnd - 1 >= 2 else {
+            throw MaskingError("credit_card", "a \(characters)-character value with \(count) digits is too short for a "
+                                   + "card number (with keep_last \(keepLast)); use digits or hash for this column")
+        }
+        // With no kept digits the check digit (last) is fixed up; otherwise the last free digit is.
+        let fixIndex = keepLast > 0 ? freeEnd - 1 : count - 1
+        let permuteEnd = keepLast > 0 ? freeEnd - 1 : freeEnd
+        permutation.permuteDigits(UnsafeMutableBufferPointer(rebasing: digits[1..<permuteEnd]), tweak: UInt64(count))
+        digits[fixIndex] = Self.luhnFix(UnsafeBufferPointer(digits), at: fixIndex)
+    }
+
     /// The digit at `index` that makes the Luhn sum a multiple of 10. Exactly one does: the
     /// digit's contribution (itself, or its double less 9 above 9) runs through every remainder
     /// once as the digit runs from 0 to 9.
-    static func luhnFix(_ digits: [UInt8], at index: Int) -> UInt8 {
+    static func luhnFix(_ digits: UnsafeBufferPointer<UInt8>, at index: Int) -> UInt8 {
         var others = 0
         for (position, digit) in digits.enumerated() where position != index {
             others += contribution(Int(digit), doubled: (digits.count - 1 - position) % 2 == 1)

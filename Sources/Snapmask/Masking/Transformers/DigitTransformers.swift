@@ -12,23 +12,15 @@ enum DigitTransformers {
         let accept: (@Sendable (UInt64) -> Bool)?
 
         func mask(_ value: String) -> String {
-            if value.utf8.allSatisfy({ $0 < 0x80 }) {
-                // ASCII (nearly every value): digits gathered on the stack, the result written
-                // straight into the new string.
-                var text = value
-                return text.withUTF8 { source -> String in
-                    let countryCode = keepCountryCode ? Self.countryCodeLength(ascii: source) : 0
-                    return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: source.count) { digits -> String in
-                        var count = 0
-                        for byte in source where byte &- 48 < 10 {
-                            digits[count] = byte &- 48
-                            count += 1
-                        }
-                        let found = UnsafeMutableBufferPointer(rebasing: digits[..<count])
-                        guard replace(found, countryCode: countryCode) else { return value }
-                        return Self.replacingDigits(ofASCII: source, with: UnsafeBufferPointer(found))
-                    }
+            var text = value
+            if let ascii = text.withUTF8({ source -> String? in
+                guard !source.contains(where: { $0 >= 0x80 }) else { return nil }
+                return String(unsafeUninitializedCapacity: source.count) { output in
+                    if !maskASCII(source, into: output) { _ = output.initialize(from: source) }
+                    return source.count
                 }
+            }) {
+                return ascii
             }
             let countryCode = keepCountryCode ? Self.countryCodeLength(value) : 0
             // Digits of other scripts are replaced by digits of the same script, so inputs that
@@ -47,6 +39,23 @@ enum DigitTransformers {
                 }
             }
             return String(output)
+        }
+
+        /// An ASCII value (nearly every value): digits gathered on the stack, the result written
+        /// into `output`, as long as `source`; false (nothing written) when no digit is replaced.
+        func maskASCII(_ source: UnsafeBufferPointer<UInt8>, into output: UnsafeMutableBufferPointer<UInt8>) -> Bool {
+            let countryCode = keepCountryCode ? Self.countryCodeLength(ascii: source) : 0
+            return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: source.count) { digits -> Bool in
+                var count = 0
+                for byte in source where byte &- 48 < 10 {
+                    digits[count] = byte &- 48
+                    count += 1
+                }
+                let found = UnsafeMutableBufferPointer(rebasing: digits[..<count])
+                guard replace(found, countryCode: countryCode) else { return false }
+                Self.replaceDigits(ofASCII: source, with: UnsafeBufferPointer(found), into: output)
+                return true
+            }
         }
 
         /// Replaces the digit values between the kept ones; false when none is left to replace.
@@ -119,26 +128,29 @@ enum DigitTransformers {
         }
 
         /// An ASCII value with its digits, in order, replaced by `digits` (values 0...9) and every
-        /// other byte kept.
-        static func replacingDigits(ofASCII source: UnsafeBufferPointer<UInt8>, with digits: UnsafeBufferPointer<UInt8>) -> String {
-            String(unsafeUninitializedCapacity: source.count) { output in
-                var next = 0
-                for (index, byte) in source.enumerated() {
-                    if byte &- 48 < 10 {
-                        output[index] = 48 &+ digits[next]
-                        next += 1
-                    } else {
-                        output[index] = byte
-                    }
+        /// other byte kept, written into `output` (as long as `source`).
+        static func replaceDigits(ofASCII source: UnsafeBufferPointer<UInt8>, with digits: UnsafeBufferPointer<UInt8>,
+                                  into output: UnsafeMutableBufferPointer<UInt8>) {
+            var next = 0
+            for (index, byte) in source.enumerated() {
+                if byte &- 48 < 10 {
+                    output[index] = 48 &+ digits[next]
+                    next += 1
+                } else {
+                    output[index] = byte
                 }
-                return source.count
             }
         }
     }
 
-    struct Digits: Transformer {
+    struct Digits: ASCIIMasking {
         let masker: DigitMasker
         func mask(_ value: String) -> String? { masker.mask(value) }
+
+        func maskASCII(_ value: UnsafeBufferPointer<UInt8>, into output: UnsafeMutableBufferPointer<UInt8>) -> Bool {
+            if !masker.maskASCII(value, into: output) { _ = output.initialize(from: value) }
+            return true
+        }
     }
 
     private static let keepOptions = [
