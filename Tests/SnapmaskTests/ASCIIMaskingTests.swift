@@ -1,21 +1,23 @@
 import Testing
 @testable import Snapmask
 
-/// The digit and card transformers mask ASCII fields from their bytes (no strings made). That
-/// path must write exactly what the string path writes, fail where it fails, and leave every
-/// field it cannot take (escapes, NULL, other scripts) to the string path.
+/// The digit, card, email and address transformers mask ASCII fields from their bytes (no
+/// strings made). That path must write exactly what the string path writes, fail where it fails,
+/// and leave every field it cannot take (escapes, NULL, other scripts) to the string path.
 @Suite struct ASCIIMaskingTests {
     static let specs: [(String, [String])] = [
         ("digits", []), ("digits", ["keep_first=2", "keep_last=3"]), ("phone", []), ("phone", ["keep_last=2"]),
         ("phone", ["keep_country_code=false"]), ("ssn", []), ("credit_card", []), ("credit_card", ["keep_last=4"]),
+        ("email", []), ("email", ["keep_domain=true"]), ("email", ["domain=staging.test"]), ("address", []),
     ]
 
     /// Values of many shapes, digits and separators drawn from a fixed seed: lengths 0 to 40,
     /// chunk boundaries (18 digits) included, values with no digit, leading `+` and spaces.
     static let values: [String] = {
         var generator = SeededGenerator(seed: 0x5eed)
-        let alphabet = Array("0123456789 -+().x/#A")
+        let alphabet = Array("0123456789 -+().x/#A@bZ")
         var values = ["", "+", "+1", "0", "12", "123-45-6789", "+44 20 7946 0958", "4111 1111 1111 1111", "no digits",
+                      "Jane.Doe@Acme.io", "jane.doe@acme.io", "x@", "@", "a@b@c.IO", "1600 Pennsylvania Ave NW, Washington",
                       String(repeating: "9", count: 18), String(repeating: "1", count: 19), String(repeating: "7", count: 37)]
         for _ in 0..<2_000 {
             let length = Int(generator.next() % 41)
@@ -33,14 +35,14 @@ import Testing
         for value in Self.values {
             let fromString = Result { () throws(MaskingError) in try transformer.mask(value) }
             let bytes = Array(value.utf8)
-            var output = [UInt8](repeating: 0, count: bytes.count)
+            var output = [UInt8](repeating: 0, count: transformer.maskedLength(ofASCII: bytes.count))
             let fromBytes = Result { () throws(MaskingError) -> String? in
-                let handled = try bytes.withUnsafeBufferPointer { input throws(MaskingError) in
+                let written = try bytes.withUnsafeBufferPointer { input throws(MaskingError) in
                     try output.withUnsafeMutableBufferPointer { buffer throws(MaskingError) in
                         try transformer.maskASCII(input, into: buffer)
                     }
                 }
-                return handled ? String(decoding: output, as: UTF8.self) : nil
+                return written.map { String(decoding: output.prefix($0), as: UTF8.self) }
             }
             switch (fromString, fromBytes) {
             case let (.success(expected), .success(written)):

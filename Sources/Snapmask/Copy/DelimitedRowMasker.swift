@@ -113,14 +113,17 @@ public struct DelimitedRowMasker: BatchMasker {
     private func maskASCII(_ raw: UnsafeBufferPointer<UInt8>, _ field: Field, row: Int,
                            to output: inout [UInt8]) throws -> Bool {
         guard !raw.contains(where: { $0 >= 0x80 || $0 == DelimitedText.backslash }) else { return false }
-        return try withUnsafeTemporaryAllocation(of: UInt8.self, capacity: max(1, raw.count)) { buffer in
-            let masked = UnsafeMutableBufferPointer(rebasing: buffer[..<raw.count])
+        let transformer = field.column.transformer
+        return try withUnsafeTemporaryAllocation(of: UInt8.self, capacity: max(1, transformer.maskedLength(ofASCII: raw.count))) {
+            buffer in
+            let written: Int?
             do throws(MaskingError) {
-                guard try field.column.transformer.maskASCII(raw, into: masked) else { return false }
+                written = try transformer.maskASCII(raw, into: buffer)
             } catch {
                 throw RowMaskingError(table: table, column: field.column.name, row: row, reason: error)
             }
-            DelimitedText.appendEscaped(UnsafeBufferPointer(masked), to: &output, dialect: dialect)
+            guard let written else { return false }
+            DelimitedText.appendEscaped(UnsafeBufferPointer(rebasing: buffer[..<written]), to: &output, dialect: dialect)
             return true
         }
     }

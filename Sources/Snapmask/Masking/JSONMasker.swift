@@ -225,14 +225,16 @@ struct JSONMasker: Sendable {
         mutating func maskASCII(_ rule: CompiledColumn, from start: Int) throws -> Bool {
             guard rule.transformer.masksASCIIInPlace, let span = scanner.plainASCIIString() else { return false }
             let value = UnsafeBufferPointer(rebasing: bytes[span])
-            let written = try withUnsafeTemporaryAllocation(of: UInt8.self, capacity: max(1, value.count)) { buffer in
-                let masked = UnsafeMutableBufferPointer(rebasing: buffer[..<value.count])
+            let capacity = max(1, rule.transformer.maskedLength(ofASCII: value.count))
+            let written = try withUnsafeTemporaryAllocation(of: UInt8.self, capacity: capacity) { buffer in
+                let count: Int?
                 do {
-                    guard try rule.transformer.maskASCII(value, into: masked) else { return false }
+                    count = try rule.transformer.maskASCII(value, into: buffer)
                 } catch {
                     throw failure("\(error)")
                 }
-                replace(from: start) { JSONText.appendQuoted(UnsafeBufferPointer(masked), to: &$0) }
+                guard let count else { return false }
+                replace(from: start) { JSONText.appendQuoted(UnsafeBufferPointer(rebasing: buffer[..<count]), to: &$0) }
                 return true
             }
             if !written { scanner.position = start }

@@ -11,15 +11,22 @@ extension Transformer {
     public func maskNull() -> String? { nil }
 }
 
-/// A transformer whose output for an ASCII value is exactly as long as the value (the digit
-/// permutations, card numbers). Row maskers hand it the field's bytes and a buffer of that size,
-/// so the values of these columns (nearly always ASCII) are masked without making strings.
-/// Both paths give the same output: `mask(_:)` runs this one for ASCII values.
+/// A transformer that can mask an ASCII value from its bytes into a buffer (the digit
+/// permutations, card numbers, emails, addresses). Row maskers hand it the field's bytes and a
+/// buffer on the stack, so the values of these columns (nearly always ASCII) are masked without
+/// making strings. Both paths give the same output: `ASCIIMaskingTests` holds them to it.
 protocol ASCIIMasking: Transformer {
-    /// Writes the masked form of ASCII `value` into `output` (`value.count` bytes); false (with
-    /// `output` left undefined) when only `mask(_:)` can mask this value.
+    /// The most bytes `maskASCII` writes for an ASCII value of `length` bytes.
+    func maskedLength(ofASCII length: Int) -> Int
+    /// Writes the masked form of ASCII `value` into `output` (`maskedLength(ofASCII:)` bytes of
+    /// room); the count written, or nil when only `mask(_:)` can mask this value.
     func maskASCII(_ value: UnsafeBufferPointer<UInt8>, into output: UnsafeMutableBufferPointer<UInt8>) throws(MaskingError)
-        -> Bool
+        -> Int?
+}
+
+extension ASCIIMasking {
+    /// Digits and card numbers write as many bytes as they read.
+    func maskedLength(ofASCII length: Int) -> Int { length }
 }
 
 /// A value a transformer cannot mask (a date column holding text, malformed JSON). The run stops

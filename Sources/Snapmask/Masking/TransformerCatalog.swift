@@ -153,13 +153,17 @@ public final class CompiledTransformer: Sendable {
     /// Whether `maskASCII` can mask values (else it always returns false).
     public var masksASCIIInPlace: Bool { asciiMasking != nil }
 
-    /// `mask(_:)` of a non-NULL ASCII value given as bytes, written into `output` (as many bytes
-    /// as the value); false when only `mask(_:)` can mask it.
+    /// The room `maskASCII` needs for an ASCII value of `length` bytes.
+    public func maskedLength(ofASCII length: Int) -> Int { asciiMasking?.maskedLength(ofASCII: length) ?? 0 }
+
+    /// `mask(_:)` of a non-NULL ASCII value given as bytes, written into `output`
+    /// (`maskedLength(ofASCII:)` bytes of room); the count written, or nil when only `mask(_:)`
+    /// can mask it.
     @inline(__always)
     public func maskASCII(_ value: UnsafeBufferPointer<UInt8>, into output: UnsafeMutableBufferPointer<UInt8>)
-        throws(MaskingError) -> Bool {
-        guard let asciiMasking else { return false }
-        if value.isEmpty && !masksEmptyValues { return true }
+        throws(MaskingError) -> Int? {
+        guard let asciiMasking else { return nil }
+        if value.isEmpty && !masksEmptyValues { return 0 }
         return try asciiMasking.maskASCII(value, into: output)
     }
 

@@ -44,31 +44,43 @@ enum AddressTransformers {
         }
     }
 
-    struct Address: Transformer {
+    struct Address: ASCIIMasking {
         let hasher: KeyedHash
         func mask(_ value: String) -> String? {
-            var choices = hasher.digest(value).stream()
+            String(unsafeUninitializedCapacity: Self.longest) { buffer in write(hasher.digest(value), into: buffer) }
+        }
+
+        func maskedLength(ofASCII length: Int) -> Int { Self.longest }
+
+        func maskASCII(_ value: UnsafeBufferPointer<UInt8>, into output: UnsafeMutableBufferPointer<UInt8>) -> Int? {
+            write(hasher.digest(UnsafeRawBufferPointer(value)), into: output)
+        }
+
+        /// `<street>, <city>, <state> <zip>` in one buffer: this runs once per row of every
+        /// address column.
+        private func write(_ digest: HashBytes, into buffer: UnsafeMutableBufferPointer<UInt8>) -> Int {
+            var choices = digest.stream()
             let street = StreetPick(&choices)
             let city = choices.pick(Self.cityBytes)
             let state = choices.pick(Self.stateBytes)
             let zip = choices.next(below: 100_000)
-            // `<street>, <city>, <state> <zip>` in one buffer: this runs once per row of every
-            // address column.
-            return String(unsafeUninitializedCapacity: street.length + city.count + state.count + 10) { buffer in
-                var text = TextWriter(buffer)
-                street.write(to: &text)
-                text.put(", ")
-                text.put(city)
-                text.put(", ")
-                text.put(state)
-                text.put(" ")
-                text.put(decimal: zip, digits: 5)
-                return text.count
-            }
+            var text = TextWriter(buffer)
+            street.write(to: &text)
+            text.put(", ")
+            text.put(city)
+            text.put(", ")
+            text.put(state)
+            text.put(" ")
+            text.put(decimal: zip, digits: 5)
+            return text.count
         }
 
         static let cityBytes = Dictionaries.cities.map { Array($0.utf8) }
         static let stateBytes = Dictionaries.usStateCodes.map { Array($0.utf8) }
+        /// The longest address: street, the two separators, the longest city and state, a space
+        /// and five digits.
+        static let longest = StreetPick.longest + 2 + (cityBytes.map(\.count).max() ?? 0) + 2
+            + (stateBytes.map(\.count).max() ?? 0) + 1 + 5
     }
 
     /// A street line's choices (`<number> <name> <suffix>`), drawn in that order.
@@ -85,6 +97,8 @@ enum AddressTransformers {
 
         /// At most four digits for the number, two spaces.
         var length: Int { 6 + name.count + suffix.count }
+
+        static let longest = 6 + (nameBytes.map(\.count).max() ?? 0) + (suffixBytes.map(\.count).max() ?? 0)
 
         func write(to text: inout TextWriter) {
             text.put(decimal: number, digits: 1)

@@ -45,7 +45,7 @@ struct CreditCardTransformer: ASCIIMasking {
     }
 
     func maskASCII(_ value: UnsafeBufferPointer<UInt8>, into output: UnsafeMutableBufferPointer<UInt8>) throws(MaskingError)
-        -> Bool {
+        -> Int? {
         try withUnsafeTemporaryAllocation(of: UInt8.self, capacity: value.count) { buffer throws(MaskingError) in
             var count = 0
             for byte in value where byte &- 48 < 10 {
@@ -56,7 +56,7 @@ struct CreditCardTransformer: ASCIIMasking {
             try replace(digits, characters: value.count)
             DigitTransformers.DigitMasker.replaceDigits(ofASCII: value, with: UnsafeBufferPointer(digits), into: output)
         }
-        return true
+        return value.count
     }
 
     /// Permutes the free digits (after the network digit, before the kept ones) and fixes one

@@ -147,9 +147,9 @@ enum DigitTransformers {
         let masker: DigitMasker
         func mask(_ value: String) -> String? { masker.mask(value) }
 
-        func maskASCII(_ value: UnsafeBufferPointer<UInt8>, into output: UnsafeMutableBufferPointer<UInt8>) -> Bool {
+        func maskASCII(_ value: UnsafeBufferPointer<UInt8>, into output: UnsafeMutableBufferPointer<UInt8>) -> Int? {
             if !masker.maskASCII(value, into: output) { _ = output.initialize(from: value) }
-            return true
+            return value.count
         }
     }
 

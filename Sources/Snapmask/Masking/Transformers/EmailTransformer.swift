@@ -6,7 +6,7 @@ import SnapmaskKeyedHash
 ///
 /// Addresses are compared without case, as mail systems, citext columns and `lower(email)`
 /// joins do: `Ada@Corp.io` and `ada@corp.io` get the same fake, so those joins still hold.
-struct EmailTransformer: Transformer {
+struct EmailTransformer: ASCIIMasking {
     static let suffixLength = 10
 
     let hasher: KeyedHash
@@ -17,50 +17,80 @@ struct EmailTransformer: Transformer {
     static let lastNames = Dictionaries.lastNames.map { $0.lowercased() }
 
     func mask(_ value: String) -> String? {
-        let digest = hasher.digest(Self.folded(value))
-        let first = Self.firstNameBytes[Int(digest.word(1) % UInt64(Self.firstNameBytes.count))]
-        let last = Self.lastNameBytes[Int(digest.word(2) % UInt64(Self.lastNameBytes.count))]
+        var text = value
+        if let ascii = text.withUTF8({ bytes -> String? in
+            guard !bytes.contains(where: { $0 >= 0x80 }) else { return nil }
+            return String(unsafeUninitializedCapacity: maskedLength(ofASCII: bytes.count)) { output in
+                mask(ascii: bytes, into: output)
+            }
+        }) {
+            return ascii
+        }
         var domain = Substring(self.domain)
         if keepDomain, let at = value.lastIndex(of: "@") {
             let original = value[value.index(after: at)...]
             if !original.isEmpty { domain = original }
         }
-        let length = first.count + last.count + Self.suffixLength + 3 + domain.utf8.count
-        // Built in one buffer: this runs once per row of every email column.
-        return String(unsafeUninitializedCapacity: length) { buffer in
-            var position = 0
-            func put(_ bytes: some Collection<UInt8>) {
-                for byte in bytes {
-                    buffer[position] = byte
-                    position += 1
-                }
+        var domainText = String(domain)
+        return domainText.withUTF8 { domainBytes in
+            let digest = hasher.digest(value.lowercased())
+            return String(unsafeUninitializedCapacity: Self.longestLocalPart + 1 + domainBytes.count) { buffer in
+                Self.write(digest, domain: domainBytes, into: buffer)
             }
-            put(first)
-            put(CollectionOfOne(UInt8(ascii: ".")))
-            put(last)
-            put(CollectionOfOne(UInt8(ascii: ".")))
-            TextEncoding.appendBase32(digest, length: Self.suffixLength, firstBit: 0, to: buffer.baseAddress! + position)
-            position += Self.suffixLength
-            put(CollectionOfOne(UInt8(ascii: "@")))
-            put(domain.utf8)
-            return position
         }
+    }
+
+    func maskedLength(ofASCII length: Int) -> Int {
+        Self.longestLocalPart + 1 + (keepDomain ? max(length, domain.utf8.count) : domain.utf8.count)
+    }
+
+    func maskASCII(_ value: UnsafeBufferPointer<UInt8>, into output: UnsafeMutableBufferPointer<UInt8>) -> Int? {
+        mask(ascii: value, into: output)
+    }
+
+    /// An ASCII address: folded to lower case on the stack, hashed from there; its domain (with
+    /// keep_domain) read from its bytes.
+    private func mask(ascii value: UnsafeBufferPointer<UInt8>, into output: UnsafeMutableBufferPointer<UInt8>) -> Int {
+        let digest = withUnsafeTemporaryAllocation(of: UInt8.self, capacity: max(1, value.count)) { folded in
+            for (index, byte) in value.enumerated() { folded[index] = byte &- 65 < 26 ? byte | 0x20 : byte }
+            return hasher.digest(UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: folded[..<value.count])))
+        }
+        if keepDomain, let at = value.lastIndex(of: UInt8(ascii: "@")), at + 1 < value.count {
+            return Self.write(digest, domain: UnsafeBufferPointer(rebasing: value[(at + 1)...]), into: output)
+        }
+        var domain = self.domain
+        return domain.withUTF8 { Self.write(digest, domain: $0, into: output) }
+    }
+
+    /// `first.last.xxxxxxxxxx@domain` from the digest, in one buffer: this runs once per row of
+    /// every email column.
+    private static func write(_ digest: HashBytes, domain: UnsafeBufferPointer<UInt8>,
+                              into buffer: UnsafeMutableBufferPointer<UInt8>) -> Int {
+        let first = firstNameBytes[Int(digest.word(1) % UInt64(firstNameBytes.count))]
+        let last = lastNameBytes[Int(digest.word(2) % UInt64(lastNameBytes.count))]
+        var position = 0
+        func put(_ bytes: some Collection<UInt8>) {
+            for byte in bytes {
+                buffer[position] = byte
+                position += 1
+            }
+        }
+        put(first)
+        put(CollectionOfOne(UInt8(ascii: ".")))
+        put(last)
+        put(CollectionOfOne(UInt8(ascii: ".")))
+        TextEncoding.appendBase32(digest, length: Self.suffixLength, firstBit: 0, to: buffer.baseAddress! + position)
+        position += Self.suffixLength
+        put(CollectionOfOne(UInt8(ascii: "@")))
+        put(domain)
+        return position
     }
 
     static let firstNameBytes = firstNames.map { Array($0.utf8) }
     static let lastNameBytes = lastNames.map { Array($0.utf8) }
 
-    /// Lowercased, ASCII fast path first (nearly every address).
-    @inline(__always)
-    static func folded(_ value: String) -> String {
-        var text = value
-        let needsFolding = text.withUTF8 { bytes in bytes.contains { $0 &- 65 < 26 || $0 >= 0x80 } }
-        return needsFolding ? value.lowercased() : value
-    }
-
-    static var longestLocalPart: Int {
+    static let longestLocalPart =
         (firstNames.map(\.utf8.count).max() ?? 0) + (lastNames.map(\.utf8.count).max() ?? 0) + 2 + suffixLength
-    }
 
     static let descriptor = TransformerDescriptor(
         name: "email", summary: "a realistic address first.last.xxxxxxxxxx@domain on a reserved domain",
