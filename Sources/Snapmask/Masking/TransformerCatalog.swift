@@ -150,7 +150,7 @@ public final class CompiledTransformer: Sendable {
         asciiMasking = transformer as? any ASCIIMasking
     }
 
-    /// Whether `maskASCII` can mask values (else it always returns false).
+    /// Whether `maskASCII` can mask values (else it always returns nil).
     public var masksASCIIInPlace: Bool { asciiMasking != nil }
 
     /// The room `maskASCII` needs for an ASCII value of `length` bytes.
