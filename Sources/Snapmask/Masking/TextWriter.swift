@@ -12,12 +12,22 @@ struct TextWriter {
     }
 
     mutating func put(_ bytes: [UInt8]) {
+        bytes.withUnsafeBufferPointer { put($0) }
+    }
+
+    mutating func put(_ bytes: UnsafeBufferPointer<UInt8>) {
         precondition(count + bytes.count <= buffer.count, "TextWriter: capacity exceeded")
-        bytes.withUnsafeBufferPointer { source in
-            guard let from = source.baseAddress else { return }
-            UnsafeMutableRawPointer(buffer.baseAddress! + count).copyMemory(from: from, byteCount: source.count)
+        if let from = bytes.baseAddress {
+            UnsafeMutableRawPointer(buffer.baseAddress! + count).copyMemory(from: from, byteCount: bytes.count)
         }
         count += bytes.count
+    }
+
+    /// `length` bytes written by `body` at the current position.
+    mutating func put(length: Int, _ body: (UnsafeMutablePointer<UInt8>) -> Void) {
+        precondition(count + length <= buffer.count, "TextWriter: capacity exceeded")
+        body(buffer.baseAddress! + count)
+        count += length
     }
 
     mutating func put(_ literal: StaticString) {

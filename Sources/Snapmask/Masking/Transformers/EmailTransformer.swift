@@ -66,24 +66,15 @@ struct EmailTransformer: ASCIIMasking {
     /// every email column.
     private static func write(_ digest: HashBytes, domain: UnsafeBufferPointer<UInt8>,
                               into buffer: UnsafeMutableBufferPointer<UInt8>) -> Int {
-        let first = firstNameBytes[Int(digest.word(1) % UInt64(firstNameBytes.count))]
-        let last = lastNameBytes[Int(digest.word(2) % UInt64(lastNameBytes.count))]
-        var position = 0
-        func put(_ bytes: some Collection<UInt8>) {
-            for byte in bytes {
-                buffer[position] = byte
-                position += 1
-            }
-        }
-        put(first)
-        put(CollectionOfOne(UInt8(ascii: ".")))
-        put(last)
-        put(CollectionOfOne(UInt8(ascii: ".")))
-        TextEncoding.appendBase32(digest, length: Self.suffixLength, firstBit: 0, to: buffer.baseAddress! + position)
-        position += Self.suffixLength
-        put(CollectionOfOne(UInt8(ascii: "@")))
-        put(domain)
-        return position
+        var text = TextWriter(buffer)
+        text.put(firstNameBytes[Int(digest.word(1) % UInt64(firstNameBytes.count))])
+        text.put(".")
+        text.put(lastNameBytes[Int(digest.word(2) % UInt64(lastNameBytes.count))])
+        text.put(".")
+        text.put(length: suffixLength) { TextEncoding.appendBase32(digest, length: suffixLength, firstBit: 0, to: $0) }
+        text.put("@")
+        text.put(domain)
+        return text.count
     }
 
     static let firstNameBytes = firstNames.map { Array($0.utf8) }
