@@ -95,6 +95,52 @@ import Testing
         #expect(entries.allSatisfy { $0["rule"] != nil && $0["classification"] != nil })
     }
 
+    /// Sakila's and Pagila's `staff`: `username varchar(16)`, where `username` can write 35
+    /// characters. The suggestion carries the cut `check` asks for; under a unique index the
+    /// cut would give up distinct outputs, so that one waits for a person.
+    @Test(arguments: [Fixture.postgres, .mysql])
+    func suggestionsFitTheirColumnsLength(_ fixture: Fixture) throws {
+        let sql = """
+            CREATE TABLE staff (staff_id int PRIMARY KEY, first_name varchar(45) NOT NULL, last_name varchar(45) NOT NULL,
+              email varchar(30) UNIQUE, username varchar(16) NOT NULL);
+            INSERT INTO staff VALUES (1, 'Mike', 'Hillyer', 'Mike.Hillyer@sakilastaff.com', 'Mike'),
+              (2, 'Jon', 'Stephens', 'Jon.Stephens@sakilastaff.com', 'Jon');
+            """
+        let job: TestJob
+        let cleanup: () -> Void
+        switch fixture {
+        case .postgres:
+            let scratch = try PostgresScratch("scanlen")
+            _ = try scratch.url("src", create: true, sql: sql)
+            job = try scratch.job(rules: "")
+            cleanup = { scratch.drop() }
+        default:
+            let scratch = try MySQLScratch("scanlen")
+            _ = try scratch.url("src", create: true, sql: sql)
+            job = try scratch.job(rules: "")
+            cleanup = { scratch.drop() }
+        }
+        defer { cleanup(); job.remove() }
+        let rules = job.directory.appendingPathComponent("rules.yaml").path
+        let scan = try CommandRunner.run(["scan", "-c", job.path, "--write", rules, "--force"])
+        #expect(scan.status == 0, "\(scan.stderr)")
+        let written = try String(contentsOfFile: rules, encoding: .utf8)
+        let line = { (column: String) in written.split(separator: "\n").first { $0.contains(" \(column): ") }.map(String.init) ?? "" }
+        #expect(line("username").contains("transform: username, max_length: 16"), "\(written)")
+        #expect(line("email").contains("max_length: 30") && line("email").contains("review:")
+                    && !line("email").contains("unique: true"), "\(written)")
+
+        // Every suggestion accepted: the lengths pass, and the cut under the unique index is the
+        // one problem left, as its review mark warned.
+        let reviewed = written.replacingOccurrences(of: #", review: "[^"]*""#, with: "", options: .regularExpression)
+        try job.write("rules.yaml", reviewed)
+        let check = try CommandRunner.run(["check", "-c", job.path])
+        #expect(check.status == 1, "\(check.stdout)\(check.stderr)")
+        #expect(!check.stdout.contains("characters but the column is"), "\(check.stdout)")
+        #expect(check.stdout.contains("email: column is under a unique index"), "\(check.stdout)")
+        #expect(check.stdout.contains("(1)"), "\(check.stdout)")
+    }
+
     static let sourceSQL = """
         CREATE TABLE users (id int PRIMARY KEY, email text NOT NULL, plan text NOT NULL, note text);
         INSERT INTO users SELECT g, 'user' || g || '@corp.example.org', (ARRAY['free','pro','team'])[1 + g % 3], NULL

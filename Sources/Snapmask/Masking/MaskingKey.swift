@@ -19,6 +19,14 @@ public struct MaskingKey: Sendable, CustomStringConvertible {
         SecretScrubber.register(secret)
     }
 
+    /// A key that is no secret, for what does not depend on the key (the longest output a
+    /// transformer can write); never used to mask a value.
+    static let structural = MaskingKey(bytes: Array("snapmask-structural-key".utf8))
+
+    private init(bytes: [UInt8]) {
+        self.bytes = bytes
+    }
+
     public var description: String { "MaskingKey(redacted)" }
 
     /// A hasher for one mapping; `domain` separates mappings so `email` and `hash` of the same

@@ -206,6 +206,12 @@ public enum TransformerCatalog {
 
     public static var names: [String] { all.map(\.name) }
 
+    /// The most characters `name` writes with its default options, or nil when that has no
+    /// bound (or the transformer needs options).
+    public static func longestOutput(of name: String) -> Int? {
+        (try? compile(TransformSpec(name: name), key: .structural))?.maxOutputLength
+    }
+
     /// Builds a spec's transformer: checks its name and options, then whether `unique` holds.
     public static func compile(_ spec: TransformSpec, key: MaskingKey) throws -> CompiledTransformer {
         guard let descriptor = byName[spec.name] else {

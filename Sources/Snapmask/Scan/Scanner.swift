@@ -130,7 +130,17 @@ public enum RuleSuggestion {
             review = true
         }
         if unique && !(descriptor?.uniqueness.canPromise ?? true) && transform != "null" { review = true }
-        if unique, descriptor?.uniqueness.canPromise == true { options += ", unique: true" }
+        // A suggestion `check` would refuse for its length carries the cut; cutting gives up
+        // distinct outputs, so under a unique index it is for a person to decide (a wider column,
+        // or another transformer).
+        var cut = false
+        if let limit = column.maxLength, TransformerCatalog.descriptor(named: transform)?.acceptsMaxLength == true,
+           let longest = TransformerCatalog.longestOutput(of: transform), longest > limit {
+            options += ", max_length: \(limit)"
+            cut = true
+            if unique { review = true }
+        }
+        if unique, !cut, descriptor?.uniqueness.canPromise == true { options += ", unique: true" }
         if review {
             return "{ transform: \(transform)\(options), review: \"\(classification.kind.rawValue): decide, then remove review:\" }"
         }
