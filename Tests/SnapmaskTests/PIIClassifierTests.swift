@@ -146,6 +146,30 @@ import Testing
                   + "false alarms \(String(format: "%.1f", falseAlarmRate * 100)) % (\(falseAlarms))")
     }
 
+    /// Sakila's `staff.picture blob` and Pagila's `staff.picture bytea`: bytes no value test can
+    /// read a face in, so the name decides, and keeping one is a kept personal column; a digest
+    /// of a picture is not one.
+    @Test func picturesAreFoundByNameAndNotTheirDigests() {
+        let png = ["89504e470d0a1a0a0000000d49484452", "ffd8ffe000104a464946000101"]
+        for name in ["picture", "profile_photo", "avatar", "signature_image", "Thumbnail"] {
+            let found = PIIClassifier.classify(name: name, category: .binary, values: png)
+            #expect(found.kind == .photo && found.needsReview, "\(name): \(found)")
+        }
+        for (name, category) in [("avatar_sha256", ValueCategory.binary), ("picture_md5", .binary), ("payload", .binary),
+                                 ("picture_url", .text)] {
+            #expect(PIIClassifier.classify(name: name, category: category, values: png).kind != .photo, "\(name)")
+        }
+        let nullable = ColumnShape(name: "picture", typeName: "bytea", category: .binary, nullable: true)
+        let required = ColumnShape(name: "picture", typeName: "blob", category: .binary, nullable: false)
+        let photo = PIIClassifier.classify(name: "picture", category: .binary, values: png)
+        #expect(RuleSuggestion.rule(for: photo, column: nullable, unique: false, kind: .tables).hasPrefix("{ transform: null, review:"))
+        #expect(RuleSuggestion.rule(for: photo, column: required, unique: false, kind: .tables).hasPrefix("{ transform: keep, review:"))
+
+        let kept = CoverageAudit.entry(table: "staff", column: "picture", rule: "keep", isKeep: true, name: "picture",
+                                       category: .binary, values: png, isKey: false)
+        #expect(kept.status == .keptPersonal && kept.classification == .photo, "\(kept)")
+    }
+
     @Test func reasonsNeverQuoteAValue() {
         for column in Self.schema() {
             let reason = PIIClassifier.classify(name: column.name, category: column.category, values: column.values).reason

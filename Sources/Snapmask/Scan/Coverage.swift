@@ -170,8 +170,10 @@ public enum CoverageAudit {
                       values: [String], isKey: Bool) -> CoverageEntry {
         let classification = PIIClassifier.classify(name: name, category: category, values: values, isKey: isKey)
         let status: CoverageEntry.Status = !isKeep ? .masked
-            // A name alone is a hint, not evidence: only sampled values make a kept column "personal".
-            : classification.isPersonal && (classification.matches > 0 || classification.kind == .dateOfBirth) ? .keptPersonal
+            // A name alone is a hint, not evidence: only sampled values make a kept column "personal",
+            // except where values cannot show it (a date of birth is a date, a photo is bytes).
+            : classification.isPersonal && (classification.matches > 0 || [.dateOfBirth, .photo].contains(classification.kind))
+                ? .keptPersonal
             : .keptClean
         return CoverageEntry(table: table, column: column, rule: rule, classification: classification.kind,
                              reason: classification.reason, status: status)
