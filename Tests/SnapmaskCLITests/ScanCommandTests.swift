@@ -141,6 +141,46 @@ import Testing
         #expect(check.stdout.contains("(1)"), "\(check.stdout)")
     }
 
+    /// MongoDB's sample_analytics `customers`: `tier_and_details` is a map keyed by account ids,
+    /// empty in some documents. The suggestion is one `keys:` rule for it (a second line for its
+    /// empty objects would name it twice, which the rule file refuses), and the whole file, its
+    /// review marks removed, restores without a leak.
+    @Test func aMapSometimesEmptyGetsOneRule() throws {
+        let scratch = try DocumentDBScratch("scanmap")
+        defer { scratch.drop() }
+        let accountIDs: [[String]] = (0..<60).map { (n: Int) -> [String] in
+            (0..<(n % 4)).map { (k: Int) -> String in String(format: "%08x%08x", n * 7919 + k, (n + 1) * 104_729 + k) }
+        }
+        let customers = (0..<60).map { n in
+            let tiers = accountIDs[n].map { id in
+                #""\#(id)": {"tier": "Gold", "id": "\#(id)", "active": true, "benefits": ["car rental"]}"#
+            }
+            return #"{"_id": \#(n), "username": "user\#(n)", "name": "Leslie Martinez", "email": "leslie\#(n)@gmail.com", "#
+                + #""tier_and_details": {\#(tiers.joined(separator: ", "))}}"#
+        }
+        try scratch.insert("src", "customers", customers)
+        let job = try scratch.job(rules: "")
+        defer { job.remove() }
+        let rules = job.directory.appendingPathComponent("rules.yaml").path
+        let scan = try CommandRunner.run(["scan", "-c", job.path, "--write", rules, "--force"])
+        #expect(scan.status == 0, "\(scan.stderr)")
+        let written = try String(contentsOfFile: rules, encoding: .utf8)
+        #expect(written.components(separatedBy: "\n      tier_and_details:").count == 2, "\(written)")
+        #expect(written.contains("tier_and_details: { keys: hash }"), "\(written)")
+
+        try job.write("rules.yaml", written.replacingOccurrences(of: #", review: "[^"]*""#, with: "", options: .regularExpression))
+        let check = try CommandRunner.run(["check", "-c", job.path])
+        #expect(check.status == 0, "\(check.stdout)\(check.stderr)")
+        let restore = try CommandRunner.run(["restore", "-c", job.path])
+        #expect(restore.status == 0, "\(restore.stderr)")
+        #expect(restore.stdout.contains("0 found in staging"), "\(restore.stdout)")
+        let staged = try scratch.documents("stage", "customers").joined()
+        #expect(!staged.contains("@gmail.com") && staged.contains("Gold"), "\(staged.prefix(400))")
+        let keys = accountIDs.joined().filter { staged.contains("\"\($0)\" : {") || staged.contains("\"\($0)\": {") }
+        #expect(keys.isEmpty && accountIDs.joined().contains { staged.contains($0) },
+                "the map's field names are hashed, the ids under them kept as the suggestion says: \(keys)")
+    }
+
     static let sourceSQL = """
         CREATE TABLE users (id int PRIMARY KEY, email text NOT NULL, plan text NOT NULL, note text);
         INSERT INTO users SELECT g, 'user' || g || '@corp.example.org', (ARRAY['free','pro','team'])[1 + g % 3], NULL

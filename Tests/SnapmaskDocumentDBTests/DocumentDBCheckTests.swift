@@ -24,7 +24,7 @@ import Testing
         let scratch = try DocumentDBScratch("doccheck")
         defer { scratch.drop() }
         try scratch.insert("src", "people", [
-            #"{"_id": 1, "email": "a@b.c", "born": {"$date": "1980-01-01T00:00:00Z"}, "profile": {"theme": "dark", "x": {"y": 1}}, "r": [{"email": "d@e.f", "phone": "555"}], "nick": "ann", "none": null}"#,
+            #"{"_id": 1, "email": "a@b.c", "born": {"$date": "1980-01-01T00:00:00Z"}, "profile": {"theme": "dark", "x": {"y": 1}}, "r": [{"email": "d@e.f", "phone": "555"}], "nick": "ann", "none": null, "gone": null, "tags": []}"#,
             #"{"_id": 2, "email": "g@h.i", "born": {"$date": "1981-01-01T00:00:00Z"}, "ssn": "078-05-1120", "mixed": 5, "r": [], "nick": "bob"}"#,
             #"{"_id": 3, "email": "j@k.l", "mixed": "five", "contact": null, "r": [{"email": "m@n.o"}], "nick": "cy"}"#,
         ])
@@ -54,6 +54,9 @@ import Testing
             "people.born: email cannot mask the values found here (date)",
             "people.r[].phone: field path has no rule (string)",
             "people.ssn: field path has no rule (string)",
+            // Null or empty, but its name would still be copied: the restore asks for a rule, so check does.
+            "people.gone: field path has no rule (null)",
+            "people.tags: field path has no rule (empty array)",
             "people.nick: path is under a unique index on (nick) but first_name cannot promise distinct outputs",
         ]
         for prefix in expected {

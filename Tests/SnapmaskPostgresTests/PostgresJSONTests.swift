@@ -75,7 +75,9 @@ import Testing
     @Test func aKeyNoPathCoversIsListedByCheckAndStopsTheRestore() throws {
         let scratch = try PostgresScratch("pgjsonkey")
         defer { scratch.drop() }
-        _ = try scratch.url("src", create: true, sql: Self.sourceSQL([#"{"contact":{"email":"k@l.io"},"fax":"+1 415 555 0199"}"#]))
+        // `deleted` is null wherever it appears: nothing to mask, but its name would be copied.
+        _ = try scratch.url("src", create: true, sql: Self.sourceSQL([#"{"contact":{"email":"k@l.io"},"fax":"+1 415 555 0199"}"#,
+                                                                      #"{"contact":{"email":"m@n.io"},"deleted":null}"#]))
         let job = try PostgresRestoreTests.job(scratch, rules: Self.rules)
         defer { job.remove() }
         let (database, rules) = try job.database("app")
@@ -83,10 +85,12 @@ import Testing
         var schema = try engine.inspectSource()
         try JSONColumnSampling.discover(in: &schema, rules: rules, sample: engine.sampleValues)
         let problems = SchemaCheck.problems(rules: rules, schema: schema).map(\.description)
-        #expect(problems.count == 2, "\(problems)")
+        #expect(problems.count == 4, "\(problems)")
         for column in ["jb", "js"] {
             #expect(problems.contains { $0.hasPrefix("public.docs.\(column): JSON path fax: path has no rule (string); "
                                                       + "add `\"fax\": keep` (or a transformer) to the paths: of \(column) (") },
+                    "\(problems)")
+            #expect(problems.contains { $0.hasPrefix("public.docs.\(column): JSON path deleted: path has no rule (null)") },
                     "\(problems)")
         }
         do {

@@ -147,12 +147,16 @@ import Testing
                 #expect(!error.reason.contains("123-45") && !error.reason.contains("555"), "\(error)")
             }
         }
-        // A field name that reads like data is shown as a digest.
-        do {
-            _ = try transformer.mask(#"{"jane.doe@corp.io": 1}"#)
-            Issue.record("copied an unruled key")
-        } catch {
-            #expect(!error.reason.contains("jane"), "\(error)")
+        // A field name that reads like data is shown as a digest; holding nothing does not let
+        // it through, since the name itself would be copied.
+        for input in [#"{"jane.doe@corp.io": 1}"#, #"{"jane.doe@corp.io": null}"#, #"{"contact": {"jane.doe@corp.io": {}}}"#,
+                      #"{"contact": {"email": "a@b.io"}, "jane.doe@corp.io": []}"#] {
+            do {
+                let output = try transformer.mask(input)
+                Issue.record("copied an unruled key: \(String(describing: output))")
+            } catch {
+                #expect(error.reason.contains("has no rule") && !error.reason.contains("jane"), "\(error)")
+            }
         }
     }
 

@@ -119,7 +119,13 @@ struct JSONMasker: Sendable {
                         copied = keyEnd
                     }
                     path.append(key)
-                    try value(node: child(of: here, key), inherited: rule, depth: depth + 1)
+                    let next = child(of: here, key)
+                    // Off every rule path a field is refused even when its value holds nothing:
+                    // its name would be copied, and a name can be data (an email as a key).
+                    if next == nil && rule == nil && !keepUnruled && scanner.holdsNothing() {
+                        throw unruled(try scanner.kind())
+                    }
+                    try value(node: next, inherited: rule, depth: depth + 1)
                     path.removeLast()
                 } while try scanner.next(closing: UInt8(ascii: "}"))
             case .array:

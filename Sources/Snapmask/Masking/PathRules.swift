@@ -190,7 +190,14 @@ public final class FieldPathRules: Sendable {
         let (node, inherited) = locate(path)
         if let rule = inherited { return .rule(rule) }
         if let node, let rule = nodes[node].elementsRule { return .rule(rule) }
-        return holdsNothing ? .holdsNothing : .unruled
+        guard holdsNothing else { return .unruled }
+        // Nothing to mask, but a field off every rule path still copies its name, and a name can
+        // be data: only a field the rules lead to (or an element of an array they lead to) may
+        // hold nothing without a rule of its own.
+        if path.segments.last == .elements {
+            return locate(FieldPath(segments: Array(path.segments.dropLast()))).node != nil ? .holdsNothing : .unruled
+        }
+        return node != nil ? .holdsNothing : .unruled
     }
 
     /// The rule for the field names of the object at `path` (nil: names are copied as they are).

@@ -29,7 +29,11 @@ public enum Scanner {
             let sampled = table.holdsRows ? table : schema.tables.first { $0.partitionOf == table.name } ?? table
             let keyColumns = Set(table.primaryKey + (kind == .collections ? ["_id"] : []))
             var columns: [ScannedColumn] = []
+            let maps = Set(table.columns.filter { $0.distinctKeys != nil }.map(\.name))
             for column in table.columns where !column.isGenerated && column.distinctKeys == nil {
+                // A map's empty objects are covered by its `keys:` rule below; a line of their own
+                // would name the map twice, which the rule file refuses.
+                if maps.contains(column.name) && DocumentPathShape.holdsNothing(column) { continue }
                 let sample = try values(sampled, column)
                 if column.category == .json && kind == .tables {
                     columns.append(scanJSON(column, sample: sample))
@@ -63,7 +67,9 @@ public enum Scanner {
         discovery.valuesPerPath = defaultSample
         for value in sample { discovery.add(json: value) }
         var paths: [ScannedColumn] = []
-        for (path, values) in discovery.columnsWithValues() where !path.name.isEmpty {
+        let found = discovery.columnsWithValues()
+        let maps = Set(found.filter { $0.0.distinctKeys != nil }.map(\.0.name))
+        for (path, values) in found where !path.name.isEmpty {
             if path.distinctKeys != nil {
                 paths.append(ScannedColumn(name: path.name, typeName: path.typeName,
                                            classification: PIIClassification(kind: .none, matches: 0, sampled: path.distinctKeys ?? 0,
@@ -71,7 +77,9 @@ public enum Scanner {
                                            rule: "{ keys: hash }"))
                 continue
             }
-            if DocumentPathShape.holdsNothing(path) { continue }
+            // Seen only null or empty, a field still needs a rule (its name is copied), unless it
+            // is a map, which its `keys:` rule covers.
+            if DocumentPathShape.holdsNothing(path) && maps.contains(path.name) { continue }
             let leaf = path.name.split(separator: ".").last.map { String($0.replacingOccurrences(of: "[]", with: "")) } ?? path.name
             let classification = PIIClassifier.classify(name: leaf, category: path.category, values: values)
             paths.append(ScannedColumn(name: path.name, typeName: path.typeName, classification: classification,
