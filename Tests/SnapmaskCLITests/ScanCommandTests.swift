@@ -141,11 +141,13 @@ import Testing
         #expect(check.stdout.contains("(1)"), "\(check.stdout)")
     }
 
-    /// MongoDB's sample_analytics `customers`: `tier_and_details` is a map keyed by account ids,
-    /// empty in some documents. The suggestion is one `keys:` rule for it (a second line for its
-    /// empty objects would name it twice, which the rule file refuses), and the whole file, its
-    /// review marks removed, restores without a leak.
-    @Test func aMapSometimesEmptyGetsOneRule() throws {
+    /// MongoDB's sample_analytics `customers` and sample_airbnb `reviews`: `tier_and_details` is
+    /// a map keyed by account ids and `reviews` an array of objects, each empty in some documents.
+    /// Their empty values need no line of their own (the lines below lead the rules there; a
+    /// `reviews: keep` would keep any field reviews gain later, and a second `tier_and_details`
+    /// line would name the map twice). A field seen only null or empty still gets one, since its
+    /// name is copied. The whole file, its review marks removed, restores without a leak.
+    @Test func emptyAndNullFieldsGetTheRulesTheyNeed() throws {
         let scratch = try DocumentDBScratch("scanmap")
         defer { scratch.drop() }
         let accountIDs: [[String]] = (0..<60).map { (n: Int) -> [String] in
@@ -155,8 +157,10 @@ import Testing
             let tiers = accountIDs[n].map { id in
                 #""\#(id)": {"tier": "Gold", "id": "\#(id)", "active": true, "benefits": ["car rental"]}"#
             }
+            let reviews = n % 2 == 0 ? "[]" : #"[{"reviewer_name": "Ana Silva", "stars": \#(n % 5)}]"#
             return #"{"_id": \#(n), "username": "user\#(n)", "name": "Leslie Martinez", "email": "leslie\#(n)@gmail.com", "#
-                + #""tier_and_details": {\#(tiers.joined(separator: ", "))}}"#
+                + #""tier_and_details": {\#(tiers.joined(separator: ", "))}, "reviews": \#(reviews), "tags": [], "#
+                + #""deleted_at": null, "backup_email": null}"#
         }
         try scratch.insert("src", "customers", customers)
         let job = try scratch.job(rules: "")
@@ -167,6 +171,11 @@ import Testing
         let written = try String(contentsOfFile: rules, encoding: .utf8)
         #expect(written.components(separatedBy: "\n      tier_and_details:").count == 2, "\(written)")
         #expect(written.contains("tier_and_details: { keys: hash }"), "\(written)")
+        let line = { (path: String) in written.split(separator: "\n").first { $0.hasPrefix("      \(path):") }.map(String.init) }
+        #expect(line("reviews") == nil && line(#""reviews[].reviewer_name""#)?.contains("full_name") == true, "\(written)")
+        #expect(line("tags")?.contains("transform: keep, review: \"seen only empty") == true, "\(written)")
+        #expect(line("deleted_at")?.contains(": keep ") == true, "\(written)")
+        #expect(line("backup_email")?.contains("transform: email, review:") == true, "\(written)")
 
         try job.write("rules.yaml", written.replacingOccurrences(of: #", review: "[^"]*""#, with: "", options: .regularExpression))
         let check = try CommandRunner.run(["check", "-c", job.path])
@@ -175,10 +184,34 @@ import Testing
         #expect(restore.status == 0, "\(restore.stderr)")
         #expect(restore.stdout.contains("0 found in staging"), "\(restore.stdout)")
         let staged = try scratch.documents("stage", "customers").joined()
-        #expect(!staged.contains("@gmail.com") && staged.contains("Gold"), "\(staged.prefix(400))")
+        #expect(!staged.contains("@gmail.com") && !staged.contains("Ana Silva") && staged.contains("Gold"), "\(staged.prefix(400))")
         let keys = accountIDs.joined().filter { staged.contains("\"\($0)\" : {") || staged.contains("\"\($0)\": {") }
         #expect(keys.isEmpty && accountIDs.joined().contains { staged.contains($0) },
                 "the map's field names are hashed, the ids under them kept as the suggestion says: \(keys)")
+    }
+
+    /// The same inside a JSON column: a key seen only null gets a line (its name is copied), an
+    /// array sometimes empty is led to by the lines below it.
+    @Test func emptyAndNullKeysOfAJSONColumnGetTheRulesTheyNeed() throws {
+        let scratch = try PostgresScratch("scanjsonnull")
+        defer { scratch.drop() }
+        _ = try scratch.url("src", create: true, sql: """
+            CREATE TABLE orders (id int PRIMARY KEY, meta jsonb);
+            INSERT INTO orders SELECT g, jsonb_build_object('theme', 'dark', 'cancelled_by', NULL,
+                'items', CASE WHEN g % 2 = 0 THEN '[]'::jsonb ELSE jsonb_build_array(jsonb_build_object('sku', 'A' || g)) END)
+              FROM generate_series(1, 40) g;
+            """)
+        let job = try scratch.job(rules: "")
+        defer { job.remove() }
+        let rules = job.directory.appendingPathComponent("rules.yaml").path
+        #expect(try CommandRunner.run(["scan", "-c", job.path, "--write", rules, "--force"]).status == 0)
+        let written = try String(contentsOfFile: rules, encoding: .utf8)
+        #expect(written.contains("cancelled_by: keep") && written.contains("items[].sku") && !written.contains(" items:"),
+                "\(written)")
+        let check = try CommandRunner.run(["check", "-c", job.path])
+        #expect(check.status == 0, "\(check.stdout)\(check.stderr)")
+        let restore = try CommandRunner.run(["restore", "-c", job.path])
+        #expect(restore.status == 0, "\(restore.stderr)")
     }
 
     static let sourceSQL = """

@@ -29,11 +29,9 @@ public enum Scanner {
             let sampled = table.holdsRows ? table : schema.tables.first { $0.partitionOf == table.name } ?? table
             let keyColumns = Set(table.primaryKey + (kind == .collections ? ["_id"] : []))
             var columns: [ScannedColumn] = []
-            let maps = Set(table.columns.filter { $0.distinctKeys != nil }.map(\.name))
+            let names = table.columns.map(\.name)
             for column in table.columns where !column.isGenerated && column.distinctKeys == nil {
-                // A map's empty objects are covered by its `keys:` rule below; a line of their own
-                // would name the map twice, which the rule file refuses.
-                if maps.contains(column.name) && DocumentPathShape.holdsNothing(column) { continue }
+                if kind == .collections && DocumentPathShape.holdsNothing(column) && isLedTo(column.name, by: names) { continue }
                 let sample = try values(sampled, column)
                 if column.category == .json && kind == .tables {
                     columns.append(scanJSON(column, sample: sample))
@@ -44,8 +42,8 @@ public enum Scanner {
                                                              isKey: keyColumns.contains(column.name) || isForeignKeyName(column.name))
                 let unique = table.uniqueKeys.contains { $0.contains(column.name) }
                 columns.append(ScannedColumn(name: column.name, typeName: column.typeName, classification: classification,
-                                             rule: RuleSuggestion.rule(for: classification, column: column, unique: unique,
-                                                                       kind: kind)))
+                                             rule: (kind == .collections ? RuleSuggestion.emptyOnly(column) : nil)
+                                                 ?? RuleSuggestion.rule(for: classification, column: column, unique: unique, kind: kind)))
             }
             if kind == .collections {
                 // A map keyed by data: its field names are hashed, what is under them classified.
@@ -68,7 +66,7 @@ public enum Scanner {
         for value in sample { discovery.add(json: value) }
         var paths: [ScannedColumn] = []
         let found = discovery.columnsWithValues()
-        let maps = Set(found.filter { $0.0.distinctKeys != nil }.map(\.0.name))
+        let names = found.map(\.0.name)
         for (path, values) in found where !path.name.isEmpty {
             if path.distinctKeys != nil {
                 paths.append(ScannedColumn(name: path.name, typeName: path.typeName,
@@ -77,14 +75,12 @@ public enum Scanner {
                                            rule: "{ keys: hash }"))
                 continue
             }
-            // Seen only null or empty, a field still needs a rule (its name is copied), unless it
-            // is a map, which its `keys:` rule covers.
-            if DocumentPathShape.holdsNothing(path) && maps.contains(path.name) { continue }
+            if DocumentPathShape.holdsNothing(path) && isLedTo(path.name, by: names) { continue }
             let leaf = path.name.split(separator: ".").last.map { String($0.replacingOccurrences(of: "[]", with: "")) } ?? path.name
             let classification = PIIClassifier.classify(name: leaf, category: path.category, values: values)
             paths.append(ScannedColumn(name: path.name, typeName: path.typeName, classification: classification,
-                                       rule: RuleSuggestion.rule(for: classification, column: path, unique: false,
-                                                                 kind: .collections)))
+                                       rule: RuleSuggestion.emptyOnly(path)
+                                           ?? RuleSuggestion.rule(for: classification, column: path, unique: false, kind: .collections)))
         }
         let personal = paths.filter(\.classification.isPersonal).count
         let classification = PIIClassification(kind: personal > 0 ? .freeText : .none, matches: personal, sampled: sample.count,
@@ -92,6 +88,14 @@ public enum Scanner {
                                                    + "\(personal) with personal data", needsReview: paths.contains(where: \.classification.needsReview))
         return ScannedColumn(name: column.name, typeName: column.typeName, classification: classification,
                              rule: "json", paths: paths)
+    }
+
+    /// Whether a path seen only null or empty needs no line of its own: lines for paths below it
+    /// (or its map's `keys:` line, under the same name) lead the rules there, and the maskers let
+    /// a null or empty value through on the way to a ruled path. A `keep` of its own would keep
+    /// whatever it holds later, where its new fields should come up as drift.
+    static func isLedTo(_ name: String, by names: [String]) -> Bool {
+        names.filter { $0 == name }.count > 1 || names.contains { $0.hasPrefix(name + ".") || $0.hasPrefix(name + "[]") }
     }
 
     static func isForeignKeyName(_ name: String) -> Bool {
@@ -103,6 +107,14 @@ public enum Scanner {
 /// The rule `scan` suggests for a classification; a suggestion a person must decide on carries
 /// `review:`, which `check` refuses until it is removed.
 public enum RuleSuggestion {
+    /// A field seen only as an empty object or array still needs a rule (its name is copied), but
+    /// `keep` would also keep whatever fields it holds later, unchecked: a person decides. Nil for
+    /// anything else (a field seen only null is suggested from its name, like any other).
+    public static func emptyOnly(_ path: ColumnShape) -> String? {
+        guard DocumentPathShape.holdsNothing(path), path.typeName.contains("empty") else { return nil }
+        return #"{ transform: keep, review: "seen only empty: keep would copy whatever it holds later; decide, then remove review:" }"#
+    }
+
     public static func rule(for classification: PIIClassification, column: ColumnShape, unique: Bool,
                             kind: RuleSet.Kind) -> String {
         let lower = column.name.lowercased()
