@@ -170,6 +170,21 @@ import Testing
         #expect(kept.status == .keptPersonal && kept.classification == .photo, "\(kept)")
     }
 
+    /// Airbnb's `host.host_about` and review comments: a full name inside prose is personal, a
+    /// capitalized word that happens to be a name is not.
+    @Test func fullNamesInsideTextAreFound() {
+        let about = (0..<20).map { n in
+            ["I am Maria Garcia, I love travelling.", "Hosted by James Smith since 2015", "Ask for Anna Novak at the desk."][n % 3]
+        }
+        let found = PIIClassifier.classify(name: "host_about", category: .text, values: about)
+        #expect(found.kind == .freeText && found.matches == 20, "\(found)")
+        let prose = (0..<20).map { n in
+            ["Great stay near the beach, quiet at night.", "Order shipped via Royal Mail on Monday.",
+             "Check-in after 3 PM; the Grand Hotel is next door."][n % 3]
+        }
+        #expect(!PIIClassifier.classify(name: "comments", category: .text, values: prose).isPersonal)
+    }
+
     @Test func reasonsNeverQuoteAValue() {
         for column in Self.schema() {
             let reason = PIIClassifier.classify(name: column.name, category: column.category, values: column.values).reason

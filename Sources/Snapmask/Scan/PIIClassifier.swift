@@ -97,7 +97,7 @@ public enum PIIClassifier {
         }
         let withPersonalText = sample.filter(containsPersonalText).count
         if withPersonalText > 0 && (category == .text || category == .json || category == .other) {
-            return verdict(.freeText, withPersonalText, "contain an email address or a phone number inside text",
+            return verdict(.freeText, withPersonalText, "contain an email address, a phone number or a full name inside text",
                            review: withPersonalText * 10 < sample.count)
         }
         if named("token", "secret", "password", "passwd", "api_key", "apikey", "hash", "salt", "credential", "otp")
@@ -241,6 +241,13 @@ public enum PIIClassifier {
         let words = value.split(whereSeparator: { $0 == " " || $0 == "\n" || $0 == "\t" || $0 == "," || $0 == ";" })
             .map { $0.trimmingCharacters(in: CharacterSet(charactersIn: "()<>\"'.:!?")) }
         if words.contains(where: isEmail) { return true }
+        // A full name inside text ("I am Ana Silva, ..."): a known given name, capitalized, then a
+        // known family name. Either alone is too common a word to count.
+        let fullName = zip(words, words.dropFirst()).contains { given, family in
+            given.first?.isUppercase == true && family.first?.isUppercase == true
+                && givenNames.contains(given.lowercased()) && familyNames.contains(family.lowercased())
+        }
+        if fullName { return true }
         // A phone number inside text may span words ("(415) 555-0132").
         var run = ""
         for character in value + " " {
