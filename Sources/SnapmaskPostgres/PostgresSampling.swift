@@ -49,9 +49,19 @@ enum PostgresSampling {
         }
         if rows.count < limit { rows = try sample("", []) }
         var values: [String: [String]] = [:]
+        let arrays = Set(plan.table.columns.filter(\.isArray).map(\.name))
         for (index, column) in columns.enumerated() {
-            values[column] = Array(rows.compactMap { $0[index] }.filter { !$0.isEmpty }.prefix(limit))
+            let found = rows.compactMap { $0[index] }
+            // An array column is judged by its elements, as `array: true` masks them.
+            let sampled = arrays.contains(column) ? found.flatMap(elements) : found
+            values[column] = Array(sampled.filter { !$0.isEmpty }.prefix(limit))
         }
         return values
+    }
+
+    /// The elements of a one-dimensional array literal; the literal itself when it is not one.
+    static func elements(_ literal: String) -> [String] {
+        guard let elements = try? PostgresArrayCodec().elements(of: literal) else { return [literal] }
+        return elements.compactMap { $0 }
     }
 }

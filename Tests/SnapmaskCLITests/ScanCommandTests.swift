@@ -214,6 +214,33 @@ import Testing
         #expect(restore.status == 0, "\(restore.stderr)")
     }
 
+    /// An array column is judged by its elements (the suggestion masks each with `array: true`);
+    /// hstore's text form ("k"=>"v") is read like prose, so an email among its keys shows.
+    @Test func arrayAndHstoreColumnsAreJudgedByWhatTheyHold() throws {
+        let scratch = try PostgresScratch("scanarray")
+        defer { scratch.drop() }
+        _ = try scratch.url("src", create: true, sql: """
+            CREATE EXTENSION IF NOT EXISTS hstore;
+            CREATE TABLE people (id int PRIMARY KEY, aliases text[], attrs hstore, tags text[]);
+            INSERT INTO people SELECT g, ARRAY['alias' || g || '@x.org', 'other' || g || '@y.org'],
+                hstore(ARRAY['nickname', 'ann' || g, 'backup' || g || '@mail.org', 'yes']), ARRAY['blue', 'green']
+              FROM generate_series(1, 40) g;
+            """)
+        let job = try scratch.job(rules: "")
+        defer { job.remove() }
+        let rules = job.directory.appendingPathComponent("rules.yaml").path
+        #expect(try CommandRunner.run(["scan", "-c", job.path, "--write", rules, "--force"]).status == 0)
+        let written = try String(contentsOfFile: rules, encoding: .utf8)
+        #expect(written.contains("aliases: { transform: email, array: true }"), "\(written)")
+        #expect(written.contains("attrs: { transform: null, review:"), "\(written)")
+        #expect(written.contains("tags: keep"), "\(written)")
+        try job.write("rules.yaml", written.replacingOccurrences(of: #", review: "[^"]*""#, with: "", options: .regularExpression))
+        let restore = try CommandRunner.run(["restore", "-c", job.path])
+        #expect(restore.status == 0 && restore.stdout.contains("0 found in staging"), "\(restore.stdout)\(restore.stderr)")
+        let staged = try scratch.connect("stage").execute("SELECT aliases::text, attrs::text FROM people").rows
+        #expect(staged.count == 40 && staged.allSatisfy { !($0[0] ?? "").contains("@x.org") && $0[1] == nil }, "\(staged.prefix(2))")
+    }
+
     static let sourceSQL = """
         CREATE TABLE users (id int PRIMARY KEY, email text NOT NULL, plan text NOT NULL, note text);
         INSERT INTO users SELECT g, 'user' || g || '@corp.example.org', (ARRAY['free','pro','team'])[1 + g % 3], NULL

@@ -145,7 +145,7 @@ public enum RuleSuggestion {
         }
         var review = classification.needsReview
         let descriptor = TransformerCatalog.descriptor(named: transform)
-        if let descriptor, descriptor.role == .masking, !descriptor.accepts(column.category) {
+        if let descriptor, descriptor.role == .masking, !descriptor.accepts(column.elementCategory ?? column.category) {
             transform = column.nullable ? "null" : "keep"
             options = ""
             review = true
@@ -162,6 +162,8 @@ public enum RuleSuggestion {
             if unique { review = true }
         }
         if unique, !cut, descriptor?.uniqueness.canPromise == true { options += ", unique: true" }
+        // An array column's sample is its elements; the rule masks them one by one.
+        if column.isArray, TransformerCatalog.descriptor(named: transform)?.role == .masking { options += ", array: true" }
         if review {
             return "{ transform: \(transform)\(options), review: \"\(classification.kind.rawValue): decide, then remove review:\" }"
         }
