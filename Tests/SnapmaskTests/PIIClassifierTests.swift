@@ -185,6 +185,20 @@ import Testing
         #expect(!PIIClassifier.classify(name: "comments", category: .text, values: prose).isPersonal)
     }
 
+    /// Emails kept in a VARBINARY (MySQL's client gives the bytes) or a bytea (PostgreSQL shows
+    /// `\x` and hex) are emails; random bytes are not text at all.
+    @Test func binaryColumnsHoldingTextAreJudgedAsText() {
+        let emails = (0..<30).map { "user\($0)@corp.example.org" }
+        let hex = emails.map { "\\x" + $0.utf8.map { String(format: "%02x", $0) }.joined() }
+        for values in [emails, hex] {
+            let found = PIIClassifier.classify(name: "login", category: .binary, values: values)
+            #expect(found.kind == .email && found.reason.hasPrefix("binary values holding text"), "\(found)")
+        }
+        var generator = SplitMix(state: 7)
+        let random = (0..<30).map { _ in "\\x" + (0..<16).map { _ in String(format: "%02x", generator.next() & 0xff) }.joined() }
+        #expect(PIIClassifier.classify(name: "token", category: .binary, values: random).kind == PIIClassification.Kind.none)
+    }
+
     @Test func reasonsNeverQuoteAValue() {
         for column in Self.schema() {
             let reason = PIIClassifier.classify(name: column.name, category: column.category, values: column.values).reason

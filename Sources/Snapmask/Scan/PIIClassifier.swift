@@ -50,6 +50,17 @@ public enum PIIClassifier {
             return PIIClassification(kind: .photo, matches: 0, sampled: sample.count,
                                      reason: "binary values named like a photo or signature", needsReview: true)
         }
+        // Bytes that are text (emails kept in a VARBINARY, a bytea of notes) are judged as text.
+        if category == .binary {
+            let texts = sample.compactMap(textOfBinary)
+            if !texts.isEmpty && texts.count * 10 >= sample.count * 8 {
+                var found = classify(name: name, category: .text, values: texts, isKey: isKey)
+                if found.isPersonal {
+                    found.reason = "binary values holding text: " + found.reason
+                    return found
+                }
+            }
+        }
         // Types that hold no text to find personal data in.
         if category == .boolean || category == .enumeration || category == .uuid && isKey || category == .binary {
             return PIIClassification(kind: .none, matches: 0, sampled: sample.count,
@@ -134,6 +145,26 @@ public enum PIIClassifier {
     }
 
     // MARK: Value tests
+
+    /// A binary value as the text it holds, or nil when it is not printable UTF-8. PostgreSQL
+    /// shows bytea as `\x` and hex; MySQL's client gives the bytes themselves.
+    static func textOfBinary(_ value: String) -> String? {
+        var text = value
+        if value.hasPrefix("\\x"), value.count % 2 == 0 {
+            var bytes: [UInt8] = []
+            var digits = value.utf8.dropFirst(2).makeIterator()
+            while let high = digits.next(), let low = digits.next() {
+                guard let byte = UInt8(String(decoding: [high, low], as: UTF8.self), radix: 16) else { return nil }
+                bytes.append(byte)
+            }
+            guard let decoded = String(validating: bytes, as: UTF8.self) else { return nil }
+            text = decoded
+        }
+        let printable = text.unicodeScalars.allSatisfy { scalar in
+            scalar != "\u{FFFD}" && (!CharacterSet.controlCharacters.contains(scalar) || "\n\r\t".unicodeScalars.contains(scalar))
+        }
+        return printable && !text.isEmpty ? text : nil
+    }
 
     static func isEmail(_ value: String) -> Bool {
         let parts = value.split(separator: "@", omittingEmptySubsequences: false)
