@@ -183,6 +183,9 @@ import Testing
              "Check-in after 3 PM; the Grand Hotel is next door."][n % 3]
         }
         #expect(!PIIClassifier.classify(name: "comments", category: .text, values: prose).isPersonal)
+        // A search vector built from an email keeps the address as one lexeme.
+        let vectors = (0..<20).map { "'ann':1 'corp.example.org':3 'ann\($0)@corp.example.org':2" }
+        #expect(PIIClassifier.classify(name: "search", category: .other, values: vectors).kind == .freeText)
     }
 
     /// Emails kept in a VARBINARY (MySQL's client gives the bytes) or a bytea (PostgreSQL shows

@@ -269,8 +269,9 @@ public enum PIIClassifier {
 
     static func containsPersonalText(_ value: String) -> Bool {
         guard value.count >= 12 else { return false }
-        // Separators of prose and of the text forms of structures (hstore's "k"=>"v", arrays, rows).
-        let words = value.split(whereSeparator: { " \n\t,;=>{}[]|".contains($0) })
+        // Separators of prose and of the text forms of structures (hstore's "k"=>"v", arrays, rows,
+        // tsvector's 'lexeme':1).
+        let words = value.split(whereSeparator: { " \n\t,;:=>{}[]|".contains($0) })
             .map { $0.trimmingCharacters(in: CharacterSet(charactersIn: "()<>\"'.:!?")) }
         if words.contains(where: isEmail) { return true }
         // A full name inside text ("I am Ana Silva, ..."): a known given name, capitalized, then a
