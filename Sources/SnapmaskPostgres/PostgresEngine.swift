@@ -48,8 +48,10 @@ public struct PostgresEngine: DatabaseEngine {
         }
     }
 
+    public var arrayCodec: (any ArrayLiteralCodec)? { PostgresArrayCodec() }
+
     public func makeMasker(for plan: TablePlan) -> any BatchMasker {
-        DelimitedRowMasker(plan: plan, dialect: .postgres, arrays: PostgresArrayCodec())
+        DelimitedRowMasker(plan: plan, dialect: .postgres, arrays: arrayCodec)
     }
 
     /// Rows as the copy reads them (COPY text form), so the preview shows exactly what masking sees.

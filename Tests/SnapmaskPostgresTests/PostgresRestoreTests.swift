@@ -193,4 +193,29 @@ import Testing
         #expect(!session.isHealthy || (try? session.execute("SELECT 1")) == nil, "staging sessions end at the swap")
         #expect(try scratch.rows("stage", "SELECT count(*) FROM contacts") == [["501"]])
     }
+
+    /// An override that puts one original back among an array's masked elements: the leak check
+    /// compares arrays element by element, so the one original among fakes stops the swap.
+    @Test func anOriginalPutBackIntoAnArrayIsFound() throws {
+        let scratch = try PostgresScratch("pgarrayleak")
+        defer { scratch.drop() }
+        _ = try scratch.url("src", create: true, sql: """
+            CREATE TABLE people (id int PRIMARY KEY, aliases text[]);
+            INSERT INTO people SELECT g, ARRAY['alias' || g || '@x.org', 'other' || g || '@y.org'] FROM generate_series(1, 50) g;
+            """)
+        let job = try Self.job(scratch, rules: """
+            tables:
+              public.people:
+                columns: { id: keep, aliases: { transform: email, array: true } }
+            """, overrides: "- sql: put-back.sql\n")
+        defer { job.remove() }
+        try job.write("put-back.sql", "UPDATE people SET aliases[2] = 'other' || id || '@y.org';")
+        #expect {
+            _ = try Self.restore(job)
+        } throws: { error in
+            let text = "\(error)"
+            return text.contains("original values found") && text.contains("public.people.aliases") && !text.contains("@y.org")
+        }
+        #expect(try scratch.databases().filter { $0.hasSuffix("_stage") }.isEmpty, "staging was never created")
+    }
 }

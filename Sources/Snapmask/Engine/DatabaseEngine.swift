@@ -30,6 +30,8 @@ public protocol DatabaseEngine: Sendable {
     /// For `scan`: the source's tables (or collections with their paths) and a random sample of
     /// each column's (or path's) values.
     func scanSample(limit: Int) throws -> (schema: SchemaShape, values: [String: [String: [String]]])
+    /// The text form of the engine's array columns, for `array: true` (nil: it has none).
+    var arrayCodec: (any ArrayLiteralCodec)? { get }
 }
 
 /// What an engine cannot do (yet): named, so a DBA knows it is not a data problem.
@@ -57,6 +59,8 @@ public struct PreviewRow: Sendable {
 }
 
 extension DatabaseEngine {
+    public var arrayCodec: (any ArrayLiteralCodec)? { nil }
+
     /// Applies the overrides to the live staging database (not a shadow), in one transaction, the
     /// way a restore would: through `openTarget` (which refuses a target that is the source, by
     /// URL and by the servers' identities) and under the target's lock, so it never runs into

@@ -34,7 +34,9 @@ struct RestoreInput {
         }
         makeMasker = { engine.makeMasker(for: $0) }
         leakCheckPhase = "checking for original values in the shadow copy"
-        checkLeaks = { target in try LeakCheck.run(plan: plan, source: source, target: target, sampleSize: leakSampleSize) }
+        checkLeaks = { target in
+            try LeakCheck.run(plan: plan, source: source, target: target, sampleSize: leakSampleSize, arrays: engine.arrayCodec)
+        }
         coverage = { database, observer in
             observer.phase(database.name, "classifying a sample of every column's values for the coverage report")
             return try CoverageAudit.report(for: database, plan: plan, source: source, warn: { observer.warning(database.name, $0) })

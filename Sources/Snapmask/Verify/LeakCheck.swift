@@ -38,11 +38,25 @@ public enum LeakCheck {
         (try? column.transformer.mask(original)) != original
     }
 
+    /// Whether an element of the copy's array is the original's element in the same place (one
+    /// the transformer does not map to itself). An array that does not parse is compared whole.
+    static func leaksAnElement(original: String, copy: String, column: CompiledColumn, arrays: any ArrayLiteralCodec) -> Bool {
+        guard let originals = try? arrays.elements(of: original), let copies = try? arrays.elements(of: copy) else {
+            return copy == original
+        }
+        return zip(originals, copies).contains { original, copied in
+            guard let original, original == copied else { return false }
+            return canLeak(original, transformer: column)
+        }
+    }
+
     /// The name a whole document goes by in `sampleRows` and `values`: its relaxed extended JSON.
     public static let wholeDocument = ""
 
+    /// `arrays`: the engine's array text form; an array column masked element by element is
+    /// compared element by element, so one original left among fakes is found.
     static func run(plan: RestorePlan, source: any SourceSession, target: any TargetSession,
-                    sampleSize: Int) throws -> [LeakCheckResult] {
+                    sampleSize: Int, arrays: (any ArrayLiteralCodec)? = nil) throws -> [LeakCheckResult] {
         var results: [LeakCheckResult] = []
         for table in plan.tables where !table.skipData && !table.maskedColumns.isEmpty {
             let keys = keptKey(of: table)
@@ -69,7 +83,13 @@ public enum LeakCheck {
                 var leaks = 0
                 if method == .byKey {
                     let shadow = try target.values(table, keyColumns: keys, column: column.name, keys: sample.map(\.key))
-                    leaks = sample.filter { shadow[$0.key] == .some($0.value) }.count
+                    leaks = sample.filter { row in
+                        guard let copy = shadow[row.key] ?? nil else { return false }
+                        if column.rule.perElement, let arrays {
+                            return leaksAnElement(original: row.value, copy: copy, column: column, arrays: arrays)
+                        }
+                        return copy == row.value
+                    }.count
                 } else {
                     leaks = try target.occurrences(table, column: column.name, of: sample.map(\.value)).count
                 }
