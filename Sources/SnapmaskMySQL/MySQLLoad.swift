@@ -110,9 +110,11 @@ final class MySQLLoadWriter: BatchWriter {
         waitForStatement()
         if let error = outcome.error { throw MySQLLocalInfile.explained(error).adding(context: "loading \(table) into the shadow copy") }
         if !outcome.warnings.isEmpty {
+            // MariaDB's 4025 and MySQL's 3819: a CHECK constraint refused the row.
+            let advice = outcome.warnings.contains { $0.hasPrefix("Warning 4025:") || $0.hasPrefix("Warning 3819:") }
+                ? LoadAdvice.checkConstraint : "Check the column types and the transformers' output (max_length)."
             throw MySQLError("the server changed or dropped values while loading (\(outcome.warningCount) warnings, e.g. "
-                                 + outcome.warnings.joined(separator: "; ") + "); nothing was swapped in. Check the column "
-                                 + "types and the transformers' output (max_length)",
+                                 + outcome.warnings.joined(separator: "; ") + "); nothing was swapped in. " + advice,
                              context: "loading \(table) into the shadow copy")
         }
         return outcome.rows

@@ -73,6 +73,17 @@ final class PostgresCopyReader: BatchReader {
     }
 }
 
+extension PostgresCopyWriter {
+    /// A row the shadow refused, with what to do: the value shown is the masked one (the source's
+    /// rows passed the same constraint), so the rule is what has to change.
+    static func explained(_ error: PostgresError) -> PostgresError {
+        guard error.sqlState == "23514" else { return error }
+        var explained = error
+        explained.message = error.message.trimmingCharacters(in: .whitespacesAndNewlines) + "\n" + LoadAdvice.checkConstraint
+        return explained
+    }
+}
+
 /// Loads one table of the shadow copy with `COPY ... FROM STDIN`, a whole batch per call.
 ///
 /// A whole table is emptied and loaded in one transaction with `COPY ... FREEZE`: rows written
@@ -108,12 +119,21 @@ final class PostgresCopyWriter: BatchWriter {
     }
 
     func write(_ batch: RowBatch) throws {
-        try connection.sendCopyData(batch.data, context: "loading \(table) into the shadow copy (sending rows)")
+        do {
+            try connection.sendCopyData(batch.data, context: "loading \(table) into the shadow copy (sending rows)")
+        } catch let error as PostgresError {
+            throw Self.explained(error)
+        }
     }
 
     func finish() throws -> Int {
-        try connection.endCopyData(context: "loading \(table) into the shadow copy (ending the copy)")
-        let rows = try connection.finishCopy(context: "loading \(table) into the shadow copy")
+        let rows: Int
+        do {
+            try connection.endCopyData(context: "loading \(table) into the shadow copy (ending the copy)")
+            rows = try connection.finishCopy(context: "loading \(table) into the shadow copy")
+        } catch let error as PostgresError {
+            throw Self.explained(error)
+        }
         guard frozen else { return rows }
         do {
             try connection.execute("COMMIT")

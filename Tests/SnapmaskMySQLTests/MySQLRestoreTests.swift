@@ -352,4 +352,30 @@ import Testing
         #expect(Set(fromMySQL.compactMap { $0[1] }).isDisjoint(with: emails))
         #expect(fromMySQL.allSatisfy { $0[1] == $0[2] })
     }
+
+    /// A CHECK that only takes the company's addresses: the masked values break it, and the
+    /// error says it is the rule that must change, and how.
+    @Test func aCheckConstraintTheMaskedValuesBreakSaysWhatToChange() throws {
+        let scratch = try MySQLScratch("mycheck")
+        defer { scratch.drop() }
+        _ = try scratch.url("src", create: true, sql: """
+            CREATE TABLE staff (id int PRIMARY KEY, email varchar(100) NOT NULL,
+              CONSTRAINT corp_only CHECK (email LIKE '%@corp.example.org'));
+            INSERT INTO staff VALUES (1, 'u1@corp.example.org'), (2, 'u2@corp.example.org'), (3, 'u3@corp.example.org');
+            """)
+        let rules = { (email: String) in "tables:\n  staff:\n    columns: { id: keep, email: \(email) }\n" }
+        let job = try Self.job(scratch, rules: rules("email"))
+        defer { job.remove() }
+        #expect {
+            _ = try Self.restore(job)
+        } throws: { error in
+            let text = "\(error)"
+            return text.contains("corp_only") && text.contains("breaks a CHECK constraint") && text.contains("domain:")
+        }
+        try job.write("rules.yaml", rules("{ transform: email, domain: corp.example.org }"))
+        _ = try Self.restore(job)
+        let staged = try scratch.connect("stage").query("SELECT email FROM staff").compactMap { $0[0] }
+        #expect(staged.count == 3 && staged.allSatisfy { $0.hasSuffix("@corp.example.org") }
+                    && Set(staged).isDisjoint(with: (1...3).map { "u\($0)@corp.example.org" }), "\(staged)")
+    }
 }

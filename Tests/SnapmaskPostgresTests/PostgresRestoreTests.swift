@@ -218,4 +218,30 @@ import Testing
         }
         #expect(try scratch.databases().filter { $0.hasSuffix("_stage") }.isEmpty, "staging was never created")
     }
+
+    /// A domain that only takes the company's addresses: the masked value breaks its CHECK, and
+    /// the error says it is the rule that must change, and how.
+    @Test func aCheckConstraintTheMaskedValuesBreakSaysWhatToChange() throws {
+        let scratch = try PostgresScratch("pgcheckdomain")
+        defer { scratch.drop() }
+        _ = try scratch.url("src", create: true, sql: """
+            CREATE DOMAIN corp_email AS text CHECK (VALUE LIKE '%@corp.example.org');
+            CREATE TABLE staff (id int PRIMARY KEY, email corp_email NOT NULL);
+            INSERT INTO staff SELECT g, 'u' || g || '@corp.example.org' FROM generate_series(1, 20) g;
+            """)
+        let rules = { (email: String) in "tables:\n  public.staff:\n    columns: { id: keep, email: \(email) }\n" }
+        let job = try Self.job(scratch, rules: rules("email"))
+        defer { job.remove() }
+        #expect {
+            _ = try Self.restore(job)
+        } throws: { error in
+            let text = "\(error)"
+            return text.contains("corp_email_check") && text.contains("breaks a CHECK constraint") && text.contains("domain:")
+                && !text.contains("u1@corp")
+        }
+        #expect(try scratch.databases().filter { $0.hasSuffix("_stage") }.isEmpty, "staging was never created")
+        try job.write("rules.yaml", rules("{ transform: email, domain: corp.example.org }"))
+        _ = try Self.restore(job)
+        #expect(try scratch.rows("stage", "SELECT count(*) FROM staff WHERE email ~ '^u[0-9]+@'") == [["0"]])
+    }
 }
