@@ -164,4 +164,34 @@ import Testing
         #expect(lines.contains { $0.contains("seen ") && $0.hasSuffix("(field names: hash)") }, "\(result.stdout)")
         #expect(!result.stdout.contains("(no rule)"), "\(result.stdout)")
     }
+
+    /// Users keyed by their email: `_id` is masked, so no document can be matched with its copy.
+    /// The leak check then searches the sampled originals at each rule's path in the whole
+    /// shadow collection, and an override that writes an original back is found.
+    @Test func documentsKeyedByAMaskedIDAreCheckedByValue() throws {
+        let scratch = try DocumentDBScratch("docidleak")
+        defer { scratch.drop() }
+        try scratch.insert("src", "users", (0..<40).map { #"{"_id": "user\#($0)@corp.example.org", "backup": "b\#($0)@corp.example.org", "plan": "pro"}"# })
+        let rules = """
+            collections:
+              users:
+                fields: { _id: { transform: email, unique: true }, backup: email, plan: keep }
+            """
+        let clean = try DocumentDBJobs.job(scratch, rules: rules)
+        defer { clean.remove() }
+        let report = try DocumentDBJobs.restore(clean)
+        let checks = report.leakChecks.filter { $0.table == "users" }
+        #expect(checks.count == 2 && checks.allSatisfy { $0.method == .byValue && $0.sampled == 40 && $0.leaks == 0 }, "\(checks)")
+
+        let leaky = try DocumentDBJobs.job(scratch, rules: rules, overrides: """
+            - collection: users
+              set: { backup: "b7@corp.example.org" }
+            """)
+        defer { leaky.remove() }
+        #expect {
+            _ = try DocumentDBJobs.restore(leaky)
+        } throws: { error in
+            "\(error)".contains("original values found") && "\(error)".contains("users.backup") && !"\(error)".contains("b7@")
+        }
+    }
 }

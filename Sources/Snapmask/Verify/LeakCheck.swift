@@ -61,8 +61,10 @@ public enum LeakCheck {
         for table in plan.tables where !table.skipData && !table.maskedColumns.isEmpty {
             let keys = keptKey(of: table)
             if let rule = table.rule, rule.kind == .collections {
-                results += try pathResults(table, column: wholeDocument, rules: table.maskedColumns, tree: FieldPathRules(rule),
-                                           keys: keys, source: source, target: target, sampleSize: sampleSize)
+                results += keys.isEmpty
+                    ? try documentValueResults(table, source: source, target: target, sampleSize: sampleSize)
+                    : try pathResults(table, column: wholeDocument, rules: table.maskedColumns, tree: FieldPathRules(rule),
+                                      keys: keys, source: source, target: target, sampleSize: sampleSize)
                 continue
             }
             for column in table.maskedColumns {
@@ -98,6 +100,27 @@ public enum LeakCheck {
             }
         }
         return results
+    }
+
+    /// Documents whose `_id` is masked (users keyed by their email): no document can be matched
+    /// with its copy, so each path rule whose outputs cannot coincide with real values has its
+    /// sampled originals searched for at its path in the whole shadow collection, as a column
+    /// without a kept key is. The others are reported as not checkable.
+    static func documentValueResults(_ table: TablePlan, source: any SourceSession, target: any TargetSession,
+                                     sampleSize: Int) throws -> [LeakCheckResult] {
+        try table.maskedColumns.map { rule in
+            let searchable = method(for: rule, keyColumns: []) == .byValue && !rule.masksFieldNames
+                && !FieldPath.of(rule: rule.name).segments.contains(.anyKey)
+            guard searchable else {
+                return LeakCheckResult(table: table.name, column: rule.displayName, transformer: rule.transformer.name,
+                                       method: .notCheckable, sampled: 0, leaks: 0)
+            }
+            let sample = try source.sampleRows(table, keyColumns: [], column: rule.name, limit: sampleSize)
+                .filter { canLeak($0.value, column: rule) }
+            let leaks = try target.occurrences(table, column: rule.name, of: sample.map(\.value)).count
+            return LeakCheckResult(table: table.name, column: rule.displayName, transformer: rule.transformer.name,
+                                   method: .byValue, sampled: sample.count, leaks: leaks)
+        }
     }
 
     /// JSON columns and documents: the sampled rows are compared with their copies path by path,
