@@ -35,3 +35,13 @@ struct DatabaseOptions: ParsableArguments {
         return job.databases[0]
     }
 }
+
+/// Help shared by the commands that copy tables.
+enum JobOptions {
+    static let splitFromRowsHelp = ArgumentHelp(
+        "Read and load tables of at least this many (estimated) rows in --jobs slices at once (PostgreSQL 14+, MySQL "
+            + "tables with a one-column integer key where the loads can run side by side, DocumentDB collections with "
+            + "ObjectId _ids), for a table that dominates the data when the databases have cores to spare; 0 (the "
+            + "default) never splits.",
+        valueName: "rows")
+}

@@ -21,11 +21,7 @@ struct RestoreCommand: ParsableCommand {
     @Option(name: .shortAndLong, help: "Tables copied at the same time (default: the number of cores).")
     var jobs: Int = ProcessInfo.processInfo.activeProcessorCount
 
-    @Option(help: ArgumentHelp("Read and load tables of at least this many (estimated) rows in --jobs slices at once "
-                               + "(PostgreSQL 14+, MySQL tables with a one-column integer key, DocumentDB "
-                               + "collections with ObjectId _ids), for a table that "
-                               + "dominates the data when the databases have cores to spare; 0 (the default) never splits.",
-                               valueName: "rows"))
+    @Option(help: JobOptions.splitFromRowsHelp)
     var splitFromRows: Int = RestoreOptions.defaultSplitTablesFromRows
 
     @Flag(help: "Check the rules against the source and show the plan; write nothing.")

@@ -68,6 +68,23 @@ extension MySQLTarget {
         return names.filter { !known.contains($0) }.map { ($0, users[$0] ?? []) }
     }
 
+    /// With `innodb_autoinc_lock_mode` 0 or 1 (MariaDB's default, and MySQL 5.7's), a LOAD DATA
+    /// into a table with an AUTO_INCREMENT column holds the table's AUTO-INC lock to its end, even
+    /// with every key given: a second load into the table waits for the first. Nil when the
+    /// server cannot say (the slices are then read as asked).
+    func serializedLoads(_ table: TablePlan) -> String? {
+        let found = try? withAdmin { connection -> String? in
+            guard let mode = try connection.scalar("SELECT @@innodb_autoinc_lock_mode").flatMap({ Int($0) }), mode < 2,
+                  let column = try connection.scalar(
+                      "SELECT COLUMN_NAME FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = \(connection.literal(shadowName)) "
+                          + "AND TABLE_NAME = \(connection.literal(table.name)) AND EXTRA LIKE '%auto_increment%'")
+            else { return nil }
+            return "its AUTO_INCREMENT column \(column) makes each LOAD DATA hold the table's AUTO-INC lock to its end "
+                + "(innodb_autoinc_lock_mode = \(mode); 2, MySQL 8's default, lets loads run side by side)"
+        }
+        return found ?? nil
+    }
+
     /// A loaded table's secondary indexes are built at once, in the background (`MySQLIndexBuilds`).
     func tableLoaded(_ table: String) throws {
         guard let definition = objects?.table(named: table), !definition.deferredIndexes.isEmpty else { return }

@@ -73,4 +73,27 @@ import Testing
         #expect(report.tables.first { $0.name == "wide" }?.rowsWritten == 10000)
         #expect(try Self.checksum(scratch, "stage") == Self.checksum(scratch, "src", where: "id % 2 = 0"))
     }
+
+    /// With innodb_autoinc_lock_mode below 2 (MariaDB's default) each LOAD DATA into a table with
+    /// an AUTO_INCREMENT column holds the table's AUTO-INC lock to its end, so its slices would
+    /// load one after another: such a table is read whole, and the run says why.
+    @Test func aTableWhoseLoadsWouldWaitForEachOtherIsReadWhole() throws {
+        let scratch = try MySQLScratch("myslicelock")
+        defer { scratch.drop() }
+        _ = try scratch.url("src", create: true, sql: Self.sourceSQL + """
+            ALTER TABLE wide MODIFY id bigint NOT NULL AUTO_INCREMENT;
+            """)
+        let job = try scratch.job(rules: Self.rules())
+        defer { job.remove() }
+        let mode = try #require(Int(try scratch.rows("src", "SELECT @@innodb_autoinc_lock_mode").first?.first.flatMap { $0 } ?? ""))
+        let observer = RecordingObserver()
+        let report = try job.restore(options: Self.options, observer: observer)
+        let whole = observer.phases.contains {
+            $0.contains("reading wide whole: its AUTO_INCREMENT column id") && $0.contains("innodb_autoinc_lock_mode = \(mode)")
+        }
+        #expect(whole == (mode < 2), "\(observer.phases)")
+        #expect(observer.phases.contains { $0.contains("in 3 slices at once") } == (mode == 2), "\(observer.phases)")
+        #expect(try Self.checksum(scratch, "stage") == Self.checksum(scratch, "src"))
+        #expect(report.tables.first { $0.name == "wide" }?.rowsWritten == 20000)
+    }
 }

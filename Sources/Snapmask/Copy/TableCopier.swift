@@ -20,15 +20,21 @@ public struct TableCopier: Sendable {
     /// least `options.splitTablesFromRows` estimated rows is copied in slices, as the source
     /// splits it, so that one huge table uses every job. `tableLoaded` is called with a table's
     /// name once all of its rows are written, while other tables may still be copied.
+    /// `serializedLoads` says why a table's slices would load one at a time; such a table is
+    /// read whole.
     public func copy(_ tables: [TablePlan], source: any SourceSession, splitting: Bool = false,
+                     serializedLoads: (TablePlan) -> String? = { _ in nil },
                      makeWriter: @escaping @Sendable (TablePlan) throws -> any BatchWriter,
                      makeMasker: @escaping @Sendable (TablePlan) -> any BatchMasker,
                      tableLoaded: @escaping @Sendable (String) throws -> Void = { _ in }) throws -> [RestoreReport.Table] {
         var parts: [(plan: TablePlan, tally: TableTally)] = []
         for table in tables {
-            let slices = splitting && options.jobs > 1 && !table.skipData
-                && table.table.estimatedRows >= options.splitTablesFromRows
-                ? try source.slices(of: table, into: options.jobs) : []
+            var splits = splitting && options.jobs > 1 && !table.skipData && table.table.estimatedRows >= options.splitTablesFromRows
+            if splits, let reason = serializedLoads(table) {
+                observer.phase(database, "reading \(table.name) whole: \(reason)")
+                splits = false
+            }
+            let slices = splits ? try source.slices(of: table, into: options.jobs) : []
             let tally = TableTally(table, parts: max(1, slices.count))
             if slices.isEmpty {
                 parts.append((table, tally))

@@ -21,6 +21,9 @@ public protocol TargetSession: AnyObject, Sendable {
     /// engine may start work of that table's own here (its indexes), in the background, so it
     /// overlaps the rest of the copy; `finishSchema` waits for it. Must return promptly.
     func tableLoaded(_ table: String) throws
+    /// Why loads into this shadow table from several connections would wait for one another
+    /// (so reading it in slices gains nothing); nil when they run side by side.
+    func serializedLoads(_ table: TablePlan) -> String?
     /// Indexes, constraints, foreign keys (validated), triggers, sequence values, statistics.
     func finishSchema(definition: SchemaDefinition, plan: RestorePlan) throws
     func countRows(_ plan: TablePlan) throws -> Int
@@ -50,6 +53,8 @@ extension TargetSession {
     public func createShadowContainer() throws {}
 
     public func tableLoaded(_ table: String) throws {}
+
+    public func serializedLoads(_ table: TablePlan) -> String? { nil }
 
     public func inspectStaging(swapStarted: Bool) -> StagingState {
         StagingState(data: swapStarted ? .unknown : .previous, shadow: .unknown,

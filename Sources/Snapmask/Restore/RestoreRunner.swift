@@ -186,7 +186,8 @@ public struct RestoreRunner: Sendable {
             observer.phase(database.name, "copying \(plan.tables.count) tables with \(options.jobs) jobs")
             report.tables = try interruption.whileRunning(onInterrupt: { target.interrupt() }) {
                 try TableCopier(database: database.name, options: options, observer: observer)
-                    .copy(plan.tables, source: copySource, splitting: true, makeWriter: { try target.makeWriter(for: $0) },
+                    .copy(plan.tables, source: copySource, splitting: true, serializedLoads: { target.serializedLoads($0) },
+                          makeWriter: { try target.makeWriter(for: $0) },
                           makeMasker: input.makeMasker, tableLoaded: { try target.tableLoaded($0) })
             }
             input.recordMaskedColumns(in: &report.tables)
