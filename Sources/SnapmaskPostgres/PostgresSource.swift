@@ -26,6 +26,8 @@ final class PostgresSource: SourceSession, @unchecked Sendable {
     private let locked: [String: String]
     /// Foreign tables and the views reading them: never in the shadow.
     let leftOut: [PostgresForeignData.LeftOut]
+    /// Large objects in the source: never copied, since no rule can say what their bytes hold.
+    let largeObjects: Int
 
     /// `readers`: how many tables are read at once (sessions opened up front, at most one per
     /// table). `placement`: how reader sessions are opened and told apart (tests change it).
@@ -42,6 +44,8 @@ final class PostgresSource: SourceSession, @unchecked Sendable {
             schema = opened.schema
             locked = opened.locked
             leftOut = try PostgresForeignData.relations(coordinator)
+            let count = try coordinator.execute("SELECT count(*) FROM pg_largeobject_metadata", []).rows.first?.first ?? nil
+            largeObjects = count.flatMap { Int($0) } ?? 0
             serverVersion = coordinator.serverVersion
             let tables = max(1, schema.tables.filter(\.holdsRows).count)
             self.readers = try PostgresReaderSessions(
@@ -56,7 +60,13 @@ final class PostgresSource: SourceSession, @unchecked Sendable {
     /// What the schema leaves out with the foreign data (a run only gets this far with
     /// `foreign_data: skip`, or with none).
     var notices: [String] {
-        (readers.notice.map { [$0] } ?? []) + foreignDataNotices
+        (readers.notice.map { [$0] } ?? []) + foreignDataNotices + largeObjectNotices
+    }
+
+    private var largeObjectNotices: [String] {
+        guard largeObjects > 0 else { return [] }
+        return ["the source holds \(largeObjects) large object\(largeObjects == 1 ? "" : "s") (pg_largeobject); none is copied, "
+                    + "since no rule can say what their bytes hold: oid columns that refer to them point to nothing in staging"]
     }
 
     private var foreignDataNotices: [String] {

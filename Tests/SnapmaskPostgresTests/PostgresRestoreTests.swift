@@ -244,4 +244,20 @@ import Testing
         _ = try Self.restore(job)
         #expect(try scratch.rows("stage", "SELECT count(*) FROM staff WHERE email ~ '^u[0-9]+@'") == [["0"]])
     }
+
+    /// Large objects hold bytes no rule can describe: none reaches staging, and the run says so.
+    @Test func largeObjectsAreNeverCopiedAndTheRunSaysSo() throws {
+        let scratch = try PostgresScratch("pglargeobject")
+        defer { scratch.drop() }
+        _ = try scratch.url("src", create: true, sql: """
+            CREATE TABLE docs (id int PRIMARY KEY, body oid);
+            INSERT INTO docs VALUES (1, lo_from_bytea(0, convert_to('patient ssn 078-05-1120', 'UTF8')));
+            """)
+        let job = try Self.job(scratch, rules: "tables:\n  public.docs:\n    columns: { id: keep, body: keep }\n")
+        defer { job.remove() }
+        let report = try Self.restore(job)
+        #expect(report.notices.contains { $0.hasPrefix("the source holds 1 large object (pg_largeobject); none is copied") },
+                "\(report.notices)")
+        #expect(try scratch.rows("stage", "SELECT count(*) FROM pg_largeobject_metadata") == [["0"]])
+    }
 }
