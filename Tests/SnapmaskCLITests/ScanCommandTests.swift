@@ -47,6 +47,19 @@ import Testing
         try JSONSerialization.jsonObject(with: Data(text.utf8))
     }
 
+    /// `scan --write` over the job's rule file; what it wrote.
+    static func scanned(_ job: TestJob, sourceLocation: Testing.SourceLocation = #_sourceLocation) throws -> String {
+        let rules = job.directory.appendingPathComponent("rules.yaml").path
+        let scan = try CommandRunner.run(["scan", "-c", job.path, "--write", rules, "--force"])
+        #expect(scan.status == 0, "\(scan.stderr)", sourceLocation: sourceLocation)
+        return try String(contentsOfFile: rules, encoding: .utf8)
+    }
+
+    /// A rule file as a reviewer who accepts every suggestion leaves it: the review marks gone.
+    static func reviewed(_ written: String) -> String {
+        written.replacingOccurrences(of: #", review: "[^"]*""#, with: "", options: .regularExpression)
+    }
+
     @Test(arguments: Fixture.allCases)
     func aScannedRuleFilePassesCheckOnceReviewedAndRestoresWithoutLeaks(_ fixture: Fixture) throws {
         let loaded = try Self.load(fixture)
@@ -68,7 +81,7 @@ import Testing
         #expect(unreviewed.stderr.contains("rules.yaml:") && unreviewed.stderr.contains("review"), "\(unreviewed.stderr)")
 
         // The reviewer accepts every suggestion: the marks go, the rules pass.
-        let reviewed = written.replacingOccurrences(of: #", review: "[^"]*""#, with: "", options: .regularExpression)
+        let reviewed = Self.reviewed(written)
         try loaded.job.write("rules.yaml", reviewed)
         let check = try CommandRunner.run(["check", "-c", loaded.job.path])
         #expect(check.status == 0, "\(check.stdout)\(check.stderr)")
@@ -121,10 +134,7 @@ import Testing
             cleanup = { scratch.drop() }
         }
         defer { cleanup(); job.remove() }
-        let rules = job.directory.appendingPathComponent("rules.yaml").path
-        let scan = try CommandRunner.run(["scan", "-c", job.path, "--write", rules, "--force"])
-        #expect(scan.status == 0, "\(scan.stderr)")
-        let written = try String(contentsOfFile: rules, encoding: .utf8)
+        let written = try Self.scanned(job)
         let line = { (column: String) in written.split(separator: "\n").first { $0.contains(" \(column): ") }.map(String.init) ?? "" }
         #expect(line("username").contains("transform: username, max_length: 16"), "\(written)")
         #expect(line("email").contains("max_length: 30") && line("email").contains("review:")
@@ -132,7 +142,7 @@ import Testing
 
         // Every suggestion accepted: the lengths pass, and the cut under the unique index is the
         // one problem left, as its review mark warned.
-        let reviewed = written.replacingOccurrences(of: #", review: "[^"]*""#, with: "", options: .regularExpression)
+        let reviewed = Self.reviewed(written)
         try job.write("rules.yaml", reviewed)
         let check = try CommandRunner.run(["check", "-c", job.path])
         #expect(check.status == 1, "\(check.stdout)\(check.stderr)")
@@ -165,10 +175,7 @@ import Testing
         try scratch.insert("src", "customers", customers)
         let job = try scratch.job(rules: "")
         defer { job.remove() }
-        let rules = job.directory.appendingPathComponent("rules.yaml").path
-        let scan = try CommandRunner.run(["scan", "-c", job.path, "--write", rules, "--force"])
-        #expect(scan.status == 0, "\(scan.stderr)")
-        let written = try String(contentsOfFile: rules, encoding: .utf8)
+        let written = try Self.scanned(job)
         #expect(written.components(separatedBy: "\n      tier_and_details:").count == 2, "\(written)")
         #expect(written.contains("tier_and_details: { keys: hash }"), "\(written)")
         let line = { (path: String) in written.split(separator: "\n").first { $0.hasPrefix("      \(path):") }.map(String.init) }
@@ -177,7 +184,7 @@ import Testing
         #expect(line("deleted_at")?.contains(": keep ") == true, "\(written)")
         #expect(line("backup_email")?.contains("transform: email, review:") == true, "\(written)")
 
-        try job.write("rules.yaml", written.replacingOccurrences(of: #", review: "[^"]*""#, with: "", options: .regularExpression))
+        try job.write("rules.yaml", Self.reviewed(written))
         let check = try CommandRunner.run(["check", "-c", job.path])
         #expect(check.status == 0, "\(check.stdout)\(check.stderr)")
         let restore = try CommandRunner.run(["restore", "-c", job.path])
@@ -203,9 +210,7 @@ import Testing
             """)
         let job = try scratch.job(rules: "")
         defer { job.remove() }
-        let rules = job.directory.appendingPathComponent("rules.yaml").path
-        #expect(try CommandRunner.run(["scan", "-c", job.path, "--write", rules, "--force"]).status == 0)
-        let written = try String(contentsOfFile: rules, encoding: .utf8)
+        let written = try Self.scanned(job)
         #expect(written.contains("cancelled_by: keep") && written.contains("items[].sku") && !written.contains(" items:"),
                 "\(written)")
         let check = try CommandRunner.run(["check", "-c", job.path])
@@ -228,13 +233,11 @@ import Testing
             """)
         let job = try scratch.job(rules: "")
         defer { job.remove() }
-        let rules = job.directory.appendingPathComponent("rules.yaml").path
-        #expect(try CommandRunner.run(["scan", "-c", job.path, "--write", rules, "--force"]).status == 0)
-        let written = try String(contentsOfFile: rules, encoding: .utf8)
+        let written = try Self.scanned(job)
         #expect(written.contains("aliases: { transform: email, array: true }"), "\(written)")
         #expect(written.contains("attrs: { transform: null, review:"), "\(written)")
         #expect(written.contains("tags: keep"), "\(written)")
-        try job.write("rules.yaml", written.replacingOccurrences(of: #", review: "[^"]*""#, with: "", options: .regularExpression))
+        try job.write("rules.yaml", Self.reviewed(written))
         let restore = try CommandRunner.run(["restore", "-c", job.path])
         #expect(restore.status == 0 && restore.stdout.contains("0 found in staging"), "\(restore.stdout)\(restore.stderr)")
         let staged = try scratch.connect("stage").execute("SELECT aliases::text, attrs::text FROM people").rows
