@@ -183,6 +183,9 @@ import Testing
              "Check-in after 3 PM; the Grand Hotel is next door."][n % 3]
         }
         #expect(!PIIClassifier.classify(name: "comments", category: .text, values: prose).isPersonal)
+        // Push tokens whose hex happens to hold ten digits in a row are secrets, not text with phones.
+        let tokens = (0..<200).map { n in "fcm-" + String(format: "%08x", n &* 2_654_435_761) + "8274136454d941e9e8282327ac435c68" }
+        #expect(PIIClassifier.classify(name: "token", category: .text, values: tokens).kind == .secret)
         // A search vector built from an email keeps the address as one lexeme.
         let vectors = (0..<20).map { "'ann':1 'corp.example.org':3 'ann\($0)@corp.example.org':2" }
         #expect(PIIClassifier.classify(name: "search", category: .other, values: vectors).kind == .freeText)

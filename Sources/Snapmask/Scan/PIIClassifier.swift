@@ -281,6 +281,8 @@ public enum PIIClassifier {
                 && givenNames.contains(given.lowercased()) && familyNames.contains(family.lowercased())
         }
         if fullName { return true }
+        // A token's random digits ("fcm-f8274136454d9...") are not a phone number in text.
+        if isSecretLike(value) { return false }
         // A phone number inside text may span words ("(415) 555-0132").
         var run = ""
         for character in value + " " {
