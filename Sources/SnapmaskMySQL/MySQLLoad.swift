@@ -193,9 +193,11 @@ final class LoadHandOff: @unchecked Sendable {
             outcome.rows = connection.affectedRows
             outcome.warningCount = connection.warningCount
             if outcome.warningCount > 0 {
-                outcome.warnings = try connection.query("SHOW WARNINGS LIMIT 3").map { row in
+                // Three different ones: every row a constraint refuses repeats the same message.
+                var seen = Set<String>()
+                outcome.warnings = Array(try connection.query("SHOW WARNINGS LIMIT 100").map { row in
                     "\(row[0] ?? "") \(row[1] ?? ""): \(row[2] ?? "")"
-                }
+                }.filter { seen.insert($0).inserted }.prefix(3))
             }
         } catch let error as MySQLError {
             outcome.error = error
