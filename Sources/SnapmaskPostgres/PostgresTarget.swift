@@ -162,10 +162,11 @@ final class PostgresTarget: TargetSession, @unchecked Sendable {
                 try connection.execute("SET maintenance_work_mem = '256MB'")
                 return PostgresSessionBox(connection)
             }
-            for phase in [script.indexes, script.foreignKeys] {
-                try BlockingThreads.forEach(phase.map(\.sql), contexts: sessions, name: "post-data") { sql, box in
-                    try box.connection.execute(sql)
-                }
+            try BlockingThreads.forEach(script.indexes.map(\.sql), contexts: sessions, name: "post-data") { sql, box in
+                try box.connection.execute(sql)
+            }
+            try BlockingThreads.forEach(script.foreignKeys.map(\.sql), contexts: sessions, name: "post-data") { sql, box in
+                try Self.retryingDeadlocks { try box.connection.execute(sql) }
             }
             let connection = sessions[0].connection
             for entry in script.others { try connection.execute(entry.sql) }
@@ -181,6 +182,19 @@ final class PostgresTarget: TargetSession, @unchecked Sendable {
         let tables = plan.schema.tables.map { PostgresIdentifier.qualified($0.name) }
         try BlockingThreads.forEach(tables, contexts: sessions, name: "analyze") { table, box in
             try box.connection.execute("ANALYZE \(table)")
+        }
+    }
+
+    /// Two foreign keys added at once that lock the same two tables in opposite order (a cycle
+    /// such as Pagila's store ↔ staff) deadlock, and PostgreSQL ends one of them; that statement
+    /// changed nothing (it ran on its own), so it is run again once the other has its locks.
+    static func retryingDeadlocks(attempts: Int = 5, _ statement: () throws -> Void) throws {
+        for attempt in 1... {
+            do {
+                return try statement()
+            } catch let error as PostgresError where error.sqlState == "40P01" && attempt < attempts {
+                continue
+            }
         }
     }
 

@@ -260,4 +260,40 @@ import Testing
                 "\(report.notices)")
         #expect(try scratch.rows("stage", "SELECT count(*) FROM pg_largeobject_metadata") == [["0"]])
     }
+
+    /// Two foreign keys of a cycle (store ↔ staff) added at once can deadlock; PostgreSQL ends one,
+    /// and that one is run again. Made to happen here: another session holds `a` and then asks
+    /// for `b` while the foreign key holds `b` and waits for `a`; the foreign key's session
+    /// looks for deadlocks first (its deadlock_timeout is the shorter), is ended, and succeeds on
+    /// its second attempt once the other session commits.
+    @Test func aForeignKeyEndedByADeadlockIsAddedAgain() throws {
+        let scratch = try PostgresScratch("pgfkdeadlock")
+        defer { scratch.drop() }
+        _ = try scratch.url("src", create: true, sql: """
+            CREATE TABLE a (id int PRIMARY KEY);
+            CREATE TABLE b (id int PRIMARY KEY, a_id int);
+            INSERT INTO a VALUES (1); INSERT INTO b VALUES (1, 1);
+            """)
+        let other = try scratch.connect("src"), adder = try scratch.connect("src")
+        try other.execute("SET deadlock_timeout = '10s'")
+        try adder.execute("SET deadlock_timeout = '1s'")
+        try other.execute("BEGIN")
+        try other.execute("LOCK TABLE a IN SHARE ROW EXCLUSIVE MODE")
+        let box = PostgresSessionBox(adder)
+        let adding = OutcomeBox<Int>.start {
+            var attempts = 0
+            try PostgresTarget.retryingDeadlocks {
+                attempts += 1
+                try box.connection.execute("ALTER TABLE b ADD CONSTRAINT b_a FOREIGN KEY (a_id) REFERENCES a")
+            }
+            return attempts
+        }
+        // The foreign key holds b and waits for a; a second later it looks for a deadlock, and
+        // by then the other session waits for b.
+        Thread.sleep(forTimeInterval: 0.2)
+        try other.execute("LOCK TABLE b IN SHARE ROW EXCLUSIVE MODE")
+        try other.execute("COMMIT")
+        #expect(try adding.wait().get() == 2, "ended once by the deadlock, then added")
+        #expect(try scratch.rows("src", "SELECT count(*) FROM pg_constraint WHERE conname = 'b_a'") == [["1"]])
+    }
 }
