@@ -241,12 +241,27 @@ final class PostgresTarget: TargetSession, @unchecked Sendable {
 
     func occurrences(_ plan: TablePlan, column: String, of values: [String]) throws -> Set<String> {
         guard !values.isEmpty else { return [] }
-        // Compared in the column's type, so an index on the column (a unique email) is used.
-        let target = PostgresIdentifier.quoted(column)
-        let sql = "SELECT DISTINCT \(target)::text FROM ONLY \(PostgresIdentifier.qualified(plan.name)) "
-            + "WHERE \(target) = ANY($1::\(typeName(plan, column))[])"
-        let rows = try verifierConnection().execute(sql, [PostgresArrayCodec().literal(of: values)]).rows
-        return Set(rows.compactMap { $0[0] })
+        let connection = try verifierConnection()
+        let target = PostgresIdentifier.quoted(column), table = PostgresIdentifier.qualified(plan.name)
+        let wanted = [PostgresArrayCodec().literal(of: values)]
+        let typeName = typeName(plan, column)
+        // Compared in the column's type, so an index on the column (a unique email) is used; a
+        // type without an equality operator (json, xml, point) or an array is compared as text.
+        if !typeName.hasSuffix("]") {
+            do {
+                let sql = "SELECT DISTINCT \(target)::text FROM ONLY \(table) WHERE \(target) = ANY($1::\(typeName)[])"
+                return Set(try connection.execute(sql, wanted).rows.compactMap { $0[0] })
+            } catch let error as PostgresError where error.sqlState == "42883" {}
+        }
+        let sql = "SELECT DISTINCT \(target)::text FROM ONLY \(table) WHERE \(target)::text = ANY($1::text[])"
+        return Set(try connection.execute(sql, wanted).rows.compactMap { $0[0] })
+    }
+
+    func elementOccurrences(_ plan: TablePlan, column: String, of elements: [String]) throws -> Set<String> {
+        guard !elements.isEmpty else { return [] }
+        let sql = "SELECT DISTINCT element::text FROM ONLY \(PostgresIdentifier.qualified(plan.name)) t "
+            + "CROSS JOIN LATERAL unnest(t.\(PostgresIdentifier.quoted(column))) AS element WHERE element::text = ANY($1::text[])"
+        return Set(try verifierConnection().execute(sql, [PostgresArrayCodec().literal(of: elements)]).rows.compactMap { $0[0] })
     }
 
     private func typeName(_ plan: TablePlan, _ column: String) -> String {

@@ -180,16 +180,20 @@ public struct SnapshotCreator: Sendable {
                         samples.append(SnapshotLeakSamples.paths(table, column: column.name, rules: tree.rules.filter { !$0.isKeep },
                                                                  tree: tree, keys: keys, sample: sample, digest: digest))
                     } else {
-                        samples.append(SnapshotLeakSamples.column(table, column: column, keys: keys,
-                                                                  sample: sample.filter { LeakCheck.canLeak($0.value, column: column) },
-                                                                  digest: digest))
+                        samples.append(try SnapshotLeakSamples.column(table, column: column, keys: keys,
+                                                                      sample: sample.filter { LeakCheck.canLeak($0.value, column: column) },
+                                                                      digest: digest, arrays: engine.arrayCodec))
                     }
                 }
                 let leakable = sample.filter { LeakCheck.canLeak($0.value, column: column) }
+                let perElement = column.rule.perElement
+                let values = method != .byValue ? [] : perElement
+                    ? try LeakCheck.leakableElements(of: leakable.map(\.value), column: column, table: table, arrays: engine.arrayCodec)
+                    : leakable.map(\.value)
                 columns.append(.init(name: column.name, transformer: column.transformer.name, method: method,
                                      originals: method == .byKey ? Dictionary(leakable.map { ($0.key, $0.value) },
                                                                               uniquingKeysWith: { first, _ in first }) : [:],
-                                     values: method == .byValue ? Set(leakable.map(\.value)) : []))
+                                     values: Set(values), elementsOf: perElement ? column : nil))
             }
             if let digest, isCollection, !keys.isEmpty {
                 let documents = try source.sampleRows(table, keyColumns: keys, column: LeakCheck.wholeDocument,
@@ -231,9 +235,9 @@ public enum SnapshotRestore {
         let store = catalog.store
         let leakDigest = keys.map { LeakDigest(key: $0.leakDigest) }
         return SnapshotInput(name: manifest.name, definition: snapshot.metadata.definition,
-                             coverage: snapshot.metadata.coverage, checkLeaks: { plan, target in
+                             coverage: snapshot.metadata.coverage, checkLeaks: { plan, target, arrays in
             try SnapshotLeakSamples.check(snapshot.metadata.leakSamples, written: snapshot.metadata.leakChecks, plan: plan,
-                                          target: target, digest: leakDigest)
+                                          target: target, digest: leakDigest, arrays: arrays)
         }, open: {
             SnapshotSource(snapshot: snapshot, store: store, key: keys?.sealing)
         })

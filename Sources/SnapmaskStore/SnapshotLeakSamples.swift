@@ -33,6 +33,8 @@ public struct LeakSampleSet: Codable, Sendable {
         public var rule: Int
         /// Nil for a plain column (the whole value); else where in the JSON the original went.
         public var place: PathLeakCheck.Place?
+        /// An `array: true` column: the element's position in the array (the whole value when nil).
+        public var element: Int?
         public var digest: UInt32
     }
 
@@ -72,12 +74,22 @@ struct LeakDigest: Sendable {
 }
 
 enum SnapshotLeakSamples {
-    /// A plain masked column: the sampled rows (originals the transformer would change only).
+    /// A plain masked column: the sampled rows (originals the transformer would change only);
+    /// an `array: true` column's elements one by one, so one original among fakes is found.
     static func column(_ table: TablePlan, column: CompiledColumn, keys: [String], sample: [SampledRow],
-                       digest: LeakDigest) -> LeakSampleSet {
-        let rows = sample.map { row in
-            LeakSampleSet.Row(key: row.key, probes: [.init(rule: 0, place: nil, digest: digest(
-                table: table.name, column: column.name, slot: column.name, value: row.value))])
+                       digest: LeakDigest, arrays: (any ArrayLiteralCodec)?) throws -> LeakSampleSet {
+        func probe(_ value: String, element: Int? = nil) -> LeakSampleSet.Probe {
+            .init(rule: 0, place: nil, element: element,
+                  digest: digest(table: table.name, column: column.name, slot: column.name, value: value))
+        }
+        let rows = try sample.map { row in
+            guard column.rule.perElement else { return LeakSampleSet.Row(key: row.key, probes: [probe(row.value)]) }
+            let elements = try LeakCheck.leakableElements(of: [row.value], column: column, table: table, arrays: arrays)
+            let all = (try? arrays?.elements(of: row.value)) ?? []
+            return LeakSampleSet.Row(key: row.key, probes: all.enumerated().compactMap { index, element in
+                guard let element, elements.contains(element) else { return nil }
+                return probe(element, element: index)
+            })
         }
         return LeakSampleSet(table: table.name, column: column.name, keyColumns: keys, byPath: false,
                              rules: [.init(slot: column.name, name: column.name, transformer: column.transformer.name)],
@@ -114,7 +126,7 @@ enum SnapshotLeakSamples {
     /// check made while the snapshot was written is reported for the columns no set covers
     /// (no kept key to find the same rows by).
     static func check(_ sets: [LeakSampleSet], written: [LeakCheckResult], plan: RestorePlan, target: any TargetSession,
-                      digest: LeakDigest?) throws -> [LeakCheckResult] {
+                      digest: LeakDigest?, arrays: (any ArrayLiteralCodec)?) throws -> [LeakCheckResult] {
         var results: [LeakCheckResult] = []
         var covered = Set<String>()
         for set in sets {
@@ -139,7 +151,8 @@ enum SnapshotLeakSamples {
                     for probe in row.probes where set.rules.indices.contains(probe.rule) {
                         searched[probe.rule] += 1
                         let rule = set.rules[probe.rule]
-                        if let copy, digest(table: set.table, column: set.column, slot: rule.slot, value: copy) == probe.digest {
+                        guard let copied = try copy.flatMap({ try restored(probe, in: $0, of: set, arrays: arrays) }) else { continue }
+                        if digest(table: set.table, column: set.column, slot: rule.slot, value: copied) == probe.digest {
                             leaks[probe.rule] += 1
                         }
                     }
@@ -158,5 +171,17 @@ enum SnapshotLeakSamples {
             results.append(result)
         }
         return results
+    }
+
+    /// What a plain column's probe is compared with: the copy, or the element at the probe's
+    /// position of the copied array (none when the array is shorter or does not parse).
+    private static func restored(_ probe: LeakSampleSet.Probe, in copy: String, of set: LeakSampleSet,
+                                 arrays: (any ArrayLiteralCodec)?) throws -> String? {
+        guard let position = probe.element else { return copy }
+        guard let arrays else {
+            throw EngineUnsupported(engine: "this", feature: "array columns masked per element (\(set.table).\(set.column))")
+        }
+        guard let elements = try? arrays.elements(of: copy), elements.indices.contains(position) else { return nil }
+        return elements[position]
     }
 }

@@ -190,7 +190,10 @@ final class LeakProbe: @unchecked Sendable {
         var method: LeakCheckResult.Method
         /// By key: the original of each sampled row; by value: the sampled originals (keys empty).
         var originals: [[String?]: String]
+        /// By value: the sampled originals, or for an `array: true` column their elements.
         var values: Set<String>
+        /// An `array: true` column's rule: its arrays are compared element by element.
+        var elementsOf: CompiledColumn?
     }
 
     private let lock = NSLock()
@@ -219,9 +222,11 @@ final class LeakProbe: @unchecked Sendable {
                 case .byKey:
                     guard let original = column.originals[row.key] else { continue }
                     batchCompared[column.name, default: 0] += 1
-                    if original == row.value { batchHits[column.name, default: 0] += 1 }
+                    if try leaks(original, row.value, column) { batchHits[column.name, default: 0] += 1 }
                 case .byValue:
-                    if column.values.contains(row.value) { batchHits[column.name, default: 0] += 1 }
+                    let found = column.elementsOf == nil ? column.values.contains(row.value)
+                        : try elements(of: row.value, column).contains { $0.map(column.values.contains) ?? false }
+                    if found { batchHits[column.name, default: 0] += 1 }
                 case .notCheckable:
                     continue
                 }
@@ -231,6 +236,25 @@ final class LeakProbe: @unchecked Sendable {
         hits.merge(batchHits, uniquingKeysWith: +)
         compared.merge(batchCompared, uniquingKeysWith: +)
         lock.unlock()
+    }
+
+    private func leaks(_ original: String, _ copy: String, _ column: Column) throws -> Bool {
+        guard let rule = column.elementsOf else { return original == copy }
+        return LeakCheck.leaksAnElement(original: original, copy: copy, column: rule, arrays: try arrays(column))
+    }
+
+    /// A masked array's elements (the whole value when it does not parse).
+    private func elements(of copy: String, _ column: Column) throws -> [String?] {
+        let arrays = try arrays(column)
+        return (try? arrays.elements(of: copy)) ?? [copy]
+    }
+
+    /// An engine without arrays fails the check rather than pass it.
+    private func arrays(_ column: Column) throws -> any ArrayLiteralCodec {
+        guard let arrays = engine.arrayCodec else {
+            throw EngineUnsupported(engine: "\(type(of: engine))", feature: "array columns masked per element (\(plan.name).\(column.name))")
+        }
+        return arrays
     }
 
     var results: [LeakCheckResult] {

@@ -221,6 +221,49 @@ import Testing
 
     /// A domain that only takes the company's addresses: the masked value breaks its CHECK, and
     /// the error says it is the rule that must change, and how.
+    /// A table without a primary key (an audit log) whose rows cannot be matched with their
+    /// copies: an `array: true` column is searched element by element in the whole column, and
+    /// columns of types without an equality operator (json, xml, point), nulled, are compared as
+    /// text. An override putting one original element back among fakes stops the swap.
+    @Test(arguments: [false, true]) func anArrayWithoutAKeptKeyIsSearchedElementByElement(putBack: Bool) throws {
+        let scratch = try PostgresScratch("pgarrayscan")
+        defer { scratch.drop() }
+        _ = try scratch.url("src", create: true, sql: """
+            CREATE TABLE audit (seq int, recipients text[], payload json, body xml, place point);
+            INSERT INTO audit SELECT g, ARRAY['to' || g || '@x.org', 'cc' || g || '@y.org', NULL],
+                json_build_object('ip', '10.0.0.' || g), ('<m>' || g || '</m>')::xml, point(g, g)
+              FROM generate_series(1, 60) g;
+            """)
+        let job = try Self.job(scratch, rules: """
+            tables:
+              public.audit:
+                columns:
+                  seq: keep
+                  recipients: { transform: email, array: true }
+                  payload: "null"
+                  body: "null"
+                  place: "null"
+            """, overrides: putBack ? "- sql: put-back.sql\n" : nil)
+        defer { job.remove() }
+        try job.write("put-back.sql", "UPDATE audit SET recipients[2] = 'cc' || seq || '@y.org' WHERE seq = 7;")
+        guard putBack else {
+            let report = try Self.restore(job)
+            #expect(report.outcome == "swapped")
+            let recipients = report.leakChecks.first { $0.column == "recipients" }
+            #expect(recipients?.method == .byValue && recipients?.leaks == 0)
+            #expect((recipients?.sampled ?? 0) > 60, "each row's two addresses are searched, not the arrays whole")
+            #expect(Set(report.leakChecks.filter { $0.method == .byValue }.map(\.column)) == ["recipients", "payload", "body", "place"])
+            return
+        }
+        #expect {
+            _ = try Self.restore(job)
+        } throws: { error in
+            let text = "\(error)"
+            return text.contains("original values found") && text.contains("public.audit.recipients") && !text.contains("@y.org")
+        }
+        #expect(try scratch.databases().filter { $0.hasSuffix("_stage") }.isEmpty, "staging was never created")
+    }
+
     @Test func aCheckConstraintTheMaskedValuesBreakSaysWhatToChange() throws {
         let scratch = try PostgresScratch("pgcheckdomain")
         defer { scratch.drop() }

@@ -430,6 +430,42 @@ import Testing
         try setup.expectStagingUnchanged()
     }
 
+    /// `array: true` columns from a snapshot: with a kept key each sampled element is digested in
+    /// its place, so an override putting one original back among fakes is found; without one
+    /// (an audit log) the check made while writing searches the elements, not the arrays whole.
+    @Test func anOriginalPutBackIntoAnArrayIsALeakFromASnapshot() throws {
+        let sourceSQL = """
+            CREATE TABLE people (id int PRIMARY KEY, aliases text[]);
+            INSERT INTO people SELECT g, ARRAY['alias' || g || '@x.org', NULL, 'other' || g || '@y.org'] FROM generate_series(1, 80) g;
+            CREATE TABLE audit (seq int, recipients text[]);
+            INSERT INTO audit SELECT g, ARRAY['to' || g || '@x.org', 'cc' || g || '@y.org'] FROM generate_series(1, 80) g;
+            """
+        let rules = """
+            tables:
+              people:
+                columns: { id: keep, aliases: { transform: email, array: true } }
+              audit:
+                columns: { seq: keep, recipients: { transform: email, array: true } }
+            """
+        let putBack = "UPDATE people SET aliases[3] = 'other' || id || '@y.org' WHERE id % 2 = 0;"
+        let setup = try SnapshotFixture("snaparray", sourceSQL: sourceSQL, rules: rules, overrides: "- sql: put-back.sql\n",
+                                        files: ["put-back.sql": putBack])
+        defer { setup.cleanup() }
+        let snapshot = try setup.create("arrays")
+        let written = try #require(snapshot.leakChecks.first { $0.column == "recipients" })
+        #expect(written.method == .byValue && written.leaks == 0 && written.sampled > 80, "\(written)")
+        let set = try #require(snapshot.metadata.leakSamples.first { $0.column == "aliases" })
+        #expect(set.rows.allSatisfy { $0.probes.map(\.element) == [0, 2] }, "one probe per address, none for the NULL")
+        try setup.markStaging()
+        #expect {
+            try setup.restore("arrays")
+        } throws: { error in
+            let text = "\(error)"
+            return text.contains("original values found") && text.contains("public.people.aliases") && !text.contains("@y.org")
+        }
+        try setup.expectStagingUnchanged()
+    }
+
     // MARK: prune and create
 
     @Test(arguments: StoreKind.allCases)

@@ -52,12 +52,13 @@ public struct SnapshotFixture: @unchecked Sendable {
     public let storePath: String
     public let storeURL: String
 
-    /// `archiveKey`: nil for a job file without one (unencrypted snapshots); `maskingKeyLine`
-    /// replaces the job file's masking_key: line.
+    /// `archiveKey`: nil for a job file without one (unencrypted snapshots); `sourceSQL` and
+    /// `rules` replace the source's tables and their rules.
     public init(_ label: String, kind: StoreKind = .local, archiveKey: String? = SnapshotFixture.archiveKey,
-         overrides: String = SnapshotFixture.overrides, files: [String: String] = [:]) throws {
+                sourceSQL: String = SnapshotFixture.sourceSQL, rules: String = SnapshotFixture.rules,
+                overrides: String = SnapshotFixture.overrides, files: [String: String] = [:]) throws {
         scratch = try PostgresScratch(label)
-        _ = try scratch.url("src", create: true, sql: Self.sourceSQL)
+        _ = try scratch.url("src", create: true, sql: sourceSQL)
         storePath = FileManager.default.temporaryDirectory.appendingPathComponent(TestServers.uniqueName("store")).path
         self.kind = kind
         switch kind {
@@ -77,7 +78,7 @@ public struct SnapshotFixture: @unchecked Sendable {
 
                 """
         }
-        job = try TestJob(databases: databases, files: ["rules.yaml": Self.rules, "overrides.yaml": overrides].merging(files) { $1 })
+        job = try TestJob(databases: databases, files: ["rules.yaml": rules, "overrides.yaml": overrides].merging(files) { $1 })
         var header = "store: \(storeURL)\n"
         if let archiveKey { header += "archive_key: \(archiveKey)\n" }
         let text = try String(contentsOfFile: job.path, encoding: .utf8)

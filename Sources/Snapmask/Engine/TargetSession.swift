@@ -34,6 +34,9 @@ public protocol TargetSession: AnyObject, Sendable {
     func values(_ plan: TablePlan, keyColumns: [String], column: String, keys: [[String?]]) throws -> [[String?]: String?]
     /// Which of `values` occur in `column` of the shadow copy.
     func occurrences(_ plan: TablePlan, column: String, of values: [String]) throws -> Set<String>
+    /// Which of `elements` occur as an element of an array in `column` of the shadow copy (an
+    /// `array: true` column), each compared in its text form.
+    func elementOccurrences(_ plan: TablePlan, column: String, of elements: [String]) throws -> Set<String>
     /// Makes the shadow copy the staging data in one step.
     func swap() throws
     /// Removes the shadow copy (after a failure); must not throw.
@@ -55,6 +58,12 @@ extension TargetSession {
     public func tableLoaded(_ table: String) throws {}
 
     public func serializedLoads(_ table: TablePlan) -> String? { nil }
+
+    /// An engine without array columns never masks per element; were it asked, the check fails
+    /// rather than pass unchecked.
+    public func elementOccurrences(_ plan: TablePlan, column: String, of elements: [String]) throws -> Set<String> {
+        throw EngineUnsupported(engine: "\(Self.self)", feature: "array columns masked per element (\(plan.name).\(column))")
+    }
 
     public func inspectStaging(swapStarted: Bool) -> StagingState {
         StagingState(data: swapStarted ? .unknown : .previous, shadow: .unknown,

@@ -45,7 +45,7 @@ struct RestoreInput {
         readsSource = true
     }
 
-    init(snapshot: SnapshotInput, rules: CompiledRules) throws {
+    init(snapshot: SnapshotInput, engine: any DatabaseEngine, rules: CompiledRules) throws {
         let source = try snapshot.open()
         let plan = RestorePlan.masked(schema: source.schema, rules: rules)
         self.plan = plan
@@ -55,7 +55,7 @@ struct RestoreInput {
         // The originals are not at hand (that is the point of a snapshot): it carries keyed
         // digests of a sample of them, and the copy is compared with those.
         leakCheckPhase = "checking the shadow copy against the originals sampled into \(snapshot.name)"
-        checkLeaks = { target in try snapshot.checkLeaks(plan, target) }
+        checkLeaks = { target in try snapshot.checkLeaks(plan, target, engine.arrayCodec) }
         coverage = { _, _ in snapshot.coverage }
         maskedColumns = { table in snapshot.definition.maskedColumns(of: table).keys.sorted() }
         readsSource = false

@@ -99,7 +99,7 @@ public struct RestoreRunner: Sendable {
     func open() throws -> RestoreInput {
         if let snapshot {
             observer.phase(database.name, "reading sanitized snapshot \(snapshot.name)")
-            return try RestoreInput(snapshot: snapshot, rules: rules)
+            return try RestoreInput(snapshot: snapshot, engine: engine, rules: rules)
         }
         observer.phase(database.name, "opening the source snapshot (\(database.source))")
         return try RestoreInput(source: try engine.openSource(readers: options.jobs), engine: engine, rules: rules,
@@ -238,12 +238,13 @@ public struct SnapshotInput: Sendable {
     public let definition: SchemaDefinition
     /// Compares the loaded shadow copy with what the snapshot recorded of the originals, after the
     /// overrides ran; one result per masked column or path rule, as the restore's own leak check.
-    public let checkLeaks: @Sendable (RestorePlan, any TargetSession) throws -> [LeakCheckResult]
+    /// The engine's array text form is passed for `array: true` columns, compared element by element.
+    public let checkLeaks: @Sendable (RestorePlan, any TargetSession, (any ArrayLiteralCodec)?) throws -> [LeakCheckResult]
     /// What the snapshot's run did to each column (nil in snapshots made before it was recorded).
     public let coverage: CoverageReport?
 
     public init(name: String, definition: SchemaDefinition, coverage: CoverageReport? = nil,
-                checkLeaks: @escaping @Sendable (RestorePlan, any TargetSession) throws -> [LeakCheckResult],
+                checkLeaks: @escaping @Sendable (RestorePlan, any TargetSession, (any ArrayLiteralCodec)?) throws -> [LeakCheckResult],
                 open: @escaping @Sendable () throws -> any SourceSession) {
         self.name = name
         self.coverage = coverage

@@ -34,19 +34,35 @@ public enum LeakCheck {
         column.rule.perElement || canLeak(original, transformer: column)
     }
 
-    static func canLeak(_ original: String, transformer column: CompiledColumn) -> Bool {
+    public static func canLeak(_ original: String, transformer column: CompiledColumn) -> Bool {
         (try? column.transformer.mask(original)) != original
     }
 
     /// Whether an element of the copy's array is the original's element in the same place (one
     /// the transformer does not map to itself). An array that does not parse is compared whole.
-    static func leaksAnElement(original: String, copy: String, column: CompiledColumn, arrays: any ArrayLiteralCodec) -> Bool {
+    public static func leaksAnElement(original: String, copy: String, column: CompiledColumn, arrays: any ArrayLiteralCodec) -> Bool {
         guard let originals = try? arrays.elements(of: original), let copies = try? arrays.elements(of: copy) else {
             return copy == original
         }
         return zip(originals, copies).contains { original, copied in
             guard let original, original == copied else { return false }
             return canLeak(original, transformer: column)
+        }
+    }
+
+    /// The distinct elements of sampled arrays that the column's transformer would change: an
+    /// `array: true` column without a kept key is searched element by element, so one original
+    /// among fakes is found. An array that does not parse cannot have been loaded (its masking
+    /// fails) and is passed over.
+    public static func leakableElements(of originals: [String], column: CompiledColumn, table: TablePlan,
+                                        arrays: (any ArrayLiteralCodec)?) throws -> [String] {
+        guard let arrays else {
+            throw EngineUnsupported(engine: "this", feature: "array columns masked per element (\(table.name).\(column.name))")
+        }
+        var seen = Set<String>()
+        return originals.flatMap { (try? arrays.elements(of: $0)) ?? [] }.compactMap { element in
+            guard let element, canLeak(element, transformer: column), seen.insert(element).inserted else { return nil }
+            return element
         }
     }
 
@@ -92,6 +108,12 @@ public enum LeakCheck {
                         }
                         return copy == row.value
                     }.count
+                } else if column.rule.perElement {
+                    let elements = try leakableElements(of: sample.map(\.value), column: column, table: table, arrays: arrays)
+                    leaks = try target.elementOccurrences(table, column: column.name, of: elements).count
+                    results.append(LeakCheckResult(table: table.name, column: column.name, transformer: column.transformer.name,
+                                                   method: method, sampled: elements.count, leaks: leaks))
+                    continue
                 } else {
                     leaks = try target.occurrences(table, column: column.name, of: sample.map(\.value)).count
                 }
