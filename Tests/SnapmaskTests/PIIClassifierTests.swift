@@ -191,6 +191,27 @@ import Testing
         #expect(PIIClassifier.classify(name: "search", category: .other, values: vectors).kind == .freeText)
     }
 
+    /// sample_airbnb's `host_url` and Crunchbase-shaped `homepage_url`, `image` paths: URLs and
+    /// file paths made of words and numbers are not secrets; a token in a URL, a bcrypt hash
+    /// (whose alphabet holds `.` and `/`) and a JWT still are, by their values alone.
+    @Test func urlsAndPathsAreNotSecretsButTheirTokensAre() {
+        let urls = (0..<50).map { n in ["https://www.airbnb.com/users/show/\(51_399_391 + n * 7_919)",
+                                        "http://company\(n).example.com", "assets/images/resized/0001/\(n)/\(n)v1-max-150x150.png"][n % 3] }
+        #expect(!PIIClassifier.classify(name: "link", category: .text, values: urls).isPersonal)
+        var generator = SystemRandomNumberGenerator()
+        func random(_ count: Int, _ alphabet: String) -> String {
+            String((0..<count).map { _ in alphabet.randomElement(using: &generator)! })
+        }
+        let base64url = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+        let resets = (0..<50).map { _ in "https://app.example.com/reset?token=" + random(32, "0123456789abcdef") }
+        let bcrypt = (0..<50).map { _ in "$2b$12$" + random(53, "./ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789") }
+        let jwts = (0..<50).map { _ in "eyJhbGciOiJIUzI1NiJ9." + random(40, base64url) + "." + random(43, base64url) }
+        for values in [resets, bcrypt, jwts] {
+            let found = PIIClassifier.classify(name: "v", category: .text, values: values)
+            #expect(found.kind == .secret, "\(values[0]): \(found)")
+        }
+    }
+
     /// Emails kept in a VARBINARY (MySQL's client gives the bytes) or a bytea (PostgreSQL shows
     /// `\x` and hex) are emails; random bytes are not text at all.
     @Test func binaryColumnsHoldingTextAreJudgedAsText() {

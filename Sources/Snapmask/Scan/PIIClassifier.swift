@@ -120,7 +120,7 @@ public enum PIIClassifier {
                                                   "credential", "otp") ? ", and the name says secret" : ""),
                                      needsReview: true)
         }
-        let byName = nameOnly(lower, named: named, category: category)
+        let byName = nameOnly(lower, named: named, category: category, sampled: sample.count)
         if byName.isPersonal { return byName }
         return PIIClassification(kind: .none, matches: 0, sampled: sample.count,
                                  reason: "no personal data found in \(sample.count) sampled values", needsReview: false)
@@ -128,7 +128,8 @@ public enum PIIClassifier {
 
     /// Evidence from the name alone (no values to look at, or values that showed nothing): a
     /// suggestion to review.
-    static func nameOnly(_ lower: String, named: (String...) -> Bool, category: ValueCategory) -> PIIClassification {
+    static func nameOnly(_ lower: String, named: (String...) -> Bool, category: ValueCategory,
+                         sampled: Int = 0) -> PIIClassification {
         let hints: [(PIIClassification.Kind, [String])] = [
             (.email, ["email", "mail"]), (.phone, ["phone", "mobile", "telephone", "fax"]),
             (.nationalID, ["ssn", "sin", "nino", "passport", "national_id", "tax_id"]),
@@ -137,7 +138,8 @@ public enum PIIClassifier {
             (.secret, ["token", "secret", "password", "hash"]),
         ]
         for (kind, names) in hints where names.contains(where: { named($0) }) && category != .number {
-            return PIIClassification(kind: kind, matches: 0, sampled: 0, reason: "named like \(kind.rawValue), no value to confirm it",
+            let values = sampled == 0 ? "no value to confirm it" : "none of \(sampled) sampled values looks like one"
+            return PIIClassification(kind: kind, matches: 0, sampled: sampled, reason: "named like \(kind.rawValue), \(values)",
                                      needsReview: true)
         }
         return PIIClassification(kind: .none, matches: 0, sampled: 0, reason: "nothing points to personal data",
@@ -300,16 +302,23 @@ public enum PIIClassifier {
         value.count <= 40 && value.allSatisfy { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" }
     }
 
-    /// Long strings of a random look: hex, base64, bcrypt hashes, JWTs.
+    /// Long strings of a random look: hex, base64, bcrypt hashes, JWTs, a URL's token. Judged
+    /// by the longest run between URL and path separators, so a URL or a file path made of words
+    /// and numbers (`https://www.example.com/users/show/51399391`, `assets/images/12.png`) is not
+    /// one, while `…/reset?token=9f8a…` is.
     static func isSecretLike(_ value: String) -> Bool {
         guard value.count >= 20, !value.contains(" ") else { return false }
+        let run = value.split(whereSeparator: { "/.:?&=$#".contains($0) }).max { $0.count < $1.count } ?? ""
+        guard run.count >= 16 else { return false }
         var counts: [Character: Int] = [:]
-        for character in value { counts[character, default: 0] += 1 }
-        let length = Double(value.count)
+        for character in run { counts[character, default: 0] += 1 }
+        let length = Double(run.count)
         let entropy = counts.values.reduce(0.0) { total, count in
             let p = Double(count) / length
             return total - p * log2(p)
         }
-        return entropy >= 3.5
+        // Hex has 16 symbols: a random 32-digit token often stays under 3.5 bits per character.
+        let hex = run.allSatisfy(\.isHexDigit) && run.contains(where: \.isLetter) && run.contains(where: \.isNumber)
+        return entropy >= (hex ? 3.0 : 3.5)
     }
 }
