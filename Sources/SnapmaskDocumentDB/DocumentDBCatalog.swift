@@ -83,9 +83,14 @@ enum DocumentDBCatalog {
         let newest = sampling.documents - sampling.documents / 2
         let cursor = try collection.find(filter, options: ["sort": .document(["_id": .int32(-1)]),
                                                           "limit": .int32(Int32(clamping: newest))], context: context)
-        while let document = try cursor.next() { try body(document) }
+        var read = 0
+        while let document = try cursor.next() {
+            read += 1
+            try body(document)
+        }
+        // A collection smaller than that was read whole: a random sample would count documents twice.
         let random = sampling.documents / 2
-        if random > 0 {
+        if random > 0 && read >= newest {
             var pipeline: [BSONValue] = []
             if !filter.fields.isEmpty { pipeline.append(.document(["$match": .document(filter)])) }
             pipeline.append(.document(["$sample": .document(["size": .int32(Int32(clamping: random))])]))

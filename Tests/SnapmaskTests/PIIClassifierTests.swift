@@ -212,6 +212,30 @@ import Testing
         }
     }
 
+    /// Uploads kept as bytes (a GridFS bucket's `fs.chunks.data`, a `bytea` of scanned IDs, a
+    /// `LONGBLOB` of CVs) are files whatever the column is called, in each engine's text form of
+    /// bytes: PostgreSQL's hex, DocumentDB's base64, MySQL's bytes with U+FFFD for non-UTF-8 ones.
+    @Test func filesInBinaryColumnsAreFoundByTheirFormat() {
+        let files: [[UInt8]] = [Array("%PDF-1.7\n%\u{e2}".utf8), [0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x10] + Array("JFIF".utf8),
+                                [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A], [0x50, 0x4B, 0x03, 0x04, 0x14, 0x00]]
+        let postgres = files.map { "\\x" + $0.map { String(format: "%02x", $0) }.joined() }
+        let documentDB = files.map { "{ \"$binary\" : { \"base64\" : \"\(Data($0).base64EncodedString())\", \"subType\" : \"00\" } }" }
+        let mysql = files.map { String(decoding: $0, as: UTF8.self) }
+        for values in [postgres, documentDB, mysql] {
+            let sample = (0..<40).map { values[$0 % values.count] }
+            let found = PIIClassifier.classify(name: "data", category: .binary, values: sample)
+            #expect(found.kind == .file && found.needsReview && found.matches == 40, "\(values[0]): \(found)")
+            #expect(found.reason.contains("JPEG, PDF, PNG, ZIP or Office document"), "\(found.reason)")
+        }
+        let column = ColumnShape(name: "data", typeName: "bytea", category: .binary, nullable: true)
+        let file = PIIClassifier.classify(name: "data", category: .binary, values: postgres)
+        #expect(RuleSuggestion.rule(for: file, column: column, unique: false, kind: .tables).hasPrefix("{ transform: null, review:"))
+        // Random bytes, digests and a text column that mentions a format are not files.
+        let random = (0..<40).map { n in "\\x" + (0..<16).map { String(format: "%02x", ($0 * 37 + n * 11) % 256) }.joined() }
+        #expect(PIIClassifier.classify(name: "data", category: .binary, values: random).kind != .file)
+        #expect(PIIClassifier.classify(name: "notes", category: .text, values: ["%PDF-1.7 attached", "GIF89a"]).kind != .file)
+    }
+
     /// Emails kept in a VARBINARY (MySQL's client gives the bytes) or a bytea (PostgreSQL shows
     /// `\x` and hex) are emails; random bytes are not text at all.
     @Test func binaryColumnsHoldingTextAreJudgedAsText() {

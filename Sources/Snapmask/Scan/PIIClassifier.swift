@@ -11,6 +11,7 @@ public struct PIIClassification: Sendable, Codable, Equatable {
         case nationalID = "national id", card = "card number", iban, ip = "IP address"
         case dateOfBirth = "date of birth", freeText = "free text with personal data", secret
         case photo = "photo or signature"
+        case file = "file (document or image)"
         case none = "no personal data"
     }
 
@@ -49,6 +50,14 @@ public enum PIIClassifier {
             && !named("hash", "sha1", "sha256", "sha512", "md5", "digest", "checksum", "etag") {
             return PIIClassification(kind: .photo, matches: 0, sampled: sample.count,
                                      reason: "binary values named like a photo or signature", needsReview: true)
+        }
+        // Bytes that are files (a scanned passport, an uploaded CV, a signed form): no value test
+        // can read them, so what they are is the evidence.
+        if category == .binary {
+            let formats = sample.compactMap(fileFormat)
+            if !formats.isEmpty && formats.count * 10 >= sample.count * 3 {
+                return verdict(.file, formats.count, "are files (\(Set(formats).sorted().joined(separator: ", ")))", review: true)
+            }
         }
         // Bytes that are text (emails kept in a VARBINARY, a bytea of notes) are judged as text.
         if category == .binary {
@@ -147,6 +156,51 @@ public enum PIIClassifier {
     }
 
     // MARK: Value tests
+
+    /// The file format a binary value starts with (PDF, JPEG, PNG, ...), or nil. Its bytes come
+    /// as PostgreSQL shows bytea (`\x` and hex), as DocumentDB's extended JSON shows binData
+    /// (base64), or as MySQL's client gives them, where a byte that is not UTF-8 has become U+FFFD.
+    static func fileFormat(of value: String) -> String? {
+        let head = leadingBytes(of: value)
+        let signatures: [(String, [UInt8])] = [
+            ("PDF", Array("%PDF-".utf8)), ("PNG", [0x89, 0x50, 0x4E, 0x47]), ("JPEG", [0xFF, 0xD8, 0xFF]),
+            ("GIF", Array("GIF8".utf8)), ("TIFF", [0x49, 0x49, 0x2A, 0x00]), ("TIFF", [0x4D, 0x4D, 0x00, 0x2A]),
+            ("ZIP or Office document", [0x50, 0x4B, 0x03, 0x04]), ("Office 97 document", [0xD0, 0xCF, 0x11, 0xE0]),
+            ("RIFF media (WebP, WAV, AVI)", Array("RIFF".utf8)), ("RTF", Array("{\\rtf".utf8)),
+        ]
+        return signatures.first { starts(head, with: $0.1) }?.0
+    }
+
+    /// Whether `bytes` begin with `signature`, a byte above 0x7F matching itself or the U+FFFD
+    /// (EF BF BD) that a lossy UTF-8 decoding left in its place.
+    private static func starts(_ bytes: [UInt8], with signature: [UInt8]) -> Bool {
+        var index = 0
+        for byte in signature {
+            if index < bytes.count && bytes[index] == byte {
+                index += 1
+            } else if byte >= 0x80 && bytes[index...].starts(with: [0xEF, 0xBF, 0xBD]) {
+                index += 3
+            } else {
+                return false
+            }
+        }
+        return true
+    }
+
+    private static func leadingBytes(of value: String) -> [UInt8] {
+        if value.hasPrefix("\\x") {
+            let digits = Array(value.utf8.dropFirst(2).prefix(32))
+            return stride(from: 0, to: digits.count - 1, by: 2).compactMap {
+                UInt8(String(decoding: digits[$0...$0 + 1], as: UTF8.self), radix: 16)
+            }
+        }
+        if value.contains("\"$binary\""), let key = value.range(of: "\"base64\"") {
+            let rest = value[key.upperBound...].drop { $0 == " " || $0 == ":" || $0 == "\"" }
+            let base64 = rest.prefix { $0.isLetter || $0.isNumber || "+/=".contains($0) }.prefix(24)
+            return Data(base64Encoded: String(base64.prefix(base64.count / 4 * 4))).map(Array.init) ?? []
+        }
+        return Array(value.utf8.prefix(48))
+    }
 
     /// A binary value as the text it holds, or nil when it is not printable UTF-8. PostgreSQL
     /// shows bytea as `\x` and hex; MySQL's client gives the bytes themselves.

@@ -139,7 +139,7 @@ public enum RuleSuggestion {
         case .iban: transform = "iban"
         case .ip: transform = "ip"
         case .dateOfBirth: transform = "date_shift"; options = ", max_days: 180"
-        case .photo: transform = column.nullable ? "null" : "keep"
+        case .photo, .file: transform = column.nullable ? "null" : "keep"
         case .freeText: transform = "lorem"
         case .secret:
             transform = lower.contains("password") ? "constant" : "hash"
