@@ -36,6 +36,7 @@ let cases: [(name: String, options: [String], input: (Int) -> String)] = [
     ("date_shift", ["max_days=180"], { "\(1950 + $0 % 70)-\(padded($0 % 12 + 1, 2))-\(padded($0 % 28 + 1, 2))" }),
     ("year_only", [], { "\(1950 + $0 % 70)-\(padded($0 % 12 + 1, 2))-\(padded($0 % 28 + 1, 2)) 10:22:31" }),
     ("number_noise", [], { "\($0).\(padded($0 % 100, 2))" }),
+    ("coordinate", [], { "\(40 + $0 % 50).\(padded($0 % 1_000_000, 6))" }),
     ("digits", [], { "ACC-\(padded($0, 7))" }),
     ("partial", [], { "4111111111\(padded($0, 6))" }),
     ("regex", ["pattern=[0-9]{3}-[0-9]{4}", "with=phone"], { "call 555-\(padded($0 % 10_000, 4)) after five" }),

@@ -15,6 +15,7 @@ struct TryCommand: ParsableCommand {
               snapmask try phone --option keep_last=2 "+1 (415) 555-0132"
               snapmask try json --option paths=contact.email=email \\
                 '{"contact":{"email":"a@b.io"}}'
+              snapmask try coordinate -- 51.507351 -0.127758   (values after -- may start with -)
             """)
 
     @Argument(help: "The transformer (see `snapmask transformers`).")

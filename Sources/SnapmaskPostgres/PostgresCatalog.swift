@@ -90,9 +90,11 @@ enum PostgresCatalog {
         case "date": return .date
         case "timestamp", "timestamptz": return .timestamp
         case "time", "timetz": return .time
+        case "geometry", "geography": return .spatial
         default: break
         }
         switch code {
+        case "G": return .spatial
         case "S": return .text
         case "N": return .number
         case "B": return .boolean

@@ -236,6 +236,30 @@ import Testing
         #expect(PIIClassifier.classify(name: "notes", category: .text, values: ["%PDF-1.7 attached", "GIF89a"]).kind != .file)
     }
 
+    /// Places: numbers named like coordinates and within ±180 (a Crunchbase office's `latitude`,
+    /// sample_restaurants' `address.coord[]`, GeoJSON `location.coordinates[]`), and spatial
+    /// columns, are geolocation for review; `long_description` and a `latitude` of words are not.
+    @Test func coordinatesAndSpatialValuesAreGeolocation() {
+        let degrees = (0..<40).map { String(format: "%.6f", -73.9 + Double($0) / 997) }
+        for name in ["latitude", "home_lng", "address.coord[]", "location.coordinates[]", "geo_lat"] {
+            let found = PIIClassifier.classify(name: name, category: .number, values: degrees)
+            #expect(found.kind == .location && found.needsReview && found.matches == 40, "\(name): \(found)")
+        }
+        let column = ColumnShape(name: "latitude", typeName: "numeric(9,6)", category: .number, nullable: false)
+        let found = PIIClassifier.classify(name: "latitude", category: .number, values: degrees)
+        #expect(RuleSuggestion.rule(for: found, column: column, unique: false, kind: .tables).hasPrefix("{ transform: coordinate, review:"))
+        let spatial = PIIClassifier.classify(name: "location", category: .spatial, values: [])
+        #expect(spatial.kind == .location && spatial.needsReview)
+        let geometry = ColumnShape(name: "location", typeName: "geometry", category: .spatial, nullable: false)
+        #expect(RuleSuggestion.rule(for: spatial, column: geometry, unique: false, kind: .tables).hasPrefix("{ transform: keep, review:"))
+        #expect(PIIClassifier.classify(name: "long_description", category: .text, values: ["A long text"]).kind != .location)
+        #expect(PIIClassifier.classify(name: "latitude", category: .text, values: ["north", "south"]).kind != .location)
+        #expect(PIIClassifier.classify(name: "total", category: .number, values: degrees).kind != .location)
+        // A street named after someone is a street, not a person ("Morris Park Ave").
+        let streets = (0..<20).map { ["Morris Park Ave", "Flatbush Avenue", "Stillwell Avenue", "Ralph Avenue"][$0 % 4] }
+        #expect(PIIClassifier.classify(name: "street", category: .text, values: streets).kind == .street)
+    }
+
     /// Emails kept in a VARBINARY (MySQL's client gives the bytes) or a bytea (PostgreSQL shows
     /// `\x` and hex) are emails; random bytes are not text at all.
     @Test func binaryColumnsHoldingTextAreJudgedAsText() {

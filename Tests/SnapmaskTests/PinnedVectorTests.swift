@@ -72,6 +72,8 @@ import Testing
         Vector("year_only", [], #"1984-07-19"#, #"1984-01-01"#),
         Vector("number_noise", [#"percent=5"#], #"1249.90"#, #"1300.15"#),
         Vector("number_noise", [#"percent=5"#], #"42"#, #"44"#),
+        Vector("coordinate", [], #"51.507351"#, #"51.502217"#),
+        Vector("coordinate", [#"max_meters=50000"#], #"-74.006"#, #"-73.870"#),
         Vector("digits", [#"keep_last=2"#], #"ACC-0042-7731"#, #"ACC-9230-9731"#),
         Vector("partial", [], #"4111111111111111"#, #"************1111"#),
         Vector("partial", [#"keep_first=1"#, #"keep_last=0"#, #"mask_char=#"#], #"secret"#, #"s#####"#),

@@ -60,6 +60,36 @@ import Testing
         }
     }
 
+    /// Homes on a map move, each by at most `max_meters`, never onto themselves, never past a
+    /// pole or the antimeridian; the same place moves by the same offset whatever its decimals.
+    @Test func coordinateMovesEveryPlaceWithinItsRadius() throws {
+        var random = SplitMix(state: 11)
+        var inputs = ["51.507351", "-0.127758", "0", "0.0", "90", "-90", "180", "-180", "89.99999", "-179.999999", "52", "40.7"]
+        for _ in 0..<500 {
+            inputs.append("\(random.below(2) == 0 ? "-" : "")\(random.below(180)).\(random.digits(random.below(2) == 0 ? 4 : 6))")
+        }
+        for meters in [10, 1000, 100_000] {
+            let coordinate = try compile("coordinate", ["max_meters": String(meters)])
+            let radius = Double(meters) / 111_320
+            for input in inputs {
+                let output = try masked(coordinate, input)
+                let x = try #require(Double(input)), y = try #require(Double(output))
+                let scale = input.split(separator: ".").dropFirst().first?.count ?? 0
+                let step = pow(10, -Double(max(scale, output.split(separator: ".").dropFirst().first?.count ?? 0)))
+                #expect(y != x && abs(y - x) <= max(radius, step) + step / 2, "\(input) → \(output) within \(meters) m")
+                #expect(abs(y) <= (abs(x) <= 90 ? 90 : 180), "\(input) → \(output)")
+                #expect((output.split(separator: ".").dropFirst().first?.count ?? 0) >= scale, "\(input) → \(output) keeps its decimals")
+            }
+        }
+        let coordinate = try compile("coordinate")
+        let short = try #require(Double(try masked(coordinate, "40.7"))), long = try #require(Double(try masked(coordinate, "40.700000")))
+        #expect(abs(short - long) <= 0.00005 + 1e-12, "the same offset, rounded to each one's decimals: \(short), \(long)")
+        for bad in ["abc", "181", "-200.5", "1e5", "40°42′N"] {
+            #expect(throws: MaskingError.self, "\(bad)") { try coordinate.mask(bad) }
+        }
+        #expect(throws: ConfigError.self) { try compile("coordinate", ["max_meters": "5"]) }
+    }
+
     @Test func zipKeepsShape() throws {
         let zip = try compile("zip")
         for input in ["SW1A 1AA", "94107-1234", "sw1a 1aa", "75008", "K1A 0B1"] {

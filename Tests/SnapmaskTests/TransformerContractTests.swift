@@ -95,6 +95,7 @@ import Testing
         case "ip": return ["192.168.10.24", "10.1.0.0/16", "2001:db8::1", "8.8.8.8"]
         case "date_shift", "year_only": return ["1984-07-19", "2021-03-04T10:11:12Z", "19.07.1984", "20200229"]
         case "number_noise": return ["1249.90", "17", "-3.5", "100000"]
+        case "coordinate": return ["51.507351", "-0.127758", "40.7", "-179.99", "90"]
         case "json": return [#"{"contact": {"email": "ann@corp.io"}}"#, #"{"contact": {"email": "bob@corp.io"}, "notes": null}"#]
         default: return ["jane.doe@acme.io", "Mary Ann Smith", "+1 (415) 555-0132", "123-45-6789", "SW1A 1AA",
                          "call 555-0132", "6f1c2a8e-1b7d-4c55-9d1e-3f0a2b4c6d8e", "Initech Corporation", "Hello, world!"]

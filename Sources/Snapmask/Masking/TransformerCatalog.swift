@@ -195,6 +195,7 @@ public enum TransformerCatalog {
         AddressTransformers.street, AddressTransformers.city, AddressTransformers.zip,
         AddressTransformers.address, NameTransformers.company,
         DateTransformers.dateShift, DateTransformers.yearOnly, NumberNoiseTransformer.descriptor,
+        CoordinateTransformer.descriptor,
         DigitTransformers.digits, PartialTransformer.descriptor, RegexTransformer.descriptor,
         LoremTransformer.descriptor, UUIDTransformer.descriptor, JSONTransformer.descriptor,
     ]

@@ -12,6 +12,7 @@ public struct PIIClassification: Sendable, Codable, Equatable {
         case dateOfBirth = "date of birth", freeText = "free text with personal data", secret
         case photo = "photo or signature"
         case file = "file (document or image)"
+        case location = "geolocation"
         case none = "no personal data"
     }
 
@@ -68,6 +69,19 @@ public enum PIIClassifier {
                     found.reason = "binary values holding text: " + found.reason
                     return found
                 }
+            }
+        }
+        // Places: a home's coordinates are as personal as its address, a shop's are not; both
+        // look the same, so a person decides.
+        if category == .spatial {
+            return PIIClassification(kind: .location, matches: 0, sampled: sample.count,
+                                     reason: "spatial values (points or shapes on a map)", needsReview: true)
+        }
+        if category == .number || category == .text,
+           named("lat", "latitude", "lng", "lon", "long", "longitude", "coord", "coords", "coordinates", "geo", "geolocation") {
+            let degrees = sample.filter { Double($0).map { abs($0) <= 180 } ?? false }.count
+            if degrees > 0 && degrees * 10 >= sample.count * 8 {
+                return verdict(.location, degrees, "are coordinates in degrees, named like latitude or longitude", review: true)
             }
         }
         // Types that hold no text to find personal data in.
@@ -292,7 +306,14 @@ public enum PIIClassifier {
     static func isStreet(_ value: String) -> Bool {
         let parts = tokens(value)
         guard parts.count >= 2, parts.count <= 8 else { return false }
+        // "221B Baker Street", or a street's name alone ("Morris Park Ave", a house number kept apart).
         return parts.contains { $0.allSatisfy(\.isNumber) } && parts.contains { streetSuffixes.contains($0) }
+            || endsWithStreetSuffix(parts)
+    }
+
+    /// Whether the last of at least two words is a street suffix ("Flatbush Avenue").
+    static func endsWithStreetSuffix(_ parts: [String]) -> Bool {
+        parts.count >= 2 && streetSuffixes.contains(parts[parts.count - 1])
     }
 
     static func isAddress(_ value: String) -> Bool {
@@ -320,6 +341,8 @@ public enum PIIClassifier {
               parts.allSatisfy({ $0.first?.isUppercase == true && $0.allSatisfy { $0.isLetter || "'-.".contains($0) } }) else {
             return false
         }
+        // A street named after someone ("Morris Park Ave") is a street.
+        if endsWithStreetSuffix(tokens(value)) { return false }
         return parts.contains { givenNames.contains($0.lowercased()) || familyNames.contains($0.lowercased()) }
     }
 

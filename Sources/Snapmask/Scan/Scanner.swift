@@ -140,6 +140,7 @@ public enum RuleSuggestion {
         case .ip: transform = "ip"
         case .dateOfBirth: transform = "date_shift"; options = ", max_days: 180"
         case .photo, .file: transform = column.nullable ? "null" : "keep"
+        case .location: transform = "coordinate"
         case .freeText: transform = "lorem"
         case .secret:
             transform = lower.contains("password") ? "constant" : "hash"
