@@ -17,7 +17,9 @@ struct CheckCommand: ParsableCommand {
             (unless the rule file says foreign_data: skip), a path inside a JSON column or a document that no rule covers (found in a sample of \
             values), and a level of a document or JSON value that looks like a map keyed by data without a keys: \
             rule. `restore` runs the same check first; the maskers check every value again while streaming. \
-            --offline skips the connection.
+            CHECK constraints (a table's own and its columns' domains') are tried on each table's first 50 rows as \
+            they are and as masked: one that masking would make fail is a problem (exit 1), so the restore does not \
+            meet it at 02:00. --offline skips the connection.
 
             Drift: what is new, removed or changed since the rules were written is listed per database, with the \
             rules scan suggests for what is new (exit 1). Kept columns: a sample of every keep column and JSON or \
@@ -102,6 +104,10 @@ struct CheckCommand: ParsableCommand {
             var schema = try engine.inspectSource()
             try JSONColumnSampling.discover(in: &schema, rules: rules, sample: engine.sampleValues)
             check.problems = SchemaCheck.problems(rules: rules, schema: schema)
+            if check.problems.isEmpty {
+                check.problems = constraintBreaks(engine: engine, plan: try RestorePlan.make(rules: rules, schema: schema),
+                                                  warnings: &check.warnings)
+            }
             // One sample of every column serves both the suggestions and the kept-column check.
             let scan = try engine.scanSample(limit: sample)
             if check.problems.contains(where: { $0.drift == .added }) {
@@ -127,6 +133,25 @@ struct CheckCommand: ParsableCommand {
         }
         return check
     }
+
+    /// CHECK constraints that masked values would break, found on each table's first rows
+    /// before a restore's load meets them. One that cannot be evaluated (an expression the
+    /// sample's text cannot be cast for) is a warning: the restore's load still enforces it.
+    func constraintBreaks(engine: any DatabaseEngine, plan: RestorePlan, warnings: inout [String]) -> [CheckProblem] {
+        var problems: [CheckProblem] = []
+        for table in plan.tables where !table.skipData && !table.maskedColumns.isEmpty {
+            do {
+                problems += try engine.constraintBreaks(table, limit: Self.constraintSample).map(\.problem)
+            } catch {
+                warnings.append("\(table.name): the CHECK constraints could not be tried on masked rows (\(error)); the "
+                                    + "restore's load still enforces them")
+            }
+        }
+        return problems
+    }
+
+    /// Rows per table the CHECK constraints are tried on, as they are and masked.
+    static let constraintSample = 50
 
     /// Metrics are written and pushed whatever the outcome: a failed check is what they are for.
     func publish(_ metrics: PrometheusMetrics) throws {

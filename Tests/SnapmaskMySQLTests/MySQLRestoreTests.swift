@@ -360,12 +360,16 @@ import Testing
         defer { scratch.drop() }
         _ = try scratch.url("src", create: true, sql: """
             CREATE TABLE staff (id int PRIMARY KEY, email varchar(100) NOT NULL,
-              CONSTRAINT corp_only CHECK (email LIKE '%@corp.example.org'));
+              CONSTRAINT corp_only CHECK (email LIKE '%@corp.example.org'), CONSTRAINT filled CHECK (id > 0 AND email <> ''));
             INSERT INTO staff VALUES (1, 'u1@corp.example.org'), (2, 'u2@corp.example.org'), (3, 'u3@corp.example.org');
             """)
         let rules = { (email: String) in "tables:\n  staff:\n    columns: { id: keep, email: \(email) }\n" }
         let job = try Self.job(scratch, rules: rules("email"))
         defer { job.remove() }
+        // `check` tries the constraints on masked rows first: corp_only breaks, filled holds.
+        let check = try CommandRunner.run(["check", "-c", job.path])
+        #expect(check.status == 1 && check.stdout.contains("staff.email: masked values break CHECK constraint corp_only in 3 of 3")
+                    && !check.stdout.contains("filled"), "\(check.stdout)\(check.stderr)")
         #expect {
             _ = try Self.restore(job)
         } throws: { error in
@@ -373,6 +377,7 @@ import Testing
             return text.contains("corp_only") && text.contains("breaks a CHECK constraint") && text.contains("domain:")
         }
         try job.write("rules.yaml", rules("{ transform: email, domain: corp.example.org }"))
+        #expect(try CommandRunner.run(["check", "-c", job.path]).status == 0)
         _ = try Self.restore(job)
         let staged = try scratch.connect("stage").query("SELECT email FROM staff").compactMap { $0[0] }
         #expect(staged.count == 3 && staged.allSatisfy { $0.hasSuffix("@corp.example.org") }

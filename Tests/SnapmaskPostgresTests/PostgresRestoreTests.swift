@@ -269,12 +269,17 @@ import Testing
         defer { scratch.drop() }
         _ = try scratch.url("src", create: true, sql: """
             CREATE DOMAIN corp_email AS text CHECK (VALUE LIKE '%@corp.example.org');
-            CREATE TABLE staff (id int PRIMARY KEY, email corp_email NOT NULL);
+            CREATE TABLE staff (id int PRIMARY KEY, email corp_email NOT NULL CONSTRAINT long_enough CHECK (length(email) > 5));
             INSERT INTO staff SELECT g, 'u' || g || '@corp.example.org' FROM generate_series(1, 20) g;
             """)
         let rules = { (email: String) in "tables:\n  public.staff:\n    columns: { id: keep, email: \(email) }\n" }
         let job = try Self.job(scratch, rules: rules("email"))
         defer { job.remove() }
+        // `check` tries the constraints on masked rows first: the domain's breaks, the table's holds.
+        let check = try CommandRunner.run(["check", "-c", job.path])
+        #expect(check.status == 1 && check.stdout.contains(
+            "public.staff.email: masked values break CHECK constraint corp_email_check in 20 of 20 sampled rows")
+                && check.stdout.contains("domain:") && !check.stdout.contains("long_enough"), "\(check.stdout)\(check.stderr)")
         #expect {
             _ = try Self.restore(job)
         } throws: { error in
@@ -284,6 +289,7 @@ import Testing
         }
         #expect(try scratch.databases().filter { $0.hasSuffix("_stage") }.isEmpty, "staging was never created")
         try job.write("rules.yaml", rules("{ transform: email, domain: corp.example.org }"))
+        #expect(try CommandRunner.run(["check", "-c", job.path]).status == 0)
         _ = try Self.restore(job)
         #expect(try scratch.rows("stage", "SELECT count(*) FROM staff WHERE email ~ '^u[0-9]+@'") == [["0"]])
     }

@@ -32,6 +32,9 @@ public protocol DatabaseEngine: Sendable {
     func scanSample(limit: Int) throws -> (schema: SchemaShape, values: [String: [String: [String]]])
     /// The text form of the engine's array columns, for `array: true` (nil: it has none).
     var arrayCodec: (any ArrayLiteralCodec)? { get }
+    /// The table's CHECK constraints (its columns' domains' too) evaluated on its first `limit`
+    /// rows before and after masking: those that masking makes fail (for `check`). Read-only.
+    func constraintBreaks(_ plan: TablePlan, limit: Int) throws -> [ConstraintBreak]
 }
 
 /// What an engine cannot do (yet): named, so a DBA knows it is not a data problem.
