@@ -320,7 +320,8 @@ final class MySQLSource: SourceSession, @unchecked Sendable {
         // OCTET_LENGTH rather than CAST(... AS CHAR): MariaDB refuses to cast a geometry to text.
         var condition = "OCTET_LENGTH(\(value)) > 0"
         if let filter = try Self.whereSQL(of: plan) { condition += " AND \(filter)" }
-        let select = "SELECT \((keys + [value]).joined(separator: ", ")) FROM \(MySQLIdentifier.qualified(database, plan.name)) "
+        let selected = MySQLBytes.expression(column, plan: plan)
+        let select = "SELECT \((keys + [selected]).joined(separator: ", ")) FROM \(MySQLIdentifier.qualified(database, plan.name)) "
             + "WHERE \(condition)"
         let estimate = plan.table.estimatedRows
         let rows = try withConnection { connection -> [[String?]] in
@@ -332,7 +333,7 @@ final class MySQLSource: SourceSession, @unchecked Sendable {
             }
             return try connection.query(select + " ORDER BY RAND() LIMIT \(limit)")
         }
-        return rows.map { SampledRow(key: Array($0.dropLast()), value: $0.last!!) }
+        return rows.map { SampledRow(key: Array($0.dropLast()), value: MySQLBytes.value($0.last!!, column, plan: plan)!) }
     }
 
     /// A large table's samples (the paths of its JSON columns, the coverage report, each masked
@@ -349,11 +350,11 @@ final class MySQLSource: SourceSession, @unchecked Sendable {
             let picked = try pickedKeys(plan, keyColumns: keyColumns, count: limit * 4, on: connection)
             guard !picked.isEmpty else { return nil }
             let value = MySQLIdentifier.quoted(column)
-            let rows = try connection.query("SELECT \((keys + [value]).joined(separator: ", ")) FROM "
-                                            + "\(MySQLIdentifier.qualified(database, plan.name)) "
+            let rows = try connection.query("SELECT \((keys + [MySQLBytes.expression(column, plan: plan)]).joined(separator: ", ")) "
+                                            + "FROM \(MySQLIdentifier.qualified(database, plan.name)) "
                                             + "WHERE \(Self.keyList(keys, picked, on: connection)) "
                                             + "AND OCTET_LENGTH(\(value)) > 0 ORDER BY RAND() LIMIT \(limit)")
-            return rows.map { SampledRow(key: Array($0.dropLast()), value: $0.last!!) }
+            return rows.map { SampledRow(key: Array($0.dropLast()), value: MySQLBytes.value($0.last!!, column, plan: plan)!) }
         }
     }
 

@@ -132,12 +132,12 @@ final class MySQLTarget: TargetSession, @unchecked Sendable {
         let wanted = keys.map { key in
             "(" + key.map { $0.map { connection.literal($0) } ?? "NULL" }.joined(separator: ", ") + ")"
         }
-        let sql = "SELECT \((keyExpressions + [MySQLIdentifier.quoted(column)]).joined(separator: ", ")) "
+        let sql = "SELECT \((keyExpressions + [MySQLBytes.expression(column, plan: plan)]).joined(separator: ", ")) "
             + "FROM \(MySQLIdentifier.quoted(plan.name)) "
             + "WHERE (\(keyExpressions.joined(separator: ", "))) IN (\(wanted.joined(separator: ", ")))"
         var result: [[String?]: String?] = [:]
         for row in try connection.query(sql) {
-            result[Array(row.dropLast())] = row.last!
+            result[Array(row.dropLast())] = MySQLBytes.value(row.last!, column, plan: plan)
         }
         return result
     }
@@ -145,6 +145,17 @@ final class MySQLTarget: TargetSession, @unchecked Sendable {
     func occurrences(_ plan: TablePlan, column: String, of values: [String]) throws -> Set<String> {
         guard !values.isEmpty else { return [] }
         let connection = try verifierConnection()
+        if MySQLBytes.isBytes(column, plan: plan) {
+            // Byte for byte: the sample holds one character per byte (`MySQLBytes`); a BIT value
+            // as the number it is.
+            let quoted = MySQLIdentifier.quoted(column), hex = "HEX(\(quoted))"
+            let bit = MySQLBytes.isBit(column, plan: plan)
+            let (compared, wanted) = bit ? ("(\(quoted) + 0)", values.compactMap(MySQLBytes.number).map(String.init))
+                                         : (hex, values.compactMap(MySQLBytes.hex).map { connection.literal($0) })
+            guard !wanted.isEmpty else { return [] }
+            let sql = "SELECT DISTINCT \(hex) FROM \(MySQLIdentifier.quoted(plan.name)) WHERE \(compared) IN (\(wanted.joined(separator: ", ")))"
+            return Set(try connection.query(sql).compactMap { MySQLBytes.value($0[0], column, plan: plan) })
+        }
         let text = "CONVERT(\(MySQLIdentifier.quoted(column)) USING utf8mb4)"
         let sql = "SELECT DISTINCT \(text) FROM \(MySQLIdentifier.quoted(plan.name)) "
             + "WHERE \(text) COLLATE utf8mb4_bin IN (\(values.map { connection.literal($0) }.joined(separator: ", ")))"
