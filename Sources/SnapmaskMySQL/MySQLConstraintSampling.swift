@@ -9,6 +9,9 @@ extension MySQLEngine {
         guard !masked.isEmpty else { return [] }
         let database = try job.source.mysqlDatabase("source")
         let connection = try MySQLSource.connect(job.source, purpose: "snapmask check")
+        // MySQL parses CHECK constraints but enforces (and lists) them only from 8.0.16.
+        let version = (connection.serverVersion.split(separator: "-").first ?? "").split(separator: ".").compactMap { Int($0) }
+        guard connection.isMariaDB || !version.lexicographicallyPrecedes([8, 0, 16]) else { return [] }
         let schema = connection.literal(database), table = connection.literal(plan.name)
         // MariaDB names a column's constraint after the column, unique per table only; MySQL's
         // names are unique in the schema and its CHECK_CONSTRAINTS has no table.
@@ -48,17 +51,12 @@ extension MySQLEngine {
         }.joined(separator: " UNION ALL ")
         var breaks: [ConstraintBreak] = []
         for constraint in constraints {
-            var passes: Set<String> = [], fails: Set<String> = []
-            for result in try connection.query("SELECT snapmask_row, snapmask_masked, COALESCE((\(constraint.clause)), 1) <> 0 "
-                                                 + "FROM (\(selects)) AS t") {
-                guard let row = result[0] else { continue }
-                if result[1] == "0" && result[2] == "1" { passes.insert(row) }
-                if result[1] == "1" && result[2] == "0" { fails.insert(row) }
+            let verdicts = try connection.query("SELECT snapmask_row, snapmask_masked, COALESCE((\(constraint.clause)), 1) <> 0 "
+                                                  + "FROM (\(selects)) AS t").compactMap { result in
+                result[0].map { (row: $0, masked: result[1] == "1", holds: result[2] == "1") }
             }
-            let broken = fails.intersection(passes)
-            if !broken.isEmpty {
-                breaks.append(ConstraintBreak(table: plan.name, constraint: constraint.name, columns: constraint.columns,
-                                              rows: broken.count, sampled: passes.count))
+            if let found = ConstraintBreak.judged(verdicts, table: plan.name, constraint: constraint.name, columns: constraint.columns) {
+                breaks.append(found)
             }
         }
         return breaks

@@ -54,17 +54,12 @@ extension PostgresEngine {
             } ?? "(\(constraint.expression))"
             let sql = "SELECT snapmask_row, snapmask_masked, coalesce(\(test), true) FROM (VALUES \(tuples.joined(separator: ", "))) "
                 + "AS t(\(names))"
-            var passes: Set<String> = [], fails: Set<String> = []
-            for result in try connection.execute(sql, parameters).rows {
-                guard let row = result[0] else { continue }
-                if result[1] == "f" && result[2] == "t" { passes.insert(row) }
-                if result[1] == "t" && result[2] == "f" { fails.insert(row) }
+            let verdicts = try connection.execute(sql, parameters).rows.compactMap { result in
+                result[0].map { (row: $0, masked: result[1] == "t", holds: result[2] == "t") }
             }
-            let broken = fails.intersection(passes)
-            if !broken.isEmpty {
-                breaks.append(ConstraintBreak(table: plan.name, constraint: constraint.name,
-                                              columns: constraint.column.map { [$0] } ?? ConstraintBreak.columns(named: constraint.expression, among: masked),
-                                              rows: broken.count, sampled: passes.count))
+            let columns = constraint.column.map { [$0] } ?? ConstraintBreak.columns(named: constraint.expression, among: masked)
+            if let found = ConstraintBreak.judged(verdicts, table: plan.name, constraint: constraint.name, columns: columns) {
+                breaks.append(found)
             }
         }
         return breaks

@@ -24,6 +24,16 @@ public struct ConstraintBreak: Sendable, Equatable {
                          + LoadAdvice.checkConstraintFix)
     }
 
+    /// The break of one constraint, from whether each sampled row holds it as it is and as
+    /// masked; nil when masking breaks it in no row that held it.
+    public static func judged(_ verdicts: [(row: String, masked: Bool, holds: Bool)], table: String, constraint: String,
+                              columns: [String]) -> ConstraintBreak? {
+        let passing = Set(verdicts.filter { !$0.masked && $0.holds }.map(\.row))
+        let broken = Set(verdicts.filter { $0.masked && !$0.holds }.map(\.row)).intersection(passing)
+        guard !broken.isEmpty else { return nil }
+        return ConstraintBreak(table: table, constraint: constraint, columns: columns, rows: broken.count, sampled: passing.count)
+    }
+
     /// Which of `masked` columns an expression names, as a bare or quoted identifier.
     public static func columns(named expression: String, among masked: [String]) -> [String] {
         let words = Set(expression.lowercased().split { !($0.isLetter || $0.isNumber || $0 == "_" || $0 == "$") }.map(String.init))
