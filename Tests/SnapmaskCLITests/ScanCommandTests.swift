@@ -169,22 +169,20 @@ import Testing
                 INSERT INTO homes VALUES \((1...60).map { "(\($0), \(40 + Double($0) / 997), \(-74 - Double($0) / 1009), point(\($0), \($0)))" }
                     .joined(separator: ", "));
                 """
-            let query = "SELECT latitude, lng FROM homes ORDER BY id"
+            let rows: (String) throws -> [[String?]]
             if fixture == .postgres {
                 let scratch = try PostgresScratch("scangeo")
                 _ = try scratch.url("src", create: true, sql: sql)
-                job = try scratch.job(rules: "")
-                cleanup = { scratch.drop() }
-                originals = { try scratch.rows("src", query).flatMap { $0.compactMap { $0.flatMap(Double.init) } } }
-                copies = { try scratch.rows("stage", query).flatMap { $0.compactMap { $0.flatMap(Double.init) } } }
+                (job, cleanup) = (try scratch.job(rules: ""), { scratch.drop() })
+                rows = { try scratch.rows($0, "SELECT latitude, lng FROM homes ORDER BY id") }
             } else {
                 let scratch = try MySQLScratch("scangeo")
                 _ = try scratch.url("src", create: true, sql: sql)
-                job = try scratch.job(rules: "")
-                cleanup = { scratch.drop() }
-                originals = { try scratch.rows("src", query).flatMap { $0.compactMap { $0.flatMap(Double.init) } } }
-                copies = { try scratch.rows("stage", query).flatMap { $0.compactMap { $0.flatMap(Double.init) } } }
+                (job, cleanup) = (try scratch.job(rules: ""), { scratch.drop() })
+                rows = { try scratch.rows($0, "SELECT latitude, lng FROM homes ORDER BY id") }
             }
+            originals = { try rows("src").flatMap { $0.compactMap { $0.flatMap(Double.init) } } }
+            copies = { try rows("stage").flatMap { $0.compactMap { $0.flatMap(Double.init) } } }
         case .documentdb:
             let scratch = try DocumentDBScratch("scangeo")
             try scratch.insert("src", "homes", (1...60).map { n in
