@@ -9,20 +9,23 @@ extension MySQLEngine {
         guard !masked.isEmpty else { return [] }
         let database = try job.source.mysqlDatabase("source")
         let connection = try MySQLSource.connect(job.source, purpose: "snapmask check")
-        // MySQL parses CHECK constraints but enforces (and lists) them only from 8.0.16.
-        let version = (connection.serverVersion.split(separator: "-").first ?? "").split(separator: ".").compactMap { Int($0) }
-        guard connection.isMariaDB || !version.lexicographicallyPrecedes([8, 0, 16]) else { return [] }
         let schema = connection.literal(database), table = connection.literal(plan.name)
         // MariaDB names a column's constraint after the column, unique per table only; MySQL's
         // names are unique in the schema and its CHECK_CONSTRAINTS has no table.
-        let constraints = try connection.query(connection.isMariaDB
-            ? "SELECT CONSTRAINT_NAME, CHECK_CLAUSE FROM information_schema.CHECK_CONSTRAINTS "
-                + "WHERE CONSTRAINT_SCHEMA = \(schema) AND TABLE_NAME = \(table)"
-            : "SELECT cc.CONSTRAINT_NAME, cc.CHECK_CLAUSE FROM information_schema.TABLE_CONSTRAINTS tc "
-                + "JOIN information_schema.CHECK_CONSTRAINTS cc ON cc.CONSTRAINT_SCHEMA = tc.CONSTRAINT_SCHEMA "
-                + "AND cc.CONSTRAINT_NAME = tc.CONSTRAINT_NAME WHERE tc.TABLE_SCHEMA = \(schema) AND tc.TABLE_NAME = \(table) "
-                + "AND tc.CONSTRAINT_TYPE = 'CHECK' AND tc.ENFORCED = 'YES'"
-        ).compactMap { row -> (name: String, clause: String, columns: [String])? in
+        let listed: [[String?]]
+        do {
+            listed = try connection.query(connection.isMariaDB
+                ? "SELECT CONSTRAINT_NAME, CHECK_CLAUSE FROM information_schema.CHECK_CONSTRAINTS "
+                    + "WHERE CONSTRAINT_SCHEMA = \(schema) AND TABLE_NAME = \(table)"
+                : "SELECT cc.CONSTRAINT_NAME, cc.CHECK_CLAUSE FROM information_schema.TABLE_CONSTRAINTS tc "
+                    + "JOIN information_schema.CHECK_CONSTRAINTS cc ON cc.CONSTRAINT_SCHEMA = tc.CONSTRAINT_SCHEMA "
+                    + "AND cc.CONSTRAINT_NAME = tc.CONSTRAINT_NAME WHERE tc.TABLE_SCHEMA = \(schema) "
+                    + "AND tc.TABLE_NAME = \(table) AND tc.CONSTRAINT_TYPE = 'CHECK' AND tc.ENFORCED = 'YES'")
+        } catch let error as MySQLError where [1054, 1109].contains(error.code) {
+            // MySQL before 8.0.16 parses CHECK constraints but neither enforces nor lists them.
+            return []
+        }
+        let constraints = listed.compactMap { row -> (name: String, clause: String, columns: [String])? in
             guard let name = row[0], let clause = row[1] else { return nil }
             let columns = ConstraintBreak.columns(named: clause, among: masked)
             return columns.isEmpty ? nil : (name, clause, columns)
