@@ -30,7 +30,8 @@ extension PostgresEngine {
               FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid
              WHERE a.attrelid = $1::regclass AND a.attnum > 0 AND NOT a.attisdropped
             """, table).rows.compactMap { row in row[0].flatMap { name in row[1].map { (name, $0) } } }, uniquingKeysWith: { first, _ in first })
-        let rows = try preview(plan, limit: limit)
+        // Each row goes in twice, a parameter per column, within the protocol's 65,535 parameters.
+        let rows = try preview(plan, limit: max(1, min(limit, 60_000 / (2 * max(1, plan.columns.count)))))
         guard !rows.isEmpty else { return [] }
 
         // One VALUES row per sampled row as it is and as masked, every value a parameter.
