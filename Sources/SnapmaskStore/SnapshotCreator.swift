@@ -193,7 +193,8 @@ public struct SnapshotCreator: Sendable {
                 columns.append(.init(name: column.name, transformer: column.transformer.name, method: method,
                                      originals: method == .byKey ? Dictionary(leakable.map { ($0.key, $0.value) },
                                                                               uniquingKeysWith: { first, _ in first }) : [:],
-                                     values: Set(values), elementsOf: perElement ? column : nil))
+                                     values: Set(values), elementsOf: perElement ? column : nil,
+                                     paths: isCollection ? nil : column.transformer.jsonRules))
             }
             if let digest, isCollection, !keys.isEmpty {
                 let documents = try source.sampleRows(table, keyColumns: keys, column: LeakCheck.wholeDocument,

@@ -194,6 +194,8 @@ final class LeakProbe: @unchecked Sendable {
         var values: Set<String>
         /// An `array: true` column's rule: its arrays are compared element by element.
         var elementsOf: CompiledColumn?
+        /// A JSON column's path rules: compared leaf by leaf, one result per masking rule.
+        var paths: FieldPathRules?
     }
 
     private let lock = NSLock()
@@ -204,6 +206,8 @@ final class LeakProbe: @unchecked Sendable {
     private var hits: [String: Int] = [:]
     /// By key: the sampled rows met in the snapshot (the others are not compared).
     private var compared: [String: Int] = [:]
+    /// A JSON column's leaves compared and found, per column and rule.
+    private var leaves: [String: [String: PathLeakCheck.Tally]] = [:]
 
     init(plan: TablePlan, engine: any DatabaseEngine, keyColumns: [String], columns: [Column]) {
         self.plan = plan
@@ -216,13 +220,18 @@ final class LeakProbe: @unchecked Sendable {
         guard !columns.isEmpty else { return }
         let found = try engine.keyedValues(in: batch, plan: plan, keyColumns: keyColumns, columns: columns.map(\.name))
         var batchHits: [String: Int] = [:], batchCompared: [String: Int] = [:]
+        var batchLeaves: [String: [String: PathLeakCheck.Tally]] = [:]
         for column in columns {
             for row in found[column.name] ?? [] {
                 switch column.method {
                 case .byKey:
                     guard let original = column.originals[row.key] else { continue }
                     batchCompared[column.name, default: 0] += 1
-                    if try leaks(original, row.value, column) { batchHits[column.name, default: 0] += 1 }
+                    if let tree = column.paths {
+                        PathLeakCheck.compare(original: original, copy: row.value, tree: tree, into: &batchLeaves[column.name, default: [:]])
+                    } else if try leaks(original, row.value, column) {
+                        batchHits[column.name, default: 0] += 1
+                    }
                 case .byValue:
                     let found = column.elementsOf == nil ? column.values.contains(row.value)
                         : try elements(of: row.value, column).contains { $0.map(column.values.contains) ?? false }
@@ -235,6 +244,9 @@ final class LeakProbe: @unchecked Sendable {
         lock.lock()
         hits.merge(batchHits, uniquingKeysWith: +)
         compared.merge(batchCompared, uniquingKeysWith: +)
+        leaves.merge(batchLeaves) { total, more in
+            total.merging(more) { .init(searched: $0.searched + $1.searched, leaks: $0.leaks + $1.leaks) }
+        }
         lock.unlock()
     }
 
@@ -260,10 +272,17 @@ final class LeakProbe: @unchecked Sendable {
     var results: [LeakCheckResult] {
         lock.lock()
         defer { lock.unlock() }
-        return columns.map {
-            LeakCheckResult(table: plan.name, column: $0.name, transformer: $0.transformer, method: $0.method,
-                            sampled: $0.method == .byKey ? compared[$0.name] ?? 0 : $0.values.count,
-                            leaks: hits[$0.name] ?? 0)
+        return columns.flatMap { column -> [LeakCheckResult] in
+            guard let tree = column.paths else {
+                return [LeakCheckResult(table: plan.name, column: column.name, transformer: column.transformer, method: column.method,
+                                        sampled: column.method == .byKey ? compared[column.name] ?? 0 : column.values.count,
+                                        leaks: hits[column.name] ?? 0)]
+            }
+            return tree.rules.filter { !$0.isKeep }.map { rule in
+                let found = leaves[column.name]?[PathLeakCheck.slot(rule)] ?? PathLeakCheck.Tally()
+                return LeakCheckResult(table: plan.name, column: column.name, path: rule.displayName, transformer: rule.transformer.name,
+                                       method: .byKey, sampled: found.searched, leaks: found.leaks)
+            }
         }
     }
 }

@@ -418,6 +418,9 @@ import Testing
         defer { setup.cleanup() }
         let snapshot = try setup.create("leaky")
         #expect(snapshot.metadata.leakSamples.count == 4 && snapshot.leakChecks.allSatisfy { $0.leaks == 0 })
+        // While writing, a JSON column is compared leaf by leaf, per rule, as a restore compares it.
+        #expect(snapshot.leakChecks.contains { $0.column == "profile" && $0.path == "contact.email" && $0.sampled >= 50 },
+                "\(snapshot.leakChecks)")
         try setup.markStaging()
         #expect {
             try setup.restore("leaky")

@@ -122,7 +122,7 @@ public enum PathLeakCheck {
 
     /// Compares one original with its copy; `nil` copy text: the row is missing from the copy
     /// (the count check reports that), nothing is compared.
-    static func compare(original: String, copy: String?, tree: FieldPathRules, into tally: inout [String: Tally]) {
+    public static func compare(original: String, copy: String?, tree: FieldPathRules, into tally: inout [String: Tally]) {
         let copied = Copy(copy)
         guard !copied.isEmpty else { return }
         for probe in probes(original: original, tree: tree) {
