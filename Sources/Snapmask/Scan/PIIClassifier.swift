@@ -202,12 +202,7 @@ public enum PIIClassifier {
     }
 
     private static func leadingBytes(of value: String) -> [UInt8] {
-        if value.hasPrefix("\\x") {
-            let digits = Array(value.utf8.dropFirst(2).prefix(32))
-            return stride(from: 0, to: digits.count - 1, by: 2).compactMap {
-                UInt8(String(decoding: digits[$0...$0 + 1], as: UTF8.self), radix: 16)
-            }
-        }
+        if value.hasPrefix("\\x") { return bytes(ofHex: value.utf8.dropFirst(2).prefix(32)) ?? [] }
         if value.contains("\"$binary\""), let key = value.range(of: "\"base64\"") {
             let rest = value[key.upperBound...].drop { $0 == " " || $0 == ":" || $0 == "\"" }
             let base64 = rest.prefix { $0.isLetter || $0.isNumber || "+/=".contains($0) }.prefix(24)
@@ -216,18 +211,25 @@ public enum PIIClassifier {
         return Array(value.utf8.prefix(48))
     }
 
+    /// Hex digits as bytes (an odd last digit is left out); nil for a character that is not one.
+    private static func bytes(ofHex digits: some Sequence<UInt8>) -> [UInt8]? {
+        var bytes: [UInt8] = []
+        var digits = digits.makeIterator()
+        while let high = digits.next(), let low = digits.next() {
+            guard let byte = UInt8(String(decoding: [high, low], as: UTF8.self), radix: 16) else { return nil }
+            bytes.append(byte)
+        }
+        return bytes
+    }
+
     /// A binary value as the text it holds, or nil when it is not printable UTF-8. PostgreSQL
     /// shows bytea as `\x` and hex; MySQL's client gives the bytes themselves.
     static func textOfBinary(_ value: String) -> String? {
         var text = value
         if value.hasPrefix("\\x"), value.count % 2 == 0 {
-            var bytes: [UInt8] = []
-            var digits = value.utf8.dropFirst(2).makeIterator()
-            while let high = digits.next(), let low = digits.next() {
-                guard let byte = UInt8(String(decoding: [high, low], as: UTF8.self), radix: 16) else { return nil }
-                bytes.append(byte)
+            guard let bytes = bytes(ofHex: value.utf8.dropFirst(2)), let decoded = String(validating: bytes, as: UTF8.self) else {
+                return nil
             }
-            guard let decoded = String(validating: bytes, as: UTF8.self) else { return nil }
             text = decoded
         }
         let printable = text.unicodeScalars.allSatisfy { scalar in
