@@ -17,9 +17,9 @@ struct CheckCommand: ParsableCommand {
             (unless the rule file says foreign_data: skip), a path inside a JSON column or a document that no rule covers (found in a sample of \
             values), and a level of a document or JSON value that looks like a map keyed by data without a keys: \
             rule. `restore` runs the same check first; the maskers check every value again while streaming. \
-            CHECK constraints (a table's own and its columns' domains') are tried on each table's first 50 rows as \
-            they are and as masked: one that masking would make fail is a problem (exit 1), so the restore does not \
-            meet it at 02:00. --offline skips the connection.
+            check also tries the CHECK constraints (a table's own and its columns' domains') on each table's first \
+            50 rows as they are and as masked: one that masking would make fail is a problem (exit 1), so the \
+            restore's load does not meet it at 02:00. --offline skips the connection.
 
             Drift: what is new, removed or changed since the rules were written is listed per database, with the \
             rules scan suggests for what is new (exit 1). Kept columns: a sample of every keep column and JSON or \
