@@ -178,9 +178,7 @@ enum SnapshotLeakSamples {
     private static func restored(_ probe: LeakSampleSet.Probe, in copy: String, of set: LeakSampleSet,
                                  arrays: (any ArrayLiteralCodec)?) throws -> String? {
         guard let position = probe.element else { return copy }
-        guard let arrays else {
-            throw EngineUnsupported(engine: "this", feature: "array columns masked per element (\(set.table).\(set.column))")
-        }
+        let arrays = try LeakCheck.requireArrays(arrays, table: set.table, column: set.column)
         guard let elements = try? arrays.elements(of: copy), elements.indices.contains(position) else { return nil }
         return elements[position]
     }

@@ -261,12 +261,8 @@ final class LeakProbe: @unchecked Sendable {
         return (try? arrays.elements(of: copy)) ?? [copy]
     }
 
-    /// An engine without arrays fails the check rather than pass it.
     private func arrays(_ column: Column) throws -> any ArrayLiteralCodec {
-        guard let arrays = engine.arrayCodec else {
-            throw EngineUnsupported(engine: "\(type(of: engine))", feature: "array columns masked per element (\(plan.name).\(column.name))")
-        }
-        return arrays
+        try LeakCheck.requireArrays(engine.arrayCodec, table: plan.name, column: column.name)
     }
 
     var results: [LeakCheckResult] {

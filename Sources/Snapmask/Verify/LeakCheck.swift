@@ -56,14 +56,22 @@ public enum LeakCheck {
     /// fails) and is passed over.
     public static func leakableElements(of originals: [String], column: CompiledColumn, table: TablePlan,
                                         arrays: (any ArrayLiteralCodec)?) throws -> [String] {
-        guard let arrays else {
-            throw EngineUnsupported(engine: "this", feature: "array columns masked per element (\(table.name).\(column.name))")
-        }
+        let arrays = try requireArrays(arrays, table: table.name, column: column.name)
         var seen = Set<String>()
         return originals.flatMap { (try? arrays.elements(of: $0)) ?? [] }.compactMap { element in
             guard let element, canLeak(element, transformer: column), seen.insert(element).inserted else { return nil }
             return element
         }
+    }
+
+    /// The engine's array text form, for an `array: true` column; an engine without arrays fails
+    /// the check rather than pass the column unchecked.
+    public static func requireArrays(_ arrays: (any ArrayLiteralCodec)?, table: String, column: String) throws
+        -> any ArrayLiteralCodec {
+        guard let arrays else {
+            throw EngineUnsupported(engine: "target's", feature: "array columns masked per element (\(table).\(column))")
+        }
+        return arrays
     }
 
     /// The name a whole document goes by in `sampleRows` and `values`: its relaxed extended JSON.
