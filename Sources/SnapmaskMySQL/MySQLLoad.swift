@@ -74,12 +74,12 @@ final class MySQLLoadWriter: BatchWriter {
     private let done = DispatchSemaphore(value: 0)
     private var ended = false
 
-    init(connection: MySQLConnection, plan: TablePlan, maskedColumns: Set<String> = []) throws {
+    init(connection: MySQLConnection, plan: TablePlan, maskedColumns: Set<String> = [], characterSet: String = "utf8mb4") throws {
         table = plan.name
         // The file name only labels the statement (the handler ignores it), but it is a string
         // literal: a table name ending in a backslash would otherwise escape its closing quote.
         let sql = "LOAD DATA LOCAL INFILE \(connection.literal("snapmask:" + plan.name)) "
-            + "INTO TABLE \(MySQLIdentifier.quoted(plan.name)) CHARACTER SET utf8mb4 "
+            + "INTO TABLE \(MySQLIdentifier.quoted(plan.name)) CHARACTER SET \(characterSet) "
             + "FIELDS TERMINATED BY '\\t' ESCAPED BY '\\\\' LINES TERMINATED BY '\\n' "
             + MySQLValueTransport.loadColumns(plan, maskedColumns: maskedColumns)
         feedReference = Unmanaged.passRetained(feed)

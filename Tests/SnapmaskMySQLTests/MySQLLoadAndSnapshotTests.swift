@@ -7,7 +7,7 @@ import Testing
 /// The two libmysqlclient paths the engine is built on: LOAD DATA LOCAL fed from memory through
 /// the infile handler, and parallel readers inside one snapshot.
 @Suite struct MySQLLoadAndSnapshotTests {
-    @Test func loadDataFromMemoryKeepsEveryByteAndEveryCharacter() throws {
+    @Test(arguments: ["utf8mb4", "binary"]) func loadDataFromMemoryKeepsEveryByteAndEveryCharacter(characterSet: String) throws {
         let scratch = try MySQLScratch("myload")
         defer { scratch.drop() }
         let url = try scratch.url("db", create: true, sql: """
@@ -45,7 +45,8 @@ import Testing
         #expect(batches.count > 10, "several batches, each split over several callbacks")
 
         let connection = try MySQLConnection(url: url, localInfile: true)
-        let writer = try MySQLLoadWriter(connection: connection, plan: plan)
+        #expect(try MySQLTarget.loadCharacterSet("t", on: connection) == "binary")
+        let writer = try MySQLLoadWriter(connection: connection, plan: plan, characterSet: characterSet)
         for batch in batches { try writer.write(batch) }
         #expect(try writer.finish() == count)
 
