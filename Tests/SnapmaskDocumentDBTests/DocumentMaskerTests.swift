@@ -97,6 +97,35 @@ import Testing
         #expect(text.contains(#""tags" : [ "a", "b" ]"#))
     }
 
+    /// ASCII strings are masked from their bytes, the others through strings: a document's
+    /// masked values are the transformer's string outputs either way, whatever the value holds.
+    @Test func asciiAndOtherStringsMaskAsTheTransformersStringPathDoes() throws {
+        let fields: [(name: String, rule: String, spec: TransformSpec, values: [String])] = [
+            ("email", "email", TransformSpec(name: "email"),
+             ["ann@corp.example", "José.Núñez@corp.example", "a\u{0}b@corp.example", "", "ANN@Corp.Example", "x@y"]),
+            ("phone", "{ transform: phone, keep_last: 2 }", TransformSpec(name: "phone", options: ["keep_last": OptionValue(.text("2"))]),
+             ["+1 (415) 555-0132", "555\u{a0}0132", "+44 20 7946 0958", "", "(415)\t555-0133", "415.555.0134"]),
+            ("card", "credit_card", TransformSpec(name: "credit_card"),
+             ["4111 1111 1111 1111", "4111\u{2009}1111\u{2009}1111\u{2009}1111", "5500-0000-0000-0004", "", "378282246310005",
+              "6011111111111117"]),
+            ("home", "address", TransformSpec(name: "address"),
+             ["12 Main St, Springfield", "7 Ærøgade, København", "1600 Amphitheatre Pkwy\tMountain View", "", "\\ \"q\"",
+              "PO Box 12"]),
+        ]
+        let transformers = try fields.map { try TransformerCatalog.compile($0.spec, key: Self.key) }
+        func json(_ text: String) throws -> String { String(decoding: try JSONEncoder().encode(text), as: UTF8.self) }
+        var documents: [String] = []
+        var expected: [String] = []
+        for row in 0..<6 {
+            documents.append("{" + (try fields.map { "\"\($0.name)\": \(try json($0.values[row]))" }).joined(separator: ", ") + "}")
+            expected.append(try Self.canonical(try Self.bson("{" + (try fields.indices.map { index in
+                "\"\(fields[index].name)\": \(try json(try transformers[index].mask(fields[index].values[row]) ?? ""))"
+            }).joined(separator: ", ") + "}")))
+        }
+        let masked = try Self.mask(documents, fields.map { "\($0.name): \($0.rule)" }.joined(separator: "\n"))
+        #expect(masked == expected)
+    }
+
     @Test func subtreeRulesCoverEverythingBelowAndTheMostSpecificRuleWins() throws {
         let result = try Self.mask([#"{"_id": 1, "profile": {"email": "ann@corp.example", "theme": "dark", "deep": {"x": [1, 2]}}}"#],
                                    """

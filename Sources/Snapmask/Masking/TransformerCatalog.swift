@@ -148,10 +148,12 @@ public final class CompiledTransformer: Sendable {
         self.maxOutputLength = maxOutputLength
         self.masksEmptyValues = masksEmptyValues
         asciiMasking = transformer as? any ASCIIMasking
+        masksASCIIInPlace = asciiMasking != nil
     }
 
-    /// Whether `maskASCII` can mask values (else it always returns nil).
-    public var masksASCIIInPlace: Bool { asciiMasking != nil }
+    /// Whether `maskASCII` can mask values (else it always returns nil). Stored: asking the
+    /// optional existential each time copies it, once per masked value.
+    public let masksASCIIInPlace: Bool
 
     /// The room `maskASCII` needs for an ASCII value of `length` bytes.
     public func maskedLength(ofASCII length: Int) -> Int { asciiMasking?.maskedLength(ofASCII: length) ?? 0 }
