@@ -1,7 +1,7 @@
 import Testing
 @testable import Snapmask
 
-/// The digit, card, email and address transformers mask ASCII fields from their bytes (no
+/// The digit, card, email, address and hash transformers mask ASCII fields from their bytes (no
 /// strings made). That path must write exactly what the string path writes, fail where it fails,
 /// and leave every field it cannot take (escapes, NULL, other scripts) to the string path.
 @Suite struct ASCIIMaskingTests {
@@ -9,6 +9,7 @@ import Testing
         ("digits", []), ("digits", ["keep_first=2", "keep_last=3"]), ("phone", []), ("phone", ["keep_last=2"]),
         ("phone", ["keep_country_code=false"]), ("ssn", []), ("credit_card", []), ("credit_card", ["keep_last=4"]),
         ("email", []), ("email", ["keep_domain=true"]), ("email", ["domain=staging.test"]), ("address", []),
+        ("hash", []), ("hash", ["length=64"]), ("hash", ["encoding=base32", "length=51"]), ("hash", ["length=7"]),
     ]
 
     /// Values of many shapes, digits and separators drawn from a fixed seed: lengths 0 to 40,

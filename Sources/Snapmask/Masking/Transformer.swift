@@ -12,9 +12,9 @@ extension Transformer {
 }
 
 /// A transformer that can mask an ASCII value from its bytes into a buffer (the digit
-/// permutations, card numbers, emails, addresses). Row maskers hand it the field's bytes and a
-/// buffer on the stack, so the values of these columns (nearly always ASCII) are masked without
-/// making strings. Both paths give the same output: `ASCIIMaskingTests` holds them to it.
+/// permutations, card numbers, emails, addresses, hashes). Row and document maskers hand it a
+/// value's bytes and a buffer on the stack, so these values (nearly always ASCII) are masked
+/// without making strings. Both paths give the same output: `ASCIIMaskingTests` holds them to it.
 protocol ASCIIMasking: Transformer {
     /// The most bytes `maskASCII` writes for an ASCII value of `length` bytes.
     func maskedLength(ofASCII length: Int) -> Int

@@ -1,7 +1,7 @@
 import SnapmaskKeyedHash
 
 /// `hash`: the keyed HMAC of the value as hex or base32 text, for identifiers that must join.
-struct HashTransformer: Transformer {
+struct HashTransformer: ASCIIMasking {
     enum Encoding: String { case hex, base32 }
 
     let hasher: KeyedHash
@@ -14,6 +14,18 @@ struct HashTransformer: Transformer {
         case .hex: return TextEncoding.hex(digest, length: length)
         case .base32: return TextEncoding.base32(digest, length: length)
         }
+    }
+
+    func maskedLength(ofASCII length: Int) -> Int { self.length }
+
+    /// The string path hashes the value's UTF-8, which for ASCII is these bytes.
+    func maskASCII(_ value: UnsafeBufferPointer<UInt8>, into output: UnsafeMutableBufferPointer<UInt8>) -> Int? {
+        let digest = hasher.digest(UnsafeRawBufferPointer(value))
+        switch encoding {
+        case .hex: TextEncoding.writeHex(digest, length: length, to: output.baseAddress!)
+        case .base32: TextEncoding.appendBase32(digest, length: length, firstBit: 0, to: output.baseAddress!)
+        }
+        return length
     }
 
     /// Below 64 bits a million distinct inputs start to collide by the birthday bound.
@@ -46,12 +58,17 @@ enum TextEncoding {
 
     static func hex(_ digest: HashBytes, length: Int) -> String {
         String(unsafeUninitializedCapacity: length) { buffer in
-            for index in 0..<length {
-                let word = digest.word(index / 16)
-                let nibble = Int((word >> UInt64(60 - (index % 16) * 4)) & 0xf)
-                buffer[index] = hexDigits[nibble]
-            }
+            writeHex(digest, length: length, to: buffer.baseAddress!)
             return length
+        }
+    }
+
+    @inline(__always)
+    static func writeHex(_ digest: HashBytes, length: Int, to output: UnsafeMutablePointer<UInt8>) {
+        for index in 0..<length {
+            let word = digest.word(index / 16)
+            let nibble = Int((word >> UInt64(60 - (index % 16) * 4)) & 0xf)
+            output[index] = hexDigits[nibble]
         }
     }
 
