@@ -121,12 +121,14 @@ final class MySQLTarget: TargetSession, @unchecked Sendable {
         let byteTypes = ["tinyint", "smallint", "mediumint", "int", "bigint", "decimal", "float", "double", "date",
                          "datetime", "timestamp", "time", "year"] + MySQLValueTransport.hexTypes.sorted()
         let list = { (names: [String]) in names.map(connection.literal).joined(separator: ", ") }
-        let others = try connection.scalar("""
-            SELECT COUNT(*) FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE()
-               AND TABLE_NAME = \(connection.literal(table)) AND DATA_TYPE NOT IN (\(list(byteTypes)))
-               AND NOT (DATA_TYPE IN (\(list(textTypes))) AND CHARACTER_SET_NAME IN ('utf8mb4', 'utf8mb3', 'utf8'))
-            """)
-        return others == "0" ? "binary" : "utf8mb4"
+        // A table whose columns were not found (nothing to judge by) loads as utf8mb4 too.
+        let counts = try connection.query("""
+            SELECT COUNT(*), SUM(COALESCE(LOWER(DATA_TYPE) NOT IN (\(list(byteTypes))) AND NOT (LOWER(DATA_TYPE) IN
+                                 (\(list(textTypes))) AND LOWER(CHARACTER_SET_NAME) IN ('utf8mb4', 'utf8mb3', 'utf8')), 1))
+              FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = \(connection.literal(table))
+            """).first
+        guard let counts, let columns = counts[0].flatMap({ Int($0) }), columns > 0, counts[1] == "0" else { return "utf8mb4" }
+        return "binary"
     }
 
     func verifierConnection() throws -> MySQLConnection {

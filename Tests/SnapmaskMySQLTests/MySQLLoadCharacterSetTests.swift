@@ -32,6 +32,7 @@ import Testing
         #expect(try MySQLTarget.loadCharacterSet("users", on: staging) == "binary", "JSON is text in MariaDB")
         #expect(try MySQLTarget.loadCharacterSet("audit_log", on: staging) == "utf8mb4", "latin1 text")
         #expect(try MySQLTarget.loadCharacterSet("devices", on: staging) == "utf8mb4", "INET6 and UUID take bytes as their binary form")
+        #expect(try MySQLTarget.loadCharacterSet("no_such_table", on: staging) == "utf8mb4", "nothing to judge by")
 
         let sourceKept = try scratch.rows("src", MySQLRestoreTests.keptComparison)
         #expect(sourceKept.count == 3000)
